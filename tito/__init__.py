@@ -1,0 +1,15 @@
+"""tito: the TinyTorch course tooling.
+
+A chain of small stages around stock nbgrader (see docs/architecture.md):
+
+    tito.course          where things are (modules, paths, export targets)
+    tito.build.export    source/NN/NN.py  -> tinytorch/<default_exp>.py
+    tito.build.notebooks source/NN/NN.py  -> source/NN/NN.ipynb
+    tito.release         source/NN/NN.ipynb -> release/NN/NN.ipynb (nbgrader generate_assignment)
+    tito.lint            source + release -> findings
+    tito.execute         run a notebook in a fresh kernel, report per-cell outcomes
+"""
+
+from tito.errors import TitoError
+
+__all__ = ["TitoError"]

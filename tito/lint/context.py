@@ -1,0 +1,67 @@
+"""Everything the lint rules of one module look at, loaded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from tito.build.notebooks import to_notebook
+from tito.course import Module, modules_before
+from tito.lint.findings import Finding
+from tito.source import grade_id
+
+
+@dataclass
+class ModuleContext:
+    """One module, its in-memory source notebook, its release notebook (None if missing)."""
+
+    module: Module
+    modules: list[Module]
+    source: nbformat.NotebookNode
+    release: nbformat.NotebookNode | None
+    timeout: int = 60
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def root(self) -> Path:
+        return self.module.root
+
+    @property
+    def source_file(self) -> str:
+        """Findings on the source name the derived notebook, whose cell numbers they use."""
+        return self.module.rel(self.module.source_ipynb)
+
+    @property
+    def release_file(self) -> str:
+        return self.module.rel(self.module.release_ipynb)
+
+    @property
+    def earlier(self) -> list[Module]:
+        return modules_before(self.modules, self.module)
+
+    def finding(self, rule: str, file: str, cell: int | None, line: int | None, message: str,
+                notebook: nbformat.NotebookNode | None = None) -> Finding:
+        """A finding whose grade_id is read from `notebook`'s cell (the source by default)."""
+        nb = self.source if notebook is None else notebook
+        gid = grade_id(nb.cells[cell]) if cell is not None and cell < len(nb.cells) else None
+        return Finding(file, cell, line, rule, self.module.name, gid, message)
+
+    def source_finding(self, rule: str, cell: int | None, line: int | None, message: str) -> Finding:
+        return self.finding(rule, self.source_file, cell, line, message)
+
+    def release_finding(self, rule: str, cell: int | None, line: int | None, message: str) -> Finding:
+        return self.finding(rule, self.release_file, cell, line, message, self.release)
+
+
+def load(module: Module, modules: list[Module], timeout: int = 60) -> ModuleContext:
+    """Build the module's context (the source notebook comes straight from the .py)."""
+    path = module.release_ipynb
+    release = nbformat.read(path, as_version=4) if path.is_file() else None
+    return ModuleContext(module, modules, to_notebook(module), release, timeout)
+
+
+def code_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
+    """(index, cell) of every code cell, indices counted over all cells as Jupyter shows them."""
+    return [(i, c) for i, c in enumerate(notebook.cells) if c.cell_type == "code"]

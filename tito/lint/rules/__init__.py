@@ -1,0 +1,1 @@
+"""The lint rules. Each is `check(ctx) -> list[Finding]`, one concept per module."""

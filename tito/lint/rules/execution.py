@@ -1,0 +1,69 @@
+"""source-exec and release-exec: run the notebooks and judge each graded cell.
+
+source-exec: the instructor notebook, top to bottom in a fresh kernel with the course root
+first on PYTHONPATH, must raise nowhere: the solution passes every test.
+
+release-exec: the student notebook, in a fresh kernel whose PYTHONPATH starts with a partial
+reference holding only the EARLIER modules (so this module's reference cannot be imported),
+from the release folder. Every graded test must fail, and only because of a stub
+(`NotImplementedError`); any other error is a broken test or a missing import, and a pass means
+the test does not test the student's work.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from tito.build.partial import partial_reference
+from tito.execute import CellOutcome, NotebookRun, execute_notebook, kernel_env
+from tito.lint.context import ModuleContext
+from tito.lint.findings import Finding
+
+STUB_ERROR = "NotImplementedError"
+
+
+def run_source(ctx: ModuleContext) -> NotebookRun:
+    cwd = ctx.module.source_py.parent
+    return execute_notebook(ctx.source, cwd=cwd, env=kernel_env([ctx.root]), timeout=ctx.timeout)
+
+
+def run_release(ctx: ModuleContext) -> NotebookRun | None:
+    if ctx.release is None:
+        return None  # release-parse reports the missing release
+    with tempfile.TemporaryDirectory(prefix="tito-partial-") as tmp:
+        reference = partial_reference(ctx.root, Path(tmp), ctx.earlier)
+        env = kernel_env([reference])
+        return execute_notebook(ctx.release, cwd=ctx.module.release_dir, env=env, timeout=ctx.timeout)
+
+
+def source_findings(ctx: ModuleContext, run: NotebookRun) -> list[Finding]:
+    findings = [_kernel_finding(ctx, ctx.source_file, run, "source-exec")] if run.kernel_error else []
+    for outcome in run.errors:
+        what = "graded test fails on the solution" if outcome.graded else "cell raises on the solution"
+        findings.append(ctx.source_finding("source-exec", outcome.index, None, f"{what}: {_error(outcome)}"))
+    return findings
+
+
+def release_findings(ctx: ModuleContext, run: NotebookRun | None) -> list[Finding]:
+    if run is None:
+        return []
+    findings = [_kernel_finding(ctx, ctx.release_file, run, "release-exec")] if run.kernel_error else []
+    for outcome in run.graded:
+        if outcome.passed:
+            findings.append(ctx.release_finding(
+                "release-passes-without-solution", outcome.index, None,
+                "graded test passes on the unsolved release; it does not test the student's work"))
+        elif outcome.ename != STUB_ERROR:
+            findings.append(ctx.release_finding(
+                "release-wrong-failure", outcome.index, None,
+                f"graded test fails with {_error(outcome)} instead of {STUB_ERROR}"))
+    return findings
+
+
+def _error(outcome: CellOutcome) -> str:
+    return f"{outcome.ename}: {outcome.evalue}" if outcome.evalue else str(outcome.ename)
+
+
+def _kernel_finding(ctx: ModuleContext, file: str, run: NotebookRun, rule: str) -> Finding:
+    return Finding(file, None, None, rule, ctx.module.name, None, f"the kernel failed: {run.kernel_error}")

@@ -1,0 +1,76 @@
+"""imports: a module imports only what a student of that week has.
+
+Allowed: the standard library, numpy, matplotlib, sklearn, and `tinytorch.core.<x>` where x
+is the export target of an EARLIER module. A later module, the module's own target (the
+reference solution!), `tito` or a helper that does not exist (seed 003) are findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+
+from tito.course import Module
+from tito.lint.context import ModuleContext, code_cells
+from tito.lint.findings import Finding
+from tito.lint.rules.python import try_parse
+
+RULE = "imports"
+THIRD_PARTY = {"numpy", "matplotlib", "sklearn"}
+
+
+def check(ctx: ModuleContext) -> list[Finding]:
+    owners = _export_owners(ctx)
+    findings = []
+    for index, cell in code_cells(ctx.source):
+        tree = try_parse(cell.source)
+        for node, name in _imported_names(tree) if tree else []:
+            message = _verdict(ctx.module, owners, name)
+            if message:
+                findings.append(ctx.source_finding(RULE, index, node.lineno, message))
+    return findings
+
+
+def _export_owners(ctx: ModuleContext) -> dict[str, Module]:
+    """Dotted export module -> the course module that produces it (unreadable ones skipped)."""
+    owners = {}
+    for module in ctx.modules:
+        try:
+            owners[module.export_module] = module
+        except Exception:  # its own lint reports a missing default_exp
+            continue
+    return owners
+
+
+def _imported_names(tree: ast.Module) -> list[tuple[ast.stmt, str]]:
+    """(statement, dotted name) for every import; `from a.b import c` also yields `a.b.c`."""
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [(node, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names += _from_names(node)
+    return names
+
+
+def _from_names(node: ast.ImportFrom) -> list[tuple[ast.stmt, str]]:
+    if node.level:
+        return [(node, "." * node.level + (node.module or ""))]
+    if node.module in ("tinytorch", "tinytorch.core"):
+        return [(node, f"{node.module}.{alias.name}") for alias in node.names]
+    return [(node, node.module or "")]
+
+
+def _verdict(module: Module, owners: dict[str, Module], name: str) -> str | None:
+    """None when allowed, else why not."""
+    top = name.split(".")[0]
+    if top in sys.stdlib_module_names or top in THIRD_PARTY:
+        return None
+    owner = owners.get(name)
+    if owner is None:
+        return f"imports {name}: not stdlib, numpy, matplotlib, sklearn or an earlier module's tinytorch.core.<x>"
+    if owner.number == module.number:
+        return f"imports {name}, this module's own export target (the reference solution)"
+    if owner.number > module.number:
+        return f"imports {name} from a later module ({owner.name})"
+    return None

@@ -1,0 +1,111 @@
+"""leak: no solution or hidden-test text appears anywhere under release/.
+
+Each non-blank line of a solution region or hidden-tests region that is long enough to be
+distinctive and does not also occur elsewhere in the source is a fingerprint. Every file under
+release/ is scanned (notebooks cell by cell), so a copied `.py`, an output that printed a
+solution, or a stub that failed to clear are all caught.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tito.lint.context import ModuleContext
+from tito.lint.findings import Finding
+from tito.source import grade_id
+
+RULE = "leak"
+MIN_LENGTH = 12
+REGION = re.compile(r"^\s*###\s*(?P<kind>BEGIN|END) (?P<what>SOLUTION|HIDDEN TESTS)\s*$")
+WHAT = {"SOLUTION": "solution", "HIDDEN TESTS": "hidden-test"}
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    text: str
+    cell: int
+    grade_id: str | None
+    what: str  # "solution" or "hidden-test"
+
+
+def check(ctx: ModuleContext) -> list[Finding]:
+    prints = fingerprints(ctx)
+    release = ctx.root / "release"
+    if not prints or not release.is_dir():
+        return []
+    findings = []
+    for path in sorted(p for p in release.rglob("*") if p.is_file()):
+        for cell, gid, line, text in _release_lines(path):
+            findings += [_finding(ctx, path, cell, gid, line, fp) for fp in prints if fp.text in text]
+    return findings
+
+
+def fingerprints(ctx: ModuleContext) -> list[Fingerprint]:
+    """Distinctive region lines of the source, each with the source cell it came from."""
+    inside, outside = [], []
+    for index, cell in enumerate(ctx.source.cells):
+        for what, line in _classify(cell.source):
+            if what:
+                inside.append(Fingerprint(line, index, grade_id(cell), what))
+            else:
+                outside.append(line)
+    public = "\n".join(outside)
+    unique: dict[str, Fingerprint] = {}
+    for fp in inside:
+        if len(fp.text) >= MIN_LENGTH and fp.text not in public:
+            unique.setdefault(fp.text, fp)
+    return list(unique.values())
+
+
+def _classify(source: str) -> list[tuple[str | None, str]]:
+    """(region kind or None, stripped line) for each non-blank, non-marker line."""
+    lines, current = [], None
+    for raw in source.splitlines():
+        match = REGION.match(raw)
+        if match:
+            current = WHAT[match["what"]] if match["kind"] == "BEGIN" else None
+        elif raw.strip():
+            lines.append((current, raw.strip()))
+    return lines
+
+
+def _release_lines(path: Path) -> list[tuple[int | None, str | None, int, str]]:
+    """(cell, grade_id, line, text) of a release file: notebooks per cell, other files per line."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".ipynb":
+        try:
+            return _notebook_lines(json.loads(text))
+        except (ValueError, AttributeError, TypeError):
+            pass  # not a notebook after all: scan it as text
+    return [(None, None, n, line) for n, line in enumerate(text.splitlines(), start=1)]
+
+
+def _notebook_lines(nb: dict) -> list[tuple[int | None, str | None, int, str]]:
+    """Cell sources and text outputs, line by line."""
+    lines = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        texts = [_joined(cell.get("source", ""))] + [_output_text(o) for o in cell.get("outputs", [])]
+        for text in texts:
+            lines += [(index, gid, n, line) for n, line in enumerate(text.splitlines(), start=1)]
+    return lines
+
+
+def _joined(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _output_text(output: dict) -> str:
+    parts = [_joined(output.get("text", ""))]
+    parts += [_joined(v) for v in output.get("data", {}).values() if isinstance(v, (str, list))]
+    parts += [output.get("evalue", "")] + list(output.get("traceback", []))
+    return "\n".join(str(p) for p in parts)
+
+
+def _finding(ctx: ModuleContext, path: Path, cell, gid, line: int, fp: Fingerprint) -> Finding:
+    source = f"source cell {fp.cell}" + (f" ({fp.grade_id})" if fp.grade_id else "")
+    message = f"{fp.what} text from {ctx.source_file} {source} leaked: {fp.text!r}"
+    return Finding(ctx.module.rel(path), cell, line, RULE, ctx.module.name, gid, message)

@@ -1,0 +1,92 @@
+"""`tito lint`: run the static rules on every module, then execute the notebooks in parallel.
+
+Static rules are cheap and run first; notebook executions (two per module) share a small
+thread pool of kernels, since each kernel is its own process.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from tito.course import Module
+from tito.errors import TitoError
+from tito.execute import NotebookRun
+from tito.lint import context
+from tito.lint.context import ModuleContext
+from tito.lint.findings import Finding
+from tito.lint.rules import execution, file_ref, imports, leak, metadata, release_parse, solution_placement
+from tito.source import is_graded_test, points
+
+STATIC_RULES = (release_parse, solution_placement, metadata, file_ref, imports, leak)
+
+
+@dataclass
+class ModuleSummary:
+    """What the CLI prints per module when the lint is clean."""
+
+    module: str
+    graded_cells: int
+    points: float
+    source_passed: int | None = None  # graded cells passing on the solution (None: not executed)
+    release_failed: int | None = None  # graded cells failing by NotImplementedError in the release
+
+
+@dataclass
+class LintReport:
+    findings: list[Finding] = field(default_factory=list)
+    summaries: list[ModuleSummary] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+def lint(modules: list[Module], selected: list[Module] | None = None, *, execute: bool = True,
+         workers: int = 2, timeout: int = 60) -> LintReport:
+    """Lint `selected` (default: all) of the course `modules`; findings are sorted by place."""
+    contexts, report = [], LintReport()
+    for module in selected or modules:
+        try:
+            contexts.append(context.load(module, modules, timeout))
+        except TitoError as error:
+            report.findings.append(Finding(module.rel(module.source_py), None, None, "source-read", module.name, None, str(error)))
+    for ctx in contexts:
+        for rule in STATIC_RULES:
+            report.findings += rule.check(ctx)
+    runs = _execute_all(contexts, workers) if execute else {}
+    for ctx in contexts:
+        report.findings += _judge(ctx, runs)
+        report.summaries.append(_summary(ctx, runs))
+    report.findings.sort(key=lambda f: (f.module, f.file, -1 if f.cell is None else f.cell, f.line or 0, f.rule))
+    return report
+
+
+def _execute_all(contexts: list[ModuleContext], workers: int) -> dict[tuple[str, str], NotebookRun | None]:
+    """Run the source and release notebook of every module, `workers` kernels at a time."""
+    jobs = [(ctx, kind) for ctx in contexts for kind in ("source", "release")]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {(ctx.module.name, kind): pool.submit(_run, ctx, kind) for ctx, kind in jobs}
+        return {key: future.result() for key, future in futures.items()}
+
+
+def _run(ctx: ModuleContext, kind: str) -> NotebookRun | None:
+    return execution.run_source(ctx) if kind == "source" else execution.run_release(ctx)
+
+
+def _judge(ctx: ModuleContext, runs: dict) -> list[Finding]:
+    name = ctx.module.name
+    if (name, "source") not in runs:
+        return []
+    return execution.source_findings(ctx, runs[name, "source"]) + execution.release_findings(ctx, runs[name, "release"])
+
+
+def _summary(ctx: ModuleContext, runs: dict) -> ModuleSummary:
+    graded = [c for c in ctx.source.cells if is_graded_test(c)]
+    summary = ModuleSummary(ctx.module.name, len(graded), sum(points(c) for c in graded))
+    source, release = runs.get((ctx.module.name, "source")), runs.get((ctx.module.name, "release"))
+    if source is not None:
+        summary.source_passed = sum(o.passed for o in source.graded)
+    if release is not None:
+        summary.release_failed = sum(o.ename == execution.STUB_ERROR for o in release.graded)
+    return summary
