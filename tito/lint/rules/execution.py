@@ -42,6 +42,12 @@ def source_findings(ctx: ModuleContext, run: NotebookRun) -> list[Finding]:
     for outcome in run.errors:
         what = "graded test fails on the solution" if outcome.graded else "cell raises on the solution"
         findings.append(ctx.source_finding("source-exec", outcome.index, None, f"{what}: {_error(outcome)}"))
+    for outcome in run.graded:
+        if outcome.passed and outcome.stderr:
+            first = outcome.stderr.strip().splitlines()[0] if outcome.stderr.strip() else ""
+            findings.append(ctx.source_finding(
+                "source-exec", outcome.index, None,
+                f"graded test writes to stderr, which nbgrader scores 0: {first}"))
     return findings
 
 

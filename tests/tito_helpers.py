@@ -1,0 +1,73 @@
+"""Fixture courses for the tito tests: tiny, real nbgrader course directories in tmp dirs.
+
+`tests/fixtures/course/` is a valid two-module course (01_fixture_a, 02_fixture_b) with its own
+tiny `tinytorch/` package root; `tests/fixtures/lint/` holds one deliberately broken variant of
+module A per lint rule. Every course gets the repo's real nbgrader_config.py, so the tests also
+exercise the configuration students' releases are built with.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tito import course
+from tito.build import export, notebooks
+from tito.release import generate
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+COURSE = FIXTURES / "course"
+BROKEN = FIXTURES / "lint"
+MODULE_A = "01_fixture_a"
+MODULE_B = "02_fixture_b"
+
+
+def make_course(dest: Path) -> Path:
+    """A fresh copy of the valid fixture course (sources and package root only) at `dest`."""
+    shutil.copytree(COURSE, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "nbgrader_config.py", dest / "nbgrader_config.py")
+    return dest
+
+
+def build(root: Path, modules: list[course.Module] | None = None) -> list[course.Module]:
+    """export + notebooks + nbgrader release of every module (or of `modules`)."""
+    everything = course.discover(root)
+    export.export(everything)
+    for module in modules or everything:
+        notebooks.build(module)
+        generate(root, module)
+    return everything
+
+
+def module(root: Path, name: str) -> course.Module:
+    return next(m for m in course.discover(root) if m.name == name)
+
+
+def break_module_a(root: Path, variant: str) -> course.Module:
+    """Replace module A's source with `tests/fixtures/lint/<variant>.py`."""
+    target = module(root, MODULE_A)
+    shutil.copy(BROKEN / f"{variant}.py", target.source_py)
+    return target
+
+
+def copy_course(template: Path, dest: Path) -> Path:
+    """A copy of an already built course (cheaper than building again)."""
+    shutil.copytree(template, dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The valid fixture course, exported and released once per test module; do not mutate."""
+    root = make_course(tmp_path_factory.mktemp("template") / "course")
+    build(root)
+    return root
+
+
+@pytest.fixture
+def built_course(built_template: Path, tmp_path: Path) -> Path:
+    """A private, mutable copy of the built fixture course."""
+    return copy_course(built_template, tmp_path / "course")

@@ -1,0 +1,7 @@
+"""`python -m tito ...`"""
+
+import sys
+
+from tito.cli import main
+
+sys.exit(main())
