@@ -59,12 +59,20 @@ def copy_course(template: Path, dest: Path) -> Path:
     return dest
 
 
-@pytest.fixture(scope="module")
+_TEMPLATE: list[Path] = []  # one built course per test process, shared by every test module
+
+
+@pytest.fixture(scope="session")
 def built_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The valid fixture course, exported and released once per test module; do not mutate."""
-    root = make_course(tmp_path_factory.mktemp("template") / "course")
-    build(root)
-    return root
+    """The valid fixture course, exported and released once per process; do not mutate.
+
+    (Building costs seconds: nbgrader opens its gradebook through an `alembic` subprocess.)
+    """
+    if not _TEMPLATE:
+        root = make_course(tmp_path_factory.mktemp("template") / "course")
+        build(root)
+        _TEMPLATE.append(root)
+    return _TEMPLATE[0]
 
 
 @pytest.fixture

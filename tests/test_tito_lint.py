@@ -1,0 +1,167 @@
+"""tito.lint: each rule rejects its broken fixture (tests/fixtures/lint/) with the exact finding.
+
+Static rules run with `execute=False`; the two execution rules start kernels and are marked slow.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tito import course
+from tito.build import notebooks
+from tito.lint import Finding, lint
+from tito.release import generate
+from tito_helpers import BROKEN, MODULE_A, MODULE_B, break_module_a, built_course, built_template  # noqa: F401
+
+SRC = f"source/{MODULE_A}/{MODULE_A}.ipynb"
+REL = f"release/{MODULE_A}/{MODULE_A}.ipynb"
+
+
+def _lint_a(root: Path, variant: str | None = None, *, release: bool = False, execute: bool = False) -> list[Finding]:
+    """Lint module A, optionally after swapping in a broken source (and re-releasing it)."""
+    if variant:
+        a = break_module_a(root, variant)
+        notebooks.build(a)
+        if release:
+            generate(root, a)
+    modules = course.discover(root)
+    return lint(modules, [modules[0]], execute=execute).findings
+
+
+def _where(findings: list[Finding], rule: str) -> list[tuple[str, str, int | None, str | None, int | None]]:
+    return [(f.rule, f.file, f.cell, f.grade_id, f.line) for f in findings if f.rule == rule]
+
+
+def _message(findings: list[Finding], rule: str, cell: int | None) -> str:
+    return next(f.message for f in findings if f.rule == rule and f.cell == cell)
+
+
+def test_valid_course_has_no_static_findings(built_course: Path) -> None:
+    modules = course.discover(built_course)
+    assert lint(modules, execute=False).findings == []
+
+
+def test_finding_prints_file_cell_grade_id_line_rule() -> None:
+    finding = Finding(SRC, 12, 3, "release-parse", MODULE_A, "test-add", "does not parse")
+    assert str(finding) == f"{SRC}: cell 12 (test-add) line 3: [release-parse] does not parse"
+    assert str(Finding(REL, None, None, "release-missing", MODULE_A, None, "missing")) == f"{REL}: [release-missing] missing"
+
+
+def test_release_parse_catches_stub_at_wrong_indentation(built_course: Path) -> None:
+    """Seed 003: nbgrader succeeds, but the stub breaks the method; only reading the release shows it."""
+    findings = _lint_a(built_course, "release_parse", release=True)
+    assert _where(findings, "release-parse") == [("release-parse", REL, 2, "a-scaler", 12)]
+    assert "does not parse: unexpected indent" in _message(findings, "release-parse", 2)
+    assert _where(findings, "solution-placement") == [("solution-placement", SRC, 2, "a-scaler", 10)]
+    assert "at column 4 inside `__call__` (def at column 4)" in _message(findings, "solution-placement", 2)
+
+
+def test_missing_release_is_a_finding(built_course: Path) -> None:
+    shutil.rmtree(built_course / "release" / MODULE_A)
+    findings = _lint_a(built_course)
+    assert [(f.rule, f.file, f.cell) for f in findings] == [("release-missing", REL, None)]
+
+
+def test_solution_placement(built_course: Path) -> None:
+    findings = _lint_a(built_course, "solution_placement")
+    assert _where(findings, "solution-placement") == [
+        ("solution-placement", SRC, 2, "a-add-one", 2),
+        ("solution-placement", SRC, 3, "a-blank", None),
+        ("solution-placement", SRC, 4, "a-unclosed", 4),
+    ]
+    assert "outside any function body" in _message(findings, "solution-placement", 2)
+    assert "nbgrader would blank it whole" in _message(findings, "solution-placement", 3)
+    assert "never closed by END SOLUTION" in _message(findings, "solution-placement", 4)
+
+
+def test_metadata(built_course: Path) -> None:
+    findings = _lint_a(built_course, "metadata")
+    assert _where(findings, "metadata") == [
+        ("metadata", SRC, 3, "test-add-one", None),
+        ("metadata", SRC, 4, "test-add-one", None),
+        ("metadata", SRC, 5, "test-zero-points", None),
+        ("metadata", SRC, 6, "test-forgotten", None),
+    ]
+    assert "not locked" in _message(findings, "metadata", 3)
+    assert "grade_id 'test-add-one' already used by cell 3" in _message(findings, "metadata", 4)
+    assert "points > 0 (has 0)" in _message(findings, "metadata", 5)
+    assert "not graded" in _message(findings, "metadata", 6)
+
+
+def test_file_ref(built_course: Path) -> None:
+    findings = _lint_a(built_course, "file_ref")
+    assert _where(findings, "file-ref") == [("file-ref", SRC, 2, "a-add-one", 4)]
+    assert "__file__" in _message(findings, "file-ref", 2)
+
+
+def test_imports(built_course: Path) -> None:
+    findings = _lint_a(built_course, "imports")
+    assert _where(findings, "imports") == [
+        ("imports", SRC, 1, "a-imports", 6),
+        ("imports", SRC, 1, "a-imports", 7),
+        ("imports", SRC, 2, "test-add-one", 1),
+        ("imports", SRC, 2, "test-add-one", 2),
+    ]
+    messages = [f.message for f in findings if f.rule == "imports"]
+    assert "tinytorch.core.fixture_b from a later module (02_fixture_b)" in messages[0]
+    assert "tinytorch.core.fixture_a, this module's own export target" in messages[1]
+    assert messages[2].startswith("imports tito.tools.testing: not stdlib")
+
+
+def test_imports_of_earlier_modules_are_allowed(built_course: Path) -> None:
+    modules = course.discover(built_course)
+    assert lint(modules, [modules[1]], execute=False).findings == []
+
+
+def test_leak_names_release_file_and_source_cell(built_course: Path) -> None:
+    shutil.copytree(BROKEN / "leak" / "release", built_course / "release", dirs_exist_ok=True)
+    findings = _lint_a(built_course)
+    notes = f"release/{MODULE_A}/notes.md"
+    assert _where(findings, "leak") == [("leak", notes, None, None, 5), ("leak", notes, None, None, 8)]
+    messages = [f.message for f in findings]
+    assert messages[0] == f"solution text from {SRC} source cell 2 (a-add-one) leaked: 'result_of_adding = x + 1'"
+    assert messages[1].startswith(f"hidden-test text from {SRC} source cell 3 (test-add-one) leaked")
+
+
+def test_leak_inside_a_release_notebook_names_the_cell(built_course: Path) -> None:
+    release = built_course / REL
+    release.write_text(release.read_text().replace('"assert add_one(1) == 2"', '"assert add_one(1) == 2\\n",\n    "return result_of_adding"'))
+    findings = _lint_a(built_course)
+    assert _where(findings, "leak") == [("leak", REL, 3, "test-add-one", 2)]
+
+
+@pytest.mark.slow
+def test_valid_course_executes_cleanly(built_course: Path) -> None:
+    modules = course.discover(built_course)
+    report = lint(modules)
+    assert report.findings == []
+    summary = {(s.module, s.graded_cells, s.points, s.source_passed, s.release_failed) for s in report.summaries}
+    assert summary == {(MODULE_A, 2, 5.0, 2, 2), (MODULE_B, 1, 5.0, 1, 1)}
+
+
+@pytest.mark.slow
+def test_source_exec(built_course: Path) -> None:
+    findings = _lint_a(built_course, "source_exec", release=True, execute=True)
+    assert _where(findings, "source-exec") == [
+        ("source-exec", SRC, 2, None, None),
+        ("source-exec", SRC, 3, "test-add-one", None),
+        ("source-exec", SRC, 4, "test-noisy", None),
+    ]
+    assert "cell raises on the solution: NameError" in _message(findings, "source-exec", 2)
+    assert "graded test fails on the solution: AssertionError: the test expects the wrong value" in _message(findings, "source-exec", 3)
+    assert "writes to stderr" in _message(findings, "source-exec", 4)
+    assert _where(findings, "release-wrong-failure") == []
+
+
+@pytest.mark.slow
+def test_release_exec(built_course: Path) -> None:
+    findings = _lint_a(built_course, "release_exec", release=True, execute=True)
+    assert _where(findings, "release-passes-without-solution") == [
+        ("release-passes-without-solution", REL, 3, "test-constant", None)]
+    assert _where(findings, "release-wrong-failure") == [("release-wrong-failure", REL, 4, "test-demo-value", None)]
+    assert "fails with NameError: name 'demo_value' is not defined instead of NotImplementedError" in _message(
+        findings, "release-wrong-failure", 4)
+    assert _where(findings, "source-exec") == []
