@@ -1,0 +1,1034 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Module 06: Optimizers, from gradients to better models
+#
+# Module 05 gave every parameter a gradient: the direction in which the loss rises fastest.
+# A gradient on its own changes nothing. This module writes the code that *acts* on it, the
+# optimizer, the part of a training loop that actually changes the model.
+#
+# ## Learning goals
+# - State the gradient descent update and explain what the learning rate controls.
+# - Write an `Optimizer` base class that clears gradients and updates parameters **outside** the
+#   computation graph, and explain what goes wrong when an update is itself recorded.
+# - Add momentum and weight decay to SGD, and compute their effect by hand.
+# - Implement Adam, including the bias correction of its running averages, and check it against
+#   numbers worked out on paper.
+# - Measure how SGD, momentum and Adam cope with a badly scaled (ill-conditioned) problem.
+#
+# ## Build, use, analyse
+# 1. **Build**: `Optimizer` (`zero_grad`, `step`), `SGD` (momentum, weight decay), `Adam`.
+# 2. **Use**: minimise a quadratic bowl with autograd supplying the gradients, the same loop
+#    that trains a network in module 07.
+# 3. **Analyse**: count the steps each method needs on a long, narrow valley, and what each
+#    costs in memory.
+#
+# ## Where the code goes
+# Your `#| export` cells become `tinytorch/core/optimizers.py`:
+#
+# ```python
+# from tinytorch.core.optimizers import SGD, Adam
+# ```
+#
+# This module builds on `Tensor` (module 01) for the parameters and on the autograd engine
+# (module 05) for the gradients it consumes.
+
+# %% nbgrader={"grade": false, "grade_id": "optimizers-imports", "locked": false, "schema_version": 3, "solution": false, "task": false}
+#| default_exp core.optimizers
+#| export
+import numpy as np
+
+from tinytorch.core.tensor import Tensor
+
+# %% [markdown]
+# ## Step 1: the `Optimizer` base class
+#
+# ### The idea
+# Training minimises a loss $L(\theta)$ over the parameters $\theta$. The gradient
+# $\nabla_\theta L$ points uphill, so a small step the other way lowers the loss:
+#
+# $$\theta \leftarrow \theta - \eta \, \nabla_\theta L$$
+#
+# $\eta$ (the *learning rate*, `lr`) sets the step length. Too small and training crawls; too
+# large and every step overshoots the minimum and the loss grows.
+#
+# Worked example: $L(w) = w^2$ at $w = 3$ has gradient $2w = 6$. With $\eta = 0.1$ one step gives
+# $w = 3 - 0.1 \cdot 6 = 2.4$, and the loss falls from 9 to 5.76. With $\eta = 1.5$ the step gives
+# $w = 3 - 9 = -6$: the loss grew to 36, a first taste of a learning rate that is too large.
+#
+# ### One training step, four moves
+# Every optimizer in every framework is used in the same rhythm:
+#
+# 1. `optimizer.zero_grad()`: forget last step's gradients. The engine *adds* into `.grad` (that
+#    is how a parameter used twice gets both contributions), so stale gradients would pile up.
+# 2. forward: compute the loss (the graph is recorded).
+# 3. `loss.backward()`: fill `.grad` of every parameter.
+# 4. `optimizer.step()`: change every parameter that received a gradient.
+#
+# The base class does the bookkeeping common to all optimizers (keeping the parameter list,
+# validating the learning rate, `zero_grad`, looping over parameters in `step`); each subclass
+# only writes `update`, the rule for one parameter.
+#
+# ### The pitfall: an update must not become part of the graph
+# It is tempting to write the update with tensor arithmetic, as a new tensor computed from the
+# old parameter and its gradient. That is a recorded operation. The "parameter" is now the *output* of
+# an operation whose parents are the previous parameter, which was itself the output of the step
+# before it, and so on. After 1,000 steps the parameter hangs at the end of a chain of 1,000
+# updates:
+#
+# - memory grows every step, because every old parameter value stays alive in the graph;
+# - the next `backward()` walks through every past update as well, so steps get slower and slower;
+# - gradients flow to tensors the model no longer uses, while the tensor the model does use is
+#   no longer a leaf, and a non-leaf never receives a `.grad` of its own.
+#
+# The cure is to treat the update as what it is: bookkeeping on numbers, not part of the model.
+# We compute with the numpy arrays and write the result into `parameter.data`, in place. The
+# tensor object the model holds stays the same leaf forever; only its numbers change.
+# PyTorch does the same: `optimizer.step()` runs under `torch.no_grad()` and uses in-place
+# operations such as `param.add_(...)`.
+#
+# Two further details:
+# - `step` hands `update` a plain numpy array. A gradient is stored as a `Tensor` (or, for the
+#   `Variable` wrapper of module 05, as a `Variable`); `np.asarray` gives the array behind either.
+# - Parameters whose `.grad` is `None` took no part in the last backward pass and are skipped.
+
+# %% nbgrader={"grade": false, "grade_id": "optimizers-base", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class Optimizer:
+    """Base class: holds the parameters, clears their gradients, and updates them in `step()`.
+
+    Updates write into `parameter.data` directly, outside the graph: a step must never become
+    part of the next step's computation (that would chain every iteration into one ever-growing
+    graph).
+    """
+
+    def __init__(self, parameters, lr: float):
+        """Keep the parameters and the learning rate, refusing settings that cannot train.
+
+        TODO:
+        1. Store the parameters as a list in `self.parameters` (they may arrive as a generator,
+           which can be read only once).
+        2. If there are none, raise ValueError("<class name> got an empty parameter list"), using
+           the name of the actual class being built, e.g. "SGD got an empty parameter list".
+        3. If lr <= 0, raise ValueError("learning rate must be positive, got <lr>"), e.g.
+           "learning rate must be positive, got -0.5". Check the list first, then lr.
+        4. Store the learning rate in `self.lr`.
+
+        Hint: `type(self).__name__` is the name of the subclass, even inside the base class.
+        """
+        ### BEGIN SOLUTION
+        self.parameters = list(parameters)
+        if not self.parameters:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if lr <= 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        self.lr = lr
+        ### END SOLUTION
+
+    def zero_grad(self) -> None:
+        """Clear every gradient before the next backward pass (gradients accumulate otherwise).
+
+        TODO: set the `.grad` of every parameter to None ("no gradient yet").
+        """
+        ### BEGIN SOLUTION
+        for parameter in self.parameters:
+            parameter.grad = None
+        ### END SOLUTION
+
+    def step(self) -> None:
+        """Apply the update rule to every parameter that has a gradient.
+
+        TODO: walk over `self.parameters` together with their positions (`enumerate`). Skip a
+        parameter whose `.grad` is None. Otherwise call `self.update(index, parameter, grad)`
+        where `grad` is the gradient as a plain numpy array: `np.asarray` of the gradient's
+        `.data` gives it for a Tensor and for a Variable alike.
+        """
+        ### BEGIN SOLUTION
+        for index, parameter in enumerate(self.parameters):
+            if parameter.grad is not None:
+                self.update(index, parameter, np.asarray(parameter.grad.data))
+        ### END SOLUTION
+
+    def update(self, index: int, parameter: Tensor, grad: np.ndarray) -> None:
+        """The rule for one parameter (number `index` in the list); each subclass defines it."""
+        raise NotImplementedError
+
+
+# %% [markdown]
+# A quick look at the base class with a stand-in update rule that only reports what it is given.
+# (Until you have written the methods above, this cell stops with `NotImplementedError`.)
+
+# %%
+class Reporter(Optimizer):
+    def update(self, index, parameter, grad):
+        print(f"update(index={index}, grad={grad}) of type {type(grad).__name__}")
+
+
+first = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+second = Tensor(np.array([3.0]), requires_grad=True)
+reporter = Reporter([first, second], lr=0.1)
+first.grad = Tensor(np.array([0.5, -0.5]))
+reporter.step()            # only `first` has a gradient
+reporter.zero_grad()
+print("after zero_grad:", first.grad, second.grad)
+try:
+    Reporter([], lr=0.1)
+except ValueError as error:
+    print("ValueError:", error)
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-validation", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+def test_optimizer_validation():
+    """The constructor keeps a list of parameters and refuses settings that cannot train."""
+    a = Tensor(np.array([1.0]), requires_grad=True)
+    b = Tensor(np.array([2.0]), requires_grad=True)
+    optimizer = Optimizer((p for p in [a, b]), lr=0.5)
+    assert isinstance(optimizer.parameters, list), "store the parameters as a list"
+    assert len(optimizer.parameters) == 2
+    assert optimizer.parameters[0] is a and optimizer.parameters[1] is b
+    assert optimizer.lr == 0.5
+
+    try:
+        Optimizer([], lr=0.1)
+    except ValueError as error:
+        assert str(error) == "Optimizer got an empty parameter list", str(error)
+    else:
+        raise AssertionError("an empty parameter list must raise ValueError")
+
+    try:
+        Optimizer([a], lr=0)
+    except ValueError as error:
+        assert str(error) == "learning rate must be positive, got 0", str(error)
+    else:
+        raise AssertionError("lr=0 must raise ValueError")
+
+
+test_optimizer_validation()
+### BEGIN HIDDEN TESTS
+def test_optimizer_validation_hidden():
+    a = Tensor(np.array([1.0]), requires_grad=True)
+    for lr, text in ((-0.5, "learning rate must be positive, got -0.5"),
+                     (0.0, "learning rate must be positive, got 0.0")):
+        try:
+            Optimizer([a], lr=lr)
+        except ValueError as error:
+            assert str(error) == text, str(error)
+        else:
+            raise AssertionError(f"lr={lr} must raise ValueError")
+
+    class Custom(Optimizer):
+        pass
+
+    for empty in ([], (), iter([])):
+        try:
+            Custom(empty, lr=1.0)
+        except ValueError as error:
+            assert str(error) == "Custom got an empty parameter list", str(error)
+        else:
+            raise AssertionError("an empty parameter list must raise ValueError")
+    try:
+        Custom([], lr=-1.0)  # the empty list is reported first
+    except ValueError as error:
+        assert str(error) == "Custom got an empty parameter list", str(error)
+    else:
+        raise AssertionError("an empty parameter list must raise ValueError")
+    assert Custom((a,), lr=2).parameters == [a]
+
+
+test_optimizer_validation_hidden()
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-zero-grad-step", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+def test_zero_grad_and_step():
+    """`step` calls `update` once per parameter that has a gradient, with the gradient as an ndarray."""
+    calls = []
+
+    class Recorder(Optimizer):
+        def update(self, index, parameter, grad):
+            calls.append((index, parameter, grad))
+
+    a = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([3.0]), requires_grad=True)
+    c = Tensor(np.array([[4.0, 5.0]]), requires_grad=True)
+    optimizer = Recorder([a, b, c], lr=0.1)
+    a.grad = Tensor(np.array([0.5, -1.5]))
+    c.grad = Tensor(np.array([[2.0, 3.0]]))
+    optimizer.step()
+    assert [index for index, _, _ in calls] == [0, 2], "skip parameters whose grad is None"
+    assert calls[0][1] is a and calls[1][1] is c
+    for _, _, grad in calls:
+        assert type(grad) is np.ndarray, "update receives a numpy array, not a Tensor"
+    np.testing.assert_array_equal(calls[0][2], [0.5, -1.5])
+    np.testing.assert_array_equal(calls[1][2], [[2.0, 3.0]])
+
+    optimizer.zero_grad()
+    assert a.grad is None and b.grad is None and c.grad is None
+    calls.clear()
+    optimizer.step()
+    assert calls == [], "after zero_grad there is nothing to update"
+
+
+test_zero_grad_and_step()
+### BEGIN HIDDEN TESTS
+def test_zero_grad_and_step_hidden():
+    from tinytorch.core.autograd import Variable
+
+    calls = []
+
+    class Recorder(Optimizer):
+        def update(self, index, parameter, grad):
+            calls.append((index, grad))
+
+    w = Variable(np.array([1.0, -2.0]), requires_grad=True)
+    t = Tensor(np.array([1.0, 1.0, 1.0]), requires_grad=True)
+    optimizer = Recorder([t, w], lr=1.0)
+    (w * w).sum().backward()
+    optimizer.step()
+    assert [index for index, _ in calls] == [1]
+    assert type(calls[0][1]) is np.ndarray, "a Variable's gradient must arrive as an ndarray too"
+    np.testing.assert_array_equal(calls[0][1], [2.0, -4.0])
+    optimizer.zero_grad()
+    assert w.grad is None and t.grad is None
+    # zero_grad must clear only the optimizer's own parameters
+    other = Tensor(np.array([1.0]), requires_grad=True)
+    other.grad = Tensor(np.array([7.0]))
+    optimizer.zero_grad()
+    np.testing.assert_array_equal(other.grad.data, [7.0])
+
+
+test_zero_grad_and_step_hidden()
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Step 2: stochastic gradient descent, with momentum and weight decay
+#
+# ### Plain SGD
+# $$p \leftarrow p - \eta\, g$$
+# "Stochastic" because in training $g$ is computed on a small random batch, so it is a noisy
+# estimate of the true gradient. Example: $p = [1, -2]$, $g = [0.5, 1]$, $\eta = 0.1$ gives
+# $p = [0.95, -2.1]$.
+#
+# ### Momentum
+# Think of a ball rolling downhill: it keeps some of its speed. SGD with momentum $\mu$ keeps a
+# *velocity* $v$ per parameter (it starts at zero):
+#
+# $$v \leftarrow \mu\, v + g, \qquad p \leftarrow p - \eta\, v$$
+#
+# Where successive gradients agree, the velocity builds up (with a constant gradient it tends to
+# $g / (1 - \mu)$, ten times $g$ for $\mu = 0.9$); where they flip sign from step to step, as they
+# do across a narrow valley, they cancel. Worked example: $\mu = 0.9$, $\eta = 0.1$, gradient always
+# 1, starting from $p = 0$:
+#
+# | step | $v$ | $p$ |
+# |---|---|---|
+# | 1 | 1 | -0.1 |
+# | 2 | 0.9 + 1 = 1.9 | -0.29 |
+# | 3 | 1.71 + 1 = 2.71 | -0.561 |
+#
+# The velocity is *state*: it must survive from one `step` to the next, which is why `SGD` keeps one
+# buffer per parameter in `self.velocities` and updates it in place. This is PyTorch's convention
+# too (`torch.optim.SGD` with `dampening=0`).
+#
+# ### Weight decay
+# Weight decay adds the penalty $\frac{\lambda}{2}\lVert p\rVert^2$ to the loss, which discourages large weights
+# (a simple guard against overfitting). Its gradient is $\lambda p$, so the optimizer simply uses
+# $g + \lambda p$ in place of $g$. Example: $\lambda = 0.1$, $\eta = 0.5$, $p = 2$, $g = 0$: the
+# effective gradient is 0.2 and $p$ becomes 1.9; one more step gives $1.9 - 0.5 \cdot 0.19 = 1.805$.
+# With no gradient at all, weights shrink geometrically towards zero: hence the name.
+#
+# Every update is written into the existing array of `parameter.data` (in place). The `velocities`
+# are plain numpy arrays: none of this is recorded in any graph.
+
+# %% nbgrader={"grade": false, "grade_id": "optimizers-sgd", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class SGD(Optimizer):
+    """Stochastic gradient descent: p <- p - lr * g, optionally with momentum and weight decay.
+
+    Momentum keeps a running velocity v <- momentum * v + g and steps along v, which smooths the
+    noise of mini-batch gradients. Weight decay adds `weight_decay * p` to the gradient (L2).
+    """
+
+    def __init__(self, parameters, lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0):
+        super().__init__(parameters, lr)
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.velocities = [np.zeros_like(p.data) for p in self.parameters]
+
+    def update(self, index: int, parameter: Tensor, grad: np.ndarray) -> None:
+        """Move one parameter against its gradient, with weight decay and momentum when they are set.
+
+        TODO:
+        1. Weight decay: when `self.weight_decay` is not zero, the gradient becomes
+           grad + weight_decay * p, where p is the parameter's values as a numpy array
+           (`np.asarray(parameter.data)` works for a Tensor and for a Variable).
+           Make a new array here: never modify the `grad` you were given.
+        2. Momentum: when `self.momentum` is not zero, take this parameter's velocity buffer
+           `self.velocities[index]`, update it IN PLACE (v <- momentum * v + g, with `*=` and `+=`
+           so that the stored buffer remembers it), and use v as the step direction.
+        3. Subtract lr * direction from `parameter.data` in place (`-=`), outside the graph.
+
+        Example: lr=0.1, momentum=0.9 and a gradient of 1.0 at every step move p = 0 to
+        -0.1, -0.29 and -0.561 after one, two and three steps.
+        """
+        ### BEGIN SOLUTION
+        if self.weight_decay:
+            grad = grad + self.weight_decay * np.asarray(parameter.data)
+        if self.momentum:
+            velocity = self.velocities[index]
+            velocity *= self.momentum
+            velocity += grad
+            grad = velocity
+        parameter.data -= self.lr * grad
+        ### END SOLUTION
+
+
+# %% [markdown]
+# SGD on $L(w) = w^2$ from $w = 3$, with autograd computing the gradient $2w$. Each plain step
+# multiplies $w$ by $1 - 2\eta = 0.8$. Notice that `w` stays a leaf: the optimizer never adds to
+# the graph.
+
+# %%
+w = Tensor(np.array([3.0]), requires_grad=True)
+sgd = SGD([w], lr=0.1)
+for step in range(1, 4):
+    sgd.zero_grad()
+    loss = (w * w).sum()
+    loss.backward()
+    sgd.step()
+    print(f"step {step}: loss before the step {loss.item():.4f}, w = {w.data[0]:.4f}, leaf: {w.is_leaf}")
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-sgd-plain", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+def test_sgd_plain():
+    """p <- p - lr * g, in place, exact after one, two and three steps."""
+    p = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    values = p.data
+    optimizer = SGD([p], lr=0.1)
+    p.grad = Tensor(np.array([0.5, 1.0]))
+    optimizer.step()
+    np.testing.assert_allclose(p.data, [0.95, -2.1], rtol=1e-12)
+    assert p.data is values, "update the existing array in place (parameter.data -= ...)"
+    optimizer.step()                      # the same gradient again
+    np.testing.assert_allclose(p.data, [0.9, -2.2], rtol=1e-12)
+    p.grad = Tensor(np.array([-1.0, 2.0]))
+    optimizer.step()
+    np.testing.assert_allclose(p.data, [1.0, -2.4], rtol=1e-12)
+    assert np.array_equal(p.grad.data, [-1.0, 2.0]), "step must not change the gradient"
+    assert p.dtype == np.float64
+
+
+test_sgd_plain()
+### BEGIN HIDDEN TESTS
+def test_sgd_plain_hidden():
+    # float32 parameters stay float32; two parameters with different shapes; default lr = 0.01
+    w = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32), requires_grad=True)
+    b = Tensor(np.array([0.5], dtype=np.float32), requires_grad=True)
+    optimizer = SGD([w, b])
+    assert optimizer.lr == 0.01
+    w.grad = Tensor(np.array([[100.0, -100.0], [0.0, 10.0]], dtype=np.float32))
+    b.grad = Tensor(np.array([-50.0], dtype=np.float32))
+    optimizer.step()
+    np.testing.assert_allclose(w.data, [[0.0, 3.0], [3.0, 3.9]], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(b.data, [1.0], rtol=1e-6)
+    assert w.dtype == np.float32 and b.dtype == np.float32
+    # a parameter without a gradient is left alone
+    c = Tensor(np.array([7.0]), requires_grad=True)
+    SGD([c], lr=1.0).step()
+    np.testing.assert_array_equal(c.data, [7.0])
+
+
+test_sgd_plain_hidden()
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-sgd-momentum-decay", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+def test_sgd_momentum_and_weight_decay():
+    """The hand-computed tables of the text: momentum 0.9 and weight decay 0.1."""
+    p = Tensor(np.array([0.0]), requires_grad=True)
+    optimizer = SGD([p], lr=0.1, momentum=0.9)
+    expected = [-0.1, -0.29, -0.561]
+    for value in expected:
+        p.grad = Tensor(np.array([1.0]))
+        optimizer.step()
+        np.testing.assert_allclose(p.data, [value], rtol=1e-12)
+    np.testing.assert_allclose(optimizer.velocities[0], [2.71], rtol=1e-12)
+
+    q = Tensor(np.array([2.0]), requires_grad=True)
+    decay = SGD([q], lr=0.5, weight_decay=0.1)
+    q.grad = Tensor(np.array([0.0]))
+    decay.step()
+    np.testing.assert_allclose(q.data, [1.9], rtol=1e-12)
+    decay.step()
+    np.testing.assert_allclose(q.data, [1.805], rtol=1e-12)
+    assert np.array_equal(q.grad.data, [0.0]), "weight decay must not modify the stored gradient"
+
+
+test_sgd_momentum_and_weight_decay()
+### BEGIN HIDDEN TESTS
+def test_sgd_momentum_and_weight_decay_hidden():
+    from tinytorch.core.autograd import Variable
+
+    # momentum with gradients that change sign: v = 2, then 0.5*2 - 1 = 0, then 0 + 4 = 4
+    p = Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    optimizer = SGD([p], lr=0.25, momentum=0.5)
+    for grad, value in (([2.0, 0.0], [0.5, 1.0]), ([-1.0, 0.0], [0.5, 1.0]), ([4.0, 0.0], [-0.5, 1.0])):
+        p.grad = Tensor(np.array(grad))
+        optimizer.step()
+        np.testing.assert_allclose(p.data, value, rtol=1e-12, atol=1e-15)
+
+    # momentum and weight decay together: g = 1 + 0.5 * 1 = 1.5, v = 1.5, p = 1 - 0.1*1.5 = 0.85;
+    # g = 1 + 0.425 = 1.425, v = 0.9*1.5 + 1.425 = 2.775, p = 0.85 - 0.2775 = 0.5725
+    # the same numbers for a Tensor and for a Variable parameter
+    for make in (lambda: Tensor(np.array([1.0]), requires_grad=True),
+                 lambda: Variable(np.array([1.0]), requires_grad=True)):
+        p = make()
+        optimizer = SGD([p], lr=0.1, momentum=0.9, weight_decay=0.5)
+        for value in (0.85, 0.5725):
+            p.grad = Tensor(np.array([1.0]))
+            optimizer.step()
+            np.testing.assert_allclose(np.asarray(p.data), [value], rtol=1e-12)
+
+    # each parameter has its own velocity
+    a = Tensor(np.array([0.0]), requires_grad=True)
+    b = Tensor(np.array([0.0, 0.0]), requires_grad=True)
+    optimizer = SGD([a, b], lr=1.0, momentum=0.5)
+    a.grad = Tensor(np.array([1.0]))
+    b.grad = Tensor(np.array([-2.0, 4.0]))
+    optimizer.step()
+    optimizer.step()
+    np.testing.assert_allclose(a.data, [-2.5], rtol=1e-12)
+    np.testing.assert_allclose(b.data, [5.0, -10.0], rtol=1e-12)
+
+
+test_sgd_momentum_and_weight_decay_hidden()
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Checking the pitfall: the parameter stays a leaf
+# The next test trains for many steps with real backward passes and checks what the text above
+# promised: the parameter is the same leaf tensor it was at the start (no recorded operation, no
+# parents), the model's graph has the same size at step 1 and at step 50, and each gradient
+# is that step's gradient, not a sum over the history.
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-no-graph-chain", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
+def test_updates_stay_outside_the_graph():
+    from tinytorch.core.autograd import topological_order
+
+    p = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    optimizer = SGD([p], lr=0.05, momentum=0.9)
+    graph_sizes = []
+    for _ in range(50):
+        optimizer.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        np.testing.assert_allclose(p.grad.data, 2 * p.data, rtol=1e-12)  # this step's gradient only
+        optimizer.step()
+        graph_sizes.append(len(topological_order(loss)))
+    assert optimizer.parameters[0] is p, "the optimizer must keep updating the same tensor"
+    assert p.is_leaf and p._op is None and p._parents == (), "the parameter must stay a leaf"
+    assert p.requires_grad
+    assert len(set(graph_sizes)) == 1, f"the graph grows from step to step: {graph_sizes[:3]}..."
+    assert np.all(np.abs(p.data) < np.array([1.0, 2.0])), "the loss should have decreased"
+
+
+test_updates_stay_outside_the_graph()
+### BEGIN HIDDEN TESTS
+def test_updates_stay_outside_the_graph_hidden():
+    from tinytorch.core.autograd import topological_order
+    from tinytorch.core.layers import Dense
+
+    layer = Dense(3, 2, rng=np.random.default_rng(0))
+    weights, bias = layer.weights, layer.bias
+    x = Tensor(np.array([[1.0, 0.5, -1.0], [0.0, 2.0, 1.0]], dtype=np.float32))
+    for optimizer in (SGD(layer.parameters(), lr=0.01, weight_decay=0.1),
+                      SGD(layer.parameters(), lr=0.01, momentum=0.5)):
+        sizes = []
+        for _ in range(20):
+            optimizer.zero_grad()
+            loss = (layer(x) * layer(x)).mean()
+            loss.backward()
+            optimizer.step()
+            sizes.append(len(topological_order(loss)))
+        assert len(set(sizes)) == 1
+    for parameter in (weights, bias):
+        assert parameter.is_leaf and parameter._parents == () and parameter.dtype == np.float32
+    assert layer.weights is weights and layer.bias is bias
+
+
+test_updates_stay_outside_the_graph_hidden()
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Step 3: Adam
+#
+# ### The idea
+# One learning rate for every parameter is a compromise: a weight with consistently large
+# gradients wants small steps, a weight with tiny gradients wants large ones. Adam (Kingma and Ba,
+# 2015) keeps two running averages per parameter:
+#
+# $$m \leftarrow \beta_1 m + (1-\beta_1)\, g \qquad \text{(the mean of recent gradients: direction)}$$
+# $$v \leftarrow \beta_2 v + (1-\beta_2)\, g^2 \qquad \text{(the mean of recent squared gradients: scale)}$$
+#
+# and steps by $\eta\, m / \sqrt{v}$. Dividing by the root-mean-square gradient makes the step size
+# roughly $\eta$ in every coordinate, whatever the scale of its gradient.
+#
+# ### Bias correction
+# $m$ and $v$ start at zero, so early on they are far too small. With a constant gradient $g$,
+# after $t$ steps $m = (1-\beta_1^t)\, g$: after the first step only $0.1\,g$ for $\beta_1 = 0.9$.
+# Dividing by $1-\beta_1^t$ (and $v$ by $1-\beta_2^t$) removes exactly that shrinkage:
+#
+# $$\hat m = \frac{m}{1-\beta_1^t}, \qquad \hat v = \frac{v}{1-\beta_2^t}, \qquad
+# p \leftarrow p - \eta\, \frac{\hat m}{\sqrt{\hat v} + \epsilon}$$
+#
+# $t$ is the number of steps taken so far, counted from 1. $\epsilon = 10^{-8}$ only prevents a
+# division by zero.
+#
+# ### Worked example
+# $\eta = 0.1$, $p = 0$, default betas $(0.9, 0.999)$, gradients $1$ then $-1$:
+#
+# - step 1: $m = 0.1$, $v = 0.001$; $\hat m = 0.1/0.1 = 1$, $\hat v = 0.001/0.001 = 1$;
+#   $p = -0.1 \cdot 1/(1 + 10^{-8}) = -0.099999999$. The very first Adam step moves every
+#   coordinate by almost exactly $\eta$, whatever the size of its gradient.
+# - step 2: $m = 0.09 - 0.1 = -0.01$, $v = 0.000999 + 0.001 = 0.001999$;
+#   $\hat m = -0.01 / 0.19 = -0.0526316$, $\hat v = 0.001999 / 0.001999 = 1$;
+#   $p = -0.099999999 + 0.00526316 = -0.0947368$.
+#
+# Without the correction, step 1 would give $0.1 \cdot 0.1/\sqrt{0.001} = 0.316$, more than three
+# times the intended step.
+#
+# The step counter belongs to the optimizer: `Adam.step` counts, then reuses the base class's
+# loop. PyTorch's `torch.optim.Adam` uses the same formulas; its `weight_decay` is also the L2 form
+# ($g + \lambda p$), while `AdamW` decays the weights separately.
+
+# %% nbgrader={"grade": false, "grade_id": "optimizers-adam", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class Adam(Optimizer):
+    """Adam: per-parameter step sizes from running averages of the gradient and its square.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr * m_hat / (sqrt(v_hat) + eps),
+    where m_hat, v_hat correct the bias of averages that start at zero.
+    """
+
+    def __init__(self, parameters, lr: float = 0.001, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0):
+        super().__init__(parameters, lr)
+        self.beta1, self.beta2 = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.steps = 0
+        self.first_moments = [np.zeros_like(p.data) for p in self.parameters]
+        self.second_moments = [np.zeros_like(p.data) for p in self.parameters]
+
+    def step(self) -> None:
+        """Count the step (bias correction needs t), then update every parameter with a gradient.
+
+        TODO: add one to `self.steps`, then let the base class's `step` (via `super()`) call
+        `update` for each parameter.
+        """
+        ### BEGIN SOLUTION
+        self.steps += 1
+        super().step()
+        ### END SOLUTION
+
+    def update(self, index: int, parameter: Tensor, grad: np.ndarray) -> None:
+        """Adam's rule for one parameter, at step t = `self.steps` (already counted by `step`).
+
+        TODO:
+        1. Weight decay, as in SGD: when `self.weight_decay` is not zero, use the new array
+           grad + weight_decay * (the parameter's values as a numpy array).
+        2. Update this parameter's buffers IN PLACE (with `*=` and `+=`):
+           m = self.first_moments[index]:   m <- beta1 * m + (1 - beta1) * g
+           v = self.second_moments[index]:  v <- beta2 * v + (1 - beta2) * g * g
+        3. Bias-corrected estimates: m_hat = m / (1 - beta1 ** t), v_hat = v / (1 - beta2 ** t).
+        4. Subtract lr * m_hat / (sqrt(v_hat) + eps) from `parameter.data` in place.
+
+        Example: lr=0.1 and p = 0 with gradients 1 then -1 give p = -0.099999999 after step 1
+        and p = -0.0947368... after step 2.
+        """
+        ### BEGIN SOLUTION
+        if self.weight_decay:
+            grad = grad + self.weight_decay * np.asarray(parameter.data)
+        m, v = self.first_moments[index], self.second_moments[index]
+        m *= self.beta1
+        m += (1 - self.beta1) * grad
+        v *= self.beta2
+        v += (1 - self.beta2) * grad * grad
+        m_hat = m / (1 - self.beta1 ** self.steps)
+        v_hat = v / (1 - self.beta2 ** self.steps)
+        parameter.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        ### END SOLUTION
+
+
+# %% [markdown]
+# Adam's first steps on two coordinates whose gradients differ by a factor of 1,000: both move
+# by almost the same amount, $\eta$. SGD would move the second one 1,000 times further.
+
+# %%
+p = Tensor(np.array([0.0, 0.0]), requires_grad=True)
+adam = Adam([p], lr=0.1)
+for step in range(1, 4):
+    p.grad = Tensor(np.array([0.001, 1.0]))
+    adam.step()
+    print(f"step {adam.steps}: p = {p.data}")
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-adam-exact", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+def test_adam_worked_example():
+    """The worked example of the text, then a third step, all exact (no randomness involved)."""
+    p = Tensor(np.array([0.0]), requires_grad=True)
+    optimizer = Adam([p], lr=0.1)
+    p.grad = Tensor(np.array([1.0]))
+    optimizer.step()
+    assert optimizer.steps == 1
+    np.testing.assert_allclose(p.data, [-0.1 / (1 + 1e-8)], rtol=1e-12)
+    np.testing.assert_allclose(optimizer.first_moments[0], [0.1], rtol=1e-12)
+    np.testing.assert_allclose(optimizer.second_moments[0], [0.001], rtol=1e-12)
+
+    p.grad = Tensor(np.array([-1.0]))
+    optimizer.step()
+    # m = -0.01, v = 0.001999, m_hat = -0.01 / 0.19, v_hat = 1
+    np.testing.assert_allclose(optimizer.first_moments[0], [-0.01], rtol=1e-10)
+    np.testing.assert_allclose(optimizer.second_moments[0], [0.001999], rtol=1e-12)
+    np.testing.assert_allclose(p.data, [-0.0947368411578948], rtol=1e-12)
+
+    p.grad = Tensor(np.array([3.0]))
+    optimizer.step()
+    # m = 0.291, v = 0.010997001, m_hat = 0.291 / 0.271, v_hat = 0.010997001 / 0.002997001
+    np.testing.assert_allclose(p.data, [-0.15079386123842264], rtol=1e-12)
+    assert optimizer.steps == 3
+
+
+test_adam_worked_example()
+### BEGIN HIDDEN TESTS
+def test_adam_worked_example_hidden():
+    # the first step moves each coordinate by lr * g / (|g| + eps), whatever the scale of g
+    p = Tensor(np.array([1.0, 1.0, 1.0, 1.0]), requires_grad=True)
+    optimizer = Adam([p], lr=0.01)
+    g = np.array([1e-3, -2.0, 50.0, 0.0])
+    p.grad = Tensor(g)
+    optimizer.step()
+    np.testing.assert_allclose(p.data, 1.0 - 0.01 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+    # a constant gradient keeps m_hat = g and v_hat = g^2 exactly: equal steps every time
+    q = Tensor(np.array([0.0]), requires_grad=True)
+    constant = Adam([q], lr=0.5, betas=(0.8, 0.99), eps=0.0)
+    for k in range(1, 4):
+        q.grad = Tensor(np.array([4.0]))
+        constant.step()
+        np.testing.assert_allclose(q.data, [-0.5 * k], rtol=1e-12)
+    # custom betas and eps, two steps: m1 = 0.5*2 = 1, v1 = 0.5*4 = 2 -> m_hat 2, v_hat 4;
+    # step = 1 * 2 / (2 + 1) ; m2 = 0.5 + 0 = 0.5, v2 = 1 + 0 = 1 -> m_hat = 0.5/0.75,
+    # v_hat = 1/0.75; step = (2/3) / (sqrt(4/3) + 1)
+    r = Tensor(np.array([0.0]), requires_grad=True)
+    custom = Adam([r], lr=1.0, betas=(0.5, 0.5), eps=1.0)
+    r.grad = Tensor(np.array([2.0]))
+    custom.step()
+    np.testing.assert_allclose(r.data, [-2.0 / 3.0], rtol=1e-12)
+    r.grad = Tensor(np.array([0.0]))
+    custom.step()
+    np.testing.assert_allclose(r.data, [-2.0 / 3.0 - (2.0 / 3.0) / (np.sqrt(4.0 / 3.0) + 1.0)], rtol=1e-12)
+
+
+test_adam_worked_example_hidden()
+### END HIDDEN TESTS
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-adam-details", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+def test_adam_state_and_weight_decay():
+    """Buffers per parameter, the shared step counter, weight decay, float32 kept, parameters skipped."""
+    a = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    b = Tensor(np.array([[3.0]], dtype=np.float32), requires_grad=True)
+    optimizer = Adam([a, b], lr=0.01)
+    a.grad = Tensor(np.array([0.5, -0.5], dtype=np.float32))
+    optimizer.step()                      # b has no gradient: skipped, but the step is counted
+    assert optimizer.steps == 1
+    np.testing.assert_allclose(a.data, [0.99, 2.01], rtol=1e-6)
+    np.testing.assert_array_equal(b.data, [[3.0]])
+    np.testing.assert_array_equal(optimizer.first_moments[1], [[0.0]])
+    assert a.dtype == np.float32 and optimizer.first_moments[0].dtype == np.float32
+    assert a.is_leaf
+
+    # weight decay: g = 0 + 0.5 * 2 = 1 at the first step, so p moves by lr
+    p = Tensor(np.array([2.0]), requires_grad=True)
+    decay = Adam([p], lr=0.1, weight_decay=0.5)
+    p.grad = Tensor(np.array([0.0]))
+    decay.step()
+    np.testing.assert_allclose(p.data, [2.0 - 0.1 / (1 + 1e-8)], rtol=1e-12)
+    np.testing.assert_allclose(decay.first_moments[0], [0.1], rtol=1e-12)
+    assert np.array_equal(p.grad.data, [0.0]), "weight decay must not modify the stored gradient"
+
+
+test_adam_state_and_weight_decay()
+### BEGIN HIDDEN TESTS
+def test_adam_state_and_weight_decay_hidden():
+    from tinytorch.core.autograd import Variable
+
+    # a parameter that first gets a gradient at step 3 is corrected with t = 3
+    a = Tensor(np.array([0.0]), requires_grad=True)
+    b = Tensor(np.array([0.0]), requires_grad=True)
+    optimizer = Adam([a, b], lr=0.1)
+    for _ in range(2):
+        a.grad = Tensor(np.array([1.0]))
+        optimizer.step()
+    b.grad = Tensor(np.array([1.0]))
+    a.grad = None
+    optimizer.step()
+    assert optimizer.steps == 3
+    m_hat = 0.1 / (1 - 0.9 ** 3)
+    v_hat = 0.001 / (1 - 0.999 ** 3)
+    np.testing.assert_allclose(b.data, [-0.1 * m_hat / (np.sqrt(v_hat) + 1e-8)], rtol=1e-12)
+    # Variables work as parameters too (with weight decay: g = 1 + 0.5 = 1.5 -> a step of lr)
+    w = Variable(np.array([1.0, -1.0]), requires_grad=True)
+    adam = Adam([w], lr=0.1, weight_decay=0.5)
+    w.grad = Tensor(np.array([1.0, 1.0]))
+    adam.step()
+    np.testing.assert_allclose(np.asarray(w.data), [0.9, -1.1], rtol=1e-7)
+    # the moment buffers are updated in place (the stored arrays are the ones that change)
+    m_buffer, v_buffer = adam.first_moments[0], adam.second_moments[0]
+    w.grad = Tensor(np.array([1.0, 1.0]))
+    adam.step()
+    assert adam.first_moments[0] is m_buffer and adam.second_moments[0] is v_buffer
+    assert adam.steps == 2
+
+
+test_adam_state_and_weight_decay_hidden()
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Use: minimising a quadratic bowl with autograd
+#
+# Now the full loop, with the autograd engine computing the gradient of
+# $L(p) = \sum_i c_i (p_i - t_i)^2$, a bowl whose bottom is the target $t$. The curvatures
+# $c = (1, 4, 10)$ make some directions steeper than others. The start and the target come from a
+# seeded generator, so the run is the same every time, whatever the global random state.
+
+# %%
+def minimise(optimizer_class, steps, **settings):
+    """Run `steps` optimizer steps on the bowl; return the distance to the bottom after each step."""
+    rng = np.random.default_rng(2)
+    target = rng.normal(size=3)
+    p = Tensor(rng.normal(size=3), requires_grad=True)
+    curvature, goal = Tensor(np.array([1.0, 4.0, 10.0])), Tensor(target)
+    optimizer = optimizer_class([p], **settings)
+    distances = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = (curvature * (p - goal) ** 2).sum()
+        loss.backward()
+        optimizer.step()
+        distances.append(float(np.max(np.abs(p.data - target))))
+    return distances
+
+
+for name, cls, settings in (("SGD", SGD, dict(lr=0.04)),
+                            ("SGD + momentum", SGD, dict(lr=0.02, momentum=0.9)),
+                            ("Adam", Adam, dict(lr=0.1))):
+    distances = minimise(cls, 300, **settings)
+    print(f"{name:15s} distance after 10, 100, 300 steps: "
+          + ", ".join(f"{distances[k - 1]:.1e}" for k in (10, 100, 300)))
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-convergence", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+def test_quadratic_bowl_convergence():
+    """Every optimizer finds the bottom of a seeded bowl (deterministic under any global seed)."""
+    def distance_to_bottom(optimizer_class, steps, **settings):
+        rng = np.random.default_rng(2)
+        target = rng.normal(size=3)
+        p = Tensor(rng.normal(size=3), requires_grad=True)
+        curvature, goal = Tensor(np.array([1.0, 4.0, 10.0])), Tensor(target)
+        optimizer = optimizer_class([p], **settings)
+        start = float(np.max(np.abs(p.data - target)))
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = (curvature * (p - goal) ** 2).sum()
+            loss.backward()
+            optimizer.step()
+        assert p.is_leaf
+        return start, float(np.max(np.abs(p.data - target)))
+
+    for cls, settings in ((SGD, dict(lr=0.04)),
+                          (SGD, dict(lr=0.02, momentum=0.9)),
+                          (Adam, dict(lr=0.1))):
+        start, end = distance_to_bottom(cls, 300, **settings)
+        assert start > 1.0
+        assert end < 1e-4, f"{cls.__name__}({settings}) ends {end:.2e} from the minimum"
+
+
+test_quadratic_bowl_convergence()
+### BEGIN HIDDEN TESTS
+def test_quadratic_bowl_convergence_hidden():
+    from tinytorch.core.layers import Dense
+    from tinytorch.core.losses import MeanSquaredError
+
+    # linear regression with a Dense layer: Adam and momentum SGD recover the true weights
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(64, 3))
+    true_w = np.array([[1.5], [-2.0], [0.5]])
+    y = x @ true_w + 0.25
+    for make, steps in ((lambda ps: Adam(ps, lr=0.05), 600),
+                        (lambda ps: SGD(ps, lr=0.05, momentum=0.9), 300)):
+        layer = Dense(3, 1, rng=np.random.default_rng(4))
+        layer.weights = Tensor(layer.weights.data.astype(np.float64), requires_grad=True)
+        layer.bias = Tensor(layer.bias.data.astype(np.float64), requires_grad=True)
+        optimizer = make(layer.parameters())
+        loss_fn = MeanSquaredError()
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = loss_fn(layer(Tensor(x)), Tensor(y))
+            loss.backward()
+            optimizer.step()
+        np.testing.assert_allclose(layer.weights.data, true_w, atol=1e-3)
+        np.testing.assert_allclose(layer.bias.data, [0.25], atol=1e-3)
+    # a learning rate above 2 / curvature diverges for SGD: the bowl L = p^2 has curvature 2
+    p = Tensor(np.array([1.0]), requires_grad=True)
+    sgd = SGD([p], lr=1.5)
+    for _ in range(5):
+        sgd.zero_grad()
+        (p * p).sum().backward()
+        sgd.step()
+    np.testing.assert_allclose(p.data, [-32.0], rtol=1e-12)   # multiplied by (1 - 3) each step
+
+
+test_quadratic_bowl_convergence_hidden()
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Analyse: a long, narrow valley
+#
+# The bowl above was friendly. Real loss surfaces are often much steeper in some directions than
+# in others. Take
+#
+# $$L(x, y) = \tfrac12 (x^2 + \kappa\, y^2), \qquad \kappa = 100,$$
+#
+# whose *condition number* (largest over smallest curvature) is $\kappa$. Plain gradient descent is
+# stable only for $\eta < 2/\kappa$ (the steep direction would otherwise overshoot and blow up), and
+# at that step size the flat direction $x$ shrinks by only a factor $1 - \eta$ per step: roughly
+# $\kappa$ steps per factor $e$. Momentum lets the flat direction build up speed while the
+# oscillations across the valley cancel; in theory it needs about $\sqrt{\kappa}$ steps per factor
+# $e$ instead of $\kappa$. Adam rescales each coordinate by its own gradient size, which undoes
+# much of the bad scaling of an axis-aligned valley like this one.
+#
+# We count the steps until both coordinates are within $10^{-3}$ of the minimum, starting from
+# $(1, 1)$. It runs in well under a second.
+
+# %%
+def steps_to_converge(optimizer, scales, start, tolerance=1e-3, max_steps=5000):
+    """Optimise 0.5 * sum(scales * p^2) from `start`; return (steps needed or None, loss history)."""
+    p = Tensor(np.array(start, dtype=np.float64), requires_grad=True)
+    opt = optimizer([p])
+    scale = Tensor(np.array(scales, dtype=np.float64))
+    history = []
+    for step in range(max_steps):
+        if np.max(np.abs(p.data)) < tolerance:
+            return step, history
+        opt.zero_grad()
+        loss = (scale * p * p).sum() * 0.5
+        history.append(loss.item())
+        loss.backward()
+        opt.step()
+    return None, history
+
+
+kappa = 100.0
+contenders = {
+    "SGD lr=0.019 (just under 2/kappa)": lambda ps: SGD(ps, lr=0.019),
+    "SGD lr=0.01": lambda ps: SGD(ps, lr=0.01),
+    "SGD+momentum 0.9, lr=0.01": lambda ps: SGD(ps, lr=0.01, momentum=0.9),
+    "SGD+momentum 0.8, lr=0.019": lambda ps: SGD(ps, lr=0.019, momentum=0.8),
+    "Adam lr=0.01": lambda ps: Adam(ps, lr=0.01),
+    "Adam lr=0.05": lambda ps: Adam(ps, lr=0.05),
+    "Adam lr=0.5": lambda ps: Adam(ps, lr=0.5),
+}
+histories = {}
+print(f"{'optimizer':32s} steps to |p| < 1e-3 on kappa = {kappa:g}")
+for name, make in contenders.items():
+    steps, histories[name] = steps_to_converge(make, [1.0, kappa], [1.0, 1.0])
+    print(f"{name:32s} {steps}")
+steps, _ = steps_to_converge(lambda ps: SGD(ps, lr=0.021), [1.0, kappa], [1.0, 1.0], max_steps=200)
+print(f"{'SGD lr=0.021 (just above 2/kappa)':32s} {steps} (diverges)")
+
+# %% [markdown]
+# What the table says:
+# - Plain SGD cannot go faster than its stability limit allows: 361 steps at the best step size,
+#   twice as many at half of it, and just above $2/\kappa$ it diverges.
+# - Momentum needs 3 to 6 times fewer steps at the same or a smaller learning rate.
+# - Adam with a well chosen learning rate is fastest here, but its learning rate means something
+#   different: each step moves a coordinate by *at most about* $\eta$, whatever the gradient. From a
+#   distance of 1, `lr=0.01` therefore needs at least 100 steps, and took 269. A learning rate is
+#   not portable from one optimizer to another.
+#
+# On a log scale the loss curves show it: the straight lines of plain SGD are slow geometric decay,
+# limited by the flat direction; momentum shows the ripples of a ball rolling from side to side
+# of the valley while it speeds along it.
+
+# %%
+import matplotlib.pyplot as plt
+
+figure, axes = plt.subplots(figsize=(7, 4))
+for name, history in histories.items():
+    axes.semilogy(np.maximum(history, 1e-12), label=name)
+axes.set_xlabel("step")
+axes.set_ylabel("loss")
+axes.set_title(f"0.5 (x^2 + {kappa:g} y^2) from (1, 1)")
+axes.legend(fontsize=7)
+figure.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ### What the extra speed costs: memory
+# Plain SGD stores nothing beyond the parameters; momentum stores one extra array per parameter
+# (the velocity); Adam stores two (the first and second moments). For the 784-128-10 network of a
+# typical MNIST exercise that is:
+
+# %%
+shapes = [(784, 128), (128,), (128, 10), (10,)]
+layer_params = [Tensor(np.zeros(shape, dtype=np.float32), requires_grad=True) for shape in shapes]
+parameter_bytes = sum(t.data.nbytes for t in layer_params)
+momentum, adam = SGD(layer_params, lr=0.1, momentum=0.9), Adam(layer_params)
+states = {
+    "SGD": 0,
+    "SGD + momentum": sum(v.nbytes for v in momentum.velocities),
+    "Adam": sum(m.nbytes + v.nbytes for m, v in zip(adam.first_moments, adam.second_moments)),
+}
+print(f"parameters: {parameter_bytes / 1024:.0f} KiB")
+for name, state in states.items():
+    print(f"{name:15s} optimizer state {state / 1024:6.0f} KiB ({state / parameter_bytes:.0f}x the parameters)")
+
+# %% [markdown]
+# For a model with billions of parameters, Adam's two extra copies are a real cost, which is
+# why large-model training often keeps them in lower precision or shards them across devices.
+#
+# Questions to think about:
+# - Increase `kappa` to 1,000. How do the step counts of SGD and momentum change? Does the
+#   $\kappa$ versus $\sqrt{\kappa}$ estimate hold?
+# - Rotate the valley by 45 degrees ($L = \frac12 (x+y)^2 + \frac{\kappa}{2} (x-y)^2$). Adam's
+#   per-coordinate scaling no longer lines up with the valley: what happens to its advantage?
+#
+# ## Summary
+# - An optimizer turns gradients into parameter updates: `zero_grad`, forward, `backward`, `step`.
+# - Updates happen on the numbers (`parameter.data`, in place), never as recorded operations, so
+#   parameters stay leaves and each step's graph is as small as the first.
+# - SGD steps along $-g$; momentum accumulates a velocity that speeds up consistent directions and
+#   damps oscillation; weight decay adds $\lambda p$ to the gradient.
+# - Adam divides a running mean of the gradient by the root of a running mean of its square, with a
+#   bias correction that makes its first steps the right size.
+# - Ill-conditioning limits plain SGD to $\eta < 2/\kappa$; momentum and a well tuned Adam need several
+#   times fewer steps, at the price of one or two extra arrays per parameter.
+#
+# ## Checkpoint
+# This module unlocks `checkpoints/checkpoint_06_optimization.py`, which asks:
+# **"Can I use gradients to make a model better?"** Run it with
+#
+# ```
+# make checkpoints
+# ```
+#
+# or on its own: `.venv/bin/python -m pytest checkpoints/checkpoint_06_*.py`.
+#
+# Next, module 07 puts everything together: data loading, a training loop, and a network that
+# learns to read handwritten digits.
