@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
@@ -24,6 +24,23 @@ TIMEOUT_ERROR = {
     "evalue": "no reply from the kernel before the per-cell timeout",
     "traceback": ["CellTimeoutError: no reply from the kernel before the per-cell timeout"],
 }
+
+
+class _Client(NotebookClient):
+    """NotebookClient that remembers which cells hit the timeout.
+
+    On a timeout nbclient interrupts the kernel, so the cell's output says KeyboardInterrupt;
+    the outcome should say what happened instead.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timed_out: set[str] = set()
+
+    async def _async_handle_timeout(self, timeout, cell=None):  # nbclient 0.10/0.11 hook
+        if cell is not None:
+            self.timed_out.add(cell.get("id", ""))
+        return await super()._async_handle_timeout(timeout, cell)
 
 
 @dataclass(frozen=True)
@@ -81,12 +98,13 @@ def execute_notebook(
     so build it with `kernel_env`. The input notebook is not modified.
     """
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else nbformat.from_dict(notebook)
-    client = NotebookClient(
+    _ensure_ids(nb)
+    client = _Client(
         nb,
         timeout=timeout,
         allow_errors=True,
         kernel_name=kernel_name,
-        interrupt_on_timeout=True,
+        interrupt_on_timeout=True,  # a hung cell is interrupted and the run goes on
         error_on_timeout=TIMEOUT_ERROR,
         resources={"metadata": {"path": str(cwd)}},
     )
@@ -98,15 +116,22 @@ def execute_notebook(
         kernel_error = f"DeadKernelError: {error}"
     except Exception as error:  # a kernel that cannot start: report it, do not crash the batch
         kernel_error = f"{type(error).__name__}: {error}"
-    return NotebookRun(_outcomes(nb, kernel_error), nb, kernel_error)
+    outcomes = [_outcome(i, c, kernel_error) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    outcomes = [_mark_timeout(o, timeout) if nb.cells[o.index].id in client.timed_out else o for o in outcomes]
+    return NotebookRun(outcomes, nb, kernel_error)
 
 
-def _outcomes(nb: nbformat.NotebookNode, kernel_error: str | None) -> list[CellOutcome]:
-    outcomes = []
+def _ensure_ids(nb: nbformat.NotebookNode) -> None:
+    """Cells need ids to be told apart (old notebooks may lack them)."""
+    nb.nbformat, nb.nbformat_minor = 4, max(nb.get("nbformat_minor", 5), 5)
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code":
-            outcomes.append(_outcome(index, cell, kernel_error))
-    return outcomes
+        if not cell.get("id"):
+            cell.id = f"cell-{index}"
+
+
+def _mark_timeout(outcome: CellOutcome, timeout: int) -> CellOutcome:
+    return replace(outcome, passed=False, ename="CellTimeoutError",
+                   evalue=f"no reply from the kernel within the {timeout} s per-cell timeout")
 
 
 def _outcome(index: int, cell: nbformat.NotebookNode, kernel_error: str | None) -> CellOutcome:

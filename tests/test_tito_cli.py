@@ -1,0 +1,73 @@
+"""The `tito` command line: exit codes and messages that name the file and the problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tito.cli import main
+from tito_helpers import BROKEN, MODULE_A, built_course, built_template, make_course  # noqa: F401
+
+
+def test_export_check_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_course(tmp_path / "course")
+    assert main(["--root", str(root), "export", "--check"]) == 1
+    err = capsys.readouterr().err
+    assert "tinytorch/core/fixture_a.py: missing (from source/01_fixture_a/01_fixture_a.py)" in err
+    assert not (root / "tinytorch" / "core" / "fixture_a.py").exists()
+    assert main(["--root", str(root), "export"]) == 0
+    assert main(["--root", str(root), "export", "--check"]) == 0
+    target = root / "tinytorch" / "core" / "fixture_b.py"
+    target.write_text(target.read_text().replace("add_one(add_one(x))", "x + 2"))
+    capsys.readouterr()
+    assert main(["--root", str(root), "export", "--check"]) == 1
+    assert "tinytorch/core/fixture_b.py: stale" in capsys.readouterr().err
+
+
+def test_modules_and_notebooks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_course(tmp_path / "course")
+    assert main(["--root", str(root), "modules"]) == 0
+    out = capsys.readouterr().out
+    assert "01_fixture_a" in out and "tinytorch/core/fixture_b.py" in out
+    assert main(["--root", str(root), "notebooks", "--module", "02"]) == 0
+    assert (root / "source" / "02_fixture_b" / "02_fixture_b.ipynb").is_file()
+    assert not (root / "source" / MODULE_A / f"{MODULE_A}.ipynb").exists()
+
+
+def test_unknown_module_and_missing_course_are_clear_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_course(tmp_path / "course")
+    assert main(["--root", str(root), "notebooks", "--module", "99_nope"]) == 1
+    assert "no module called '99_nope'" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["--root", str(empty), "modules"]) == 1
+    assert "no modules" in capsys.readouterr().err
+
+
+def test_release_and_static_lint(built_course: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = str(built_course)
+    assert main(["--root", root, "release", "--module", MODULE_A]) == 0
+    assert main(["--root", root, "lint", "--no-execute"]) == 0
+    assert "01_fixture_a" in capsys.readouterr().out
+    shutil.copy(BROKEN / "file_ref.py", built_course / "source" / MODULE_A / f"{MODULE_A}.py")
+    assert main(["--root", root, "lint", "--no-execute", "--module", MODULE_A]) == 1
+    out = capsys.readouterr().out
+    assert f"source/{MODULE_A}/{MODULE_A}.ipynb: cell 2 (a-add-one) line 4: [file-ref]" in out
+
+
+def test_release_failure_exits_nonzero_naming_the_module(built_course: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(BROKEN / "solution_placement.py", built_course / "source" / MODULE_A / f"{MODULE_A}.py")
+    assert main(["--root", str(built_course), "release", "--module", MODULE_A]) == 1
+    assert "01_fixture_a: nbgrader generate_assignment failed" in capsys.readouterr().err
+
+
+def test_python_dash_m_tito_runs(built_course: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "tito", "export", "--check"], cwd=built_course / "source",
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "fresh" in done.stdout
