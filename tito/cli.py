@@ -123,7 +123,7 @@ def cmd_lint(root: Path, args: argparse.Namespace) -> int:
     modules = course.discover(root)
     report = lint(modules, _modules(root, args), execute=not args.no_execute, workers=args.workers, timeout=timeout)
     for finding in report.findings:
-        console.print(str(finding), markup=False)
+        console.print(str(finding), markup=False, soft_wrap=True)  # one grep-able line each
     if report.findings:
         errors.print(f"[red]{len(report.findings)} finding(s)[/red]")
         return 1

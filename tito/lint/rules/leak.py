@@ -1,7 +1,8 @@
 """leak: no solution or hidden-test text appears anywhere under release/.
 
 Each non-blank line of a solution region or hidden-tests region that is long enough to be
-distinctive and does not also occur elsewhere in the source is a fingerprint. Every file under
+distinctive and does not also occur outside the regions of any course source (a hidden test's
+`from tinytorch.core.layers import Dense` is no secret when module 03 shows it) is a fingerprint. Every file under
 release/ is scanned (notebooks cell by cell), so a copied `.py`, an output that printed a
 solution, or a stub that failed to clear are all caught.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from tito.lint.context import ModuleContext
 from tito.lint.findings import Finding
-from tito.source import grade_id
+from tito.source import grade_id, read_source
 
 RULE = "leak"
 MIN_LENGTH = 12
@@ -45,19 +47,27 @@ def check(ctx: ModuleContext) -> list[Finding]:
 
 def fingerprints(ctx: ModuleContext) -> list[Fingerprint]:
     """Distinctive region lines of the source, each with the source cell it came from."""
-    inside, outside = [], []
-    for index, cell in enumerate(ctx.source.cells):
-        for what, line in _classify(cell.source):
-            if what:
-                inside.append(Fingerprint(line, index, grade_id(cell), what))
-            else:
-                outside.append(line)
-    public = "\n".join(outside)
+    inside = [
+        Fingerprint(line, index, grade_id(cell), what)
+        for index, cell in enumerate(ctx.source.cells)
+        for what, line in _classify(cell.source)
+        if what
+    ]
+    public = "\n".join(_public_text(m.source_py, m.source_py.stat().st_mtime_ns) for m in ctx.modules)
     unique: dict[str, Fingerprint] = {}
     for fp in inside:
         if len(fp.text) >= MIN_LENGTH and fp.text not in public:
             unique.setdefault(fp.text, fp)
     return list(unique.values())
+
+
+@lru_cache(maxsize=64)
+def _public_text(source_py: Path, mtime_ns: int) -> str:
+    """The text of a course source outside its solution and hidden-test regions."""
+    lines = []
+    for cell in read_source(source_py).cells:
+        lines += [line for what, line in _classify(cell.source) if what is None]
+    return "\n".join(lines)
 
 
 def _classify(source: str) -> list[tuple[str | None, str]]:
