@@ -63,11 +63,12 @@ def test_release_failure_exits_nonzero_naming_the_module(built_course: Path, cap
     assert "01_fixture_a: nbgrader generate_assignment failed" in capsys.readouterr().err
 
 
-def test_python_dash_m_tito_runs(built_course: Path) -> None:
+def test_python_dash_m_tito_finds_the_course_from_a_subdirectory(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "tito", "export", "--check"], cwd=built_course / "source",
+    root = make_course(tmp_path / "course")
+    done = subprocess.run([sys.executable, "-m", "tito", "modules"], cwd=root / "source" / MODULE_A,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "fresh" in done.stdout
+    assert "release/" not in done.stdout and "02_fixture_b" in done.stdout

@@ -45,9 +45,9 @@ def test_valid_course_has_no_static_findings(built_course: Path) -> None:
 
 
 def test_finding_prints_file_cell_grade_id_line_rule() -> None:
-    finding = Finding(SRC, 12, 3, "release-parse", MODULE_A, "test-add", "does not parse")
+    finding = Finding("release-parse", MODULE_A, SRC, 12, "test-add", 3, "does not parse")
     assert str(finding) == f"{SRC}: cell 12 (test-add) line 3: [release-parse] does not parse"
-    assert str(Finding(REL, None, None, "release-missing", MODULE_A, None, "missing")) == f"{REL}: [release-missing] missing"
+    assert str(Finding("release-missing", MODULE_A, REL, None, None, None, "missing")) == f"{REL}: [release-missing] missing"
 
 
 def test_release_parse_catches_stub_at_wrong_indentation(built_course: Path) -> None:

@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from tito import course
-from tito.build import export, notebooks
 from tito.errors import TitoError
+
+# Stages are imported inside the commands: jupytext and nbgrader take seconds to import, and
+# `tito modules` or `tito --help` should not pay for them.
 
 # wide when piped (CI logs, make): paths must never be cut to "source/01_fixture_a/01_…"
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
@@ -80,6 +82,8 @@ def cmd_modules(root: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_export(root: Path, args: argparse.Namespace) -> int:
+    from tito.build import export
+
     modules = _modules(root, args)
     if args.check:
         stale = export.check(modules)
@@ -96,6 +100,8 @@ def cmd_export(root: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(root: Path, args: argparse.Namespace) -> int:
+    from tito.build import notebooks
+
     table = Table("notebook", "status")
     for module in _modules(root, args):
         written = notebooks.build(module)
@@ -105,7 +111,8 @@ def cmd_notebooks(root: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_release(root: Path, args: argparse.Namespace) -> int:
-    from tito.release import generate  # nbgrader is slow to import; only this command needs it
+    from tito.build import notebooks
+    from tito.release import generate
 
     table = Table("module", "release")
     for module in _modules(root, args):

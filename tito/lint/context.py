@@ -46,7 +46,7 @@ class ModuleContext:
         """A finding whose grade_id is read from `notebook`'s cell (the source by default)."""
         nb = self.source if notebook is None else notebook
         gid = grade_id(nb.cells[cell]) if cell is not None and cell < len(nb.cells) else None
-        return Finding(file, cell, line, rule, self.module.name, gid, message)
+        return Finding(rule, self.module.name, file, cell, gid, line, message)
 
     def source_finding(self, rule: str, cell: int | None, line: int | None, message: str) -> Finding:
         return self.finding(rule, self.source_file, cell, line, message)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Finding:
-    """`file` is repo-relative; `cell` is the notebook cell index; `line` is 1-based in the cell."""
+    """`file` is repo-relative; `cell` is the notebook cell index; `line` is 1-based in the cell
+    (or in the file, for a file that is not a notebook). Plain data, so reports can serialise it.
+    """
 
+    rule: str  # e.g. "release-parse"
+    module: str  # e.g. "05_autograd"
     file: str
     cell: int | None
-    line: int | None
-    rule: str
-    module: str
     grade_id: str | None
+    line: int | None
     message: str
 
     def __str__(self) -> str:

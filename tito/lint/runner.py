@@ -50,7 +50,7 @@ def lint(modules: list[Module], selected: list[Module] | None = None, *, execute
         try:
             contexts.append(context.load(module, modules, timeout))
         except TitoError as error:
-            report.findings.append(Finding(module.rel(module.source_py), None, None, "source-read", module.name, None, str(error)))
+            report.findings.append(Finding("source-read", module.name, module.rel(module.source_py), None, None, None, str(error)))
     for ctx in contexts:
         for rule in STATIC_RULES:
             report.findings += rule.check(ctx)

@@ -72,4 +72,4 @@ def _error(outcome: CellOutcome) -> str:
 
 
 def _kernel_finding(ctx: ModuleContext, file: str, run: NotebookRun, rule: str) -> Finding:
-    return Finding(file, None, None, rule, ctx.module.name, None, f"the kernel failed: {run.kernel_error}")
+    return Finding(rule, ctx.module.name, file, None, None, None, f"the kernel failed: {run.kernel_error}")

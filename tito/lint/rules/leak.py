@@ -118,4 +118,4 @@ def _output_text(output: dict) -> str:
 def _finding(ctx: ModuleContext, path: Path, cell, gid, line: int, fp: Fingerprint) -> Finding:
     source = f"source cell {fp.cell}" + (f" ({fp.grade_id})" if fp.grade_id else "")
     message = f"{fp.what} text from {ctx.source_file} {source} leaked: {fp.text!r}"
-    return Finding(ctx.module.rel(path), cell, line, RULE, ctx.module.name, gid, message)
+    return Finding(RULE, ctx.module.name, ctx.module.rel(path), cell, gid, line, message)
