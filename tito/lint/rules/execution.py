@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from tito.build.partial import partial_reference
+from tito.errors import TitoError
 from tito.execute import CellOutcome, NotebookRun, execute_notebook, kernel_env
 from tito.lint.context import ModuleContext
 from tito.lint.findings import Finding
@@ -32,7 +33,10 @@ def run_release(ctx: ModuleContext) -> NotebookRun | None:
     if ctx.release is None:
         return None  # release-parse reports the missing release
     with tempfile.TemporaryDirectory(prefix="tito-partial-") as tmp:
-        reference = partial_reference(ctx.root, Path(tmp), ctx.earlier)
+        try:
+            reference = partial_reference(ctx.root, Path(tmp), ctx.earlier)
+        except TitoError as error:  # an earlier module not exported yet: a finding, not a crash
+            return NotebookRun([], ctx.release, f"no partial reference: {error}")
         env = kernel_env([reference])
         return execute_notebook(ctx.release, cwd=ctx.module.release_dir, env=env, timeout=ctx.timeout)
 
@@ -72,4 +76,4 @@ def _error(outcome: CellOutcome) -> str:
 
 
 def _kernel_finding(ctx: ModuleContext, file: str, run: NotebookRun, rule: str) -> Finding:
-    return Finding(rule, ctx.module.name, file, None, None, None, f"the kernel failed: {run.kernel_error}")
+    return Finding(rule, ctx.module.name, file, None, None, None, f"could not run the notebook: {run.kernel_error}")
