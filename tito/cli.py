@@ -5,6 +5,7 @@
     tito notebooks                     source/NN/NN.py -> source/NN/NN.ipynb
     tito release [--module M]          notebooks + nbgrader generate_assignment -> release/
     tito lint [--module M] [--no-execute]
+    tito demo                          export, release and lint the whole course; print the module table
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     lint = _add(commands, "lint", "check the release (parse, placement, metadata, leaks, execution)", cmd_lint, module=True)
     lint.add_argument("--no-execute", action="store_true", help="static rules only; run no notebook")
     lint.add_argument("--workers", type=int, default=2, help="kernels run in parallel (default 2)")
+    demo = _add(commands, "demo", "build the whole course, execute every notebook, print the module table", cmd_demo)
+    demo.set_defaults(module=None, no_execute=False, check=False, workers=2)
     return parser
 
 
@@ -145,3 +148,17 @@ def _print_summary(report) -> None:
         failed = "-" if s.release_failed is None else f"{s.release_failed}/{s.graded_cells}"
         table.add_row(s.module, str(s.graded_cells), f"{s.points:g}", passed, failed)
     console.print(table)
+
+
+def cmd_demo(root: Path, args: argparse.Namespace) -> int:
+    """The whole instructor build in one go: each stage's table, then the lint's module table.
+
+    The lint executes every source notebook (the solution must pass every graded cell) and every
+    release notebook (each graded cell must fail, and only by a stub's NotImplementedError).
+    """
+    for title, stage in (("export", cmd_export), ("release", cmd_release)):
+        console.rule(f"[bold]{title}")
+        if stage(root, args):
+            return 1
+    console.rule("[bold]lint: execute every source and release notebook")
+    return cmd_lint(root, args)

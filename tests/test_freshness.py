@@ -1,0 +1,49 @@
+"""Generated files that are committed (tinytorch/, release/) must match their sources.
+
+A reviewer reads tinytorch/ and release/ in the repository; if they drifted from source/, the
+review would be of something no student ever gets. These tests regenerate both and compare.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tito import course
+from tito.build import export, notebooks
+from tito.release import generate
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES = course.discover(REPO)
+
+
+def test_the_course_has_its_seven_modules_in_order():
+    assert [m.name for m in MODULES] == [
+        "01_tensor", "02_activations", "03_layers", "04_losses",
+        "05_autograd", "06_optimizers", "07_training",
+    ]
+
+
+def test_reference_package_is_exported_from_the_current_sources():
+    stale = export.check(MODULES)
+    assert [export.describe(result) for result in stale] == [], "run `make export`"
+
+
+@pytest.mark.slow
+def test_release_is_generated_from_the_current_sources(tmp_path):
+    copy = tmp_path / "course"
+    shutil.copytree(REPO / "source", copy / "source", ignore=shutil.ignore_patterns("*.ipynb"))
+    shutil.copy(REPO / "nbgrader_config.py", copy)
+    stale = []
+    for module in course.discover(copy):
+        notebooks.build(module)
+        fresh = generate(copy, module).read_bytes()
+        committed = REPO / "release" / module.name / module.release_ipynb.name
+        if not committed.is_file() or committed.read_bytes() != fresh:
+            stale.append(module.name)
+    assert stale == [], "release/ is stale for these modules: run `make release`"
+
+
+def test_release_holds_exactly_one_notebook_per_module_and_nothing_else():
+    files = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "release").rglob("*") if p.is_file())
+    assert files == [f"release/{m.name}/{m.name}.ipynb" for m in MODULES]
