@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import strategies as S
+from tinytorch.core import activations as act
 from tinytorch.core.autograd import topological_order, unbroadcast
 from tinytorch.core.tensor import Tensor
 
@@ -142,7 +143,7 @@ def test_reshape_and_transpose_route_every_gradient_element_back_to_its_place(sh
 
 @given(S.broadcastable_shapes(), st.data())
 def test_unbroadcast_sums_over_new_leading_axes_and_stretched_axes(shapes, data):
-    shape, other, result = shapes
+    shape, _, result = shapes
     grad = data.draw(S.arrays(result))
     reduced = unbroadcast(grad, shape)
     assert reduced.shape == shape
@@ -213,13 +214,22 @@ def test_a_python_scalar_takes_the_dtype_of_the_tensor_it_meets(dtype, symbol, s
     assert t.grad.dtype == dtype
 
 
+@pytest.mark.xfail(strict=True, reason="Tensor.__pow__ applies a numpy-scalar exponent as is: "
+                                       "float32 ** np.float64(2) is float64 under NEP 50, while "
+                                       "float32 * np.float64(2) stays float32 (as_tensor(like=))")
+@pytest.mark.parametrize("exponent", [np.float64(2.0), np.int64(2)], ids=["float64", "int64"])
+def test_a_numpy_scalar_exponent_keeps_the_tensors_dtype_like_a_numpy_scalar_factor(exponent):
+    t = Tensor(np.array([1.5, -2.0], dtype=np.float32), requires_grad=True)
+    assert (t * exponent).dtype == np.float32
+    assert (t ** exponent).dtype == np.float32
+
+
 @given(st.sampled_from(FLOAT_DTYPES), S.shapes(), st.data())
 def test_every_operation_of_one_dtype_stays_in_that_dtype(dtype, shape, data):
-    x = data.draw(S.Domain(0.5, 2.0).arrays(shape)).astype(dtype)
-    t = Tensor(x, requires_grad=True)
-    out = (((t * 2 + 1) / t - t ** 2).exp().log() @ Tensor(np.ones(shape[-1:] or (), dtype=dtype))
-           if shape else ((t * 2 + 1) / t - t ** 2).exp().log())
-    out = out.sum()
+    t = Tensor(data.draw(S.Domain(0.5, 2.0).arrays(shape)).astype(dtype), requires_grad=True)
+    y = ((t * 2 + 1) / t - t ** 2).exp().log() - 0.5
+    y = act.softmax(act.sigmoid(act.relu(y) + act.tanh(y)).reshape(-1))
+    out = y @ Tensor(np.ones(y.shape, dtype=dtype)) + y.max() + y.mean()
     assert out.dtype == dtype
     out.backward()
     assert t.grad.dtype == dtype and t.grad.shape == shape
