@@ -22,6 +22,10 @@ from tinytorch.core.tensor import Tensor                      # noqa: E402
 
 pytestmark = pytest.mark.oracle
 
+# The tensors here are tiny: one thread is fastest, and on a loaded two-core machine torch's
+# intra-op pool spends tens of milliseconds per call waiting for its other threads.
+torch.set_num_threads(1)
+
 F = torch.nn.functional
 RTOL = 1e-10
 
