@@ -238,7 +238,7 @@ def _build_table() -> list:
     add(Op("relu", act.relu, lambda x: np.where(x > 0, x, 0.0), lambda T, x: T.relu(x),
            ((3, 4),), (AWAY_FROM_KINK,)))
     add(Op("sigmoid", act.sigmoid, lambda x: 1 / (1 + np.exp(-x)), lambda T, x: T.sigmoid(x),
-           (((3, 4),)), (Domain(-4, 4),)))
+           ((3, 4),), (Domain(-4, 4),)))
     add(Op("tanh", act.tanh, lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
            lambda T, x: T.tanh(x), ((3, 4),)))
     for axis in (-1, 0):
@@ -284,11 +284,6 @@ def _torch_index(T, index):
 OPS = _build_table()
 OPS_BY_NAME = {op.name: op for op in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "operation names must be unique"
-
-
-def op_strategy(names=None):
-    """Draw operations from the table (all, or the named ones)."""
-    return st.sampled_from([op for op in OPS if names is None or op.name in names])
 
 
 # ---------------------------------------------------------------------------------------------
