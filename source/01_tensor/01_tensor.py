@@ -434,6 +434,8 @@ class Tensor:
         """
         if isinstance(exponent, Tensor):
             raise TypeError("Tensor ** Tensor is not supported: the exponent must be a number")
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()  # a numpy scalar would promote float32 to float64
         ### BEGIN SOLUTION
         return Tensor.from_op(self._data ** exponent, "pow", (self,), exponent=exponent)
         ### END SOLUTION

@@ -605,17 +605,17 @@ test_updates_stay_outside_the_graph_hidden()
 # Without the correction, step 1 would give $0.1 \cdot 0.1/\sqrt{0.001} = 0.316$, more than three
 # times the intended step.
 #
-# The step counter belongs to the optimizer: `Adam.step` counts, then reuses the base class's
-# loop. PyTorch's `torch.optim.Adam` uses the same formulas; its `weight_decay` is also the L2 form
+# `Adam.step` counts the calls (`steps`), then reuses the base class's loop; each parameter keeps
+# its own $t$ (`parameter_steps`), counted only on steps where it had a gradient. PyTorch's `torch.optim.Adam` uses the same formulas; its `weight_decay` is also the L2 form
 # ($g + \lambda p$), while `AdamW` decays the weights separately.
 #
-# One difference of detail: we count $t$ once per `step()` call for all parameters (as Keras
-# does), while PyTorch counts it per parameter, only on steps where that parameter had a
-# gradient. The two agree whenever every parameter gets a gradient at every step, as in all the
-# training in this course. They differ for a parameter that sits out the first steps: its averages
-# start at zero later, but a global $t$ corrects them as if they had been running all along. Its
-# first step is then larger than $\eta$: about $1.35\,\eta$ if it joins at step 200, and up to
-# $(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.2\,\eta$ if it joins much later.
+# Why count $t$ per parameter rather than once per `step()` call (as Keras does)? The two agree
+# whenever every parameter gets a gradient at every step. They differ for a parameter that sits
+# out the first steps: its averages start at zero later, and a global $t$ would correct them as if
+# they had been running all along. Its first step would then be larger than $\eta$: about
+# $1.35\,\eta$ if it joins at step 200, and up to $(1-\beta_1)/\sqrt{1-\beta_2} \approx 3.2\,\eta$
+# if it joins much later. Counting per parameter, as PyTorch does, makes every parameter's first
+# step exactly the intended size.
 
 # %% nbgrader={"grade": false, "grade_id": "optimizers-adam", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -633,6 +633,7 @@ class Adam(Optimizer):
         self.eps = eps
         self.weight_decay = weight_decay
         self.steps = 0
+        self.parameter_steps = [0 for _ in self.parameters]
         self.first_moments = [np.zeros_like(p.data) for p in self.parameters]
         self.second_moments = [np.zeros_like(p.data) for p in self.parameters]
 
@@ -648,9 +649,10 @@ class Adam(Optimizer):
         ### END SOLUTION
 
     def update(self, index: int, parameter: Tensor, grad: np.ndarray) -> None:
-        """Adam's rule for one parameter, at step t = `self.steps` (already counted by `step`).
+        """Adam's rule for one parameter, at its own step t (the steps on which it had a gradient).
 
         TODO:
+        0. Count this parameter's step: add one to `self.parameter_steps[index]`; that is t.
         1. Weight decay, as in SGD: when `self.weight_decay` is not zero, use the new array
            grad + weight_decay * (the parameter's values as a numpy array).
         2. Update this parameter's buffers IN PLACE (with `*=` and `+=`):
@@ -663,6 +665,8 @@ class Adam(Optimizer):
         and p = -0.0947368... after step 2.
         """
         ### BEGIN SOLUTION
+        self.parameter_steps[index] += 1
+        t = self.parameter_steps[index]
         if self.weight_decay:
             grad = grad + self.weight_decay * np.asarray(parameter.data)
         m, v = self.first_moments[index], self.second_moments[index]
@@ -670,8 +674,8 @@ class Adam(Optimizer):
         m += (1 - self.beta1) * grad
         v *= self.beta2
         v += (1 - self.beta2) * grad * grad
-        m_hat = m / (1 - self.beta1 ** self.steps)
-        v_hat = v / (1 - self.beta2 ** self.steps)
+        m_hat = m / (1 - self.beta1 ** t)
+        v_hat = v / (1 - self.beta2 ** t)
         parameter.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
         ### END SOLUTION
 
@@ -750,13 +754,13 @@ test_adam_worked_example_hidden()
 
 # %% nbgrader={"grade": true, "grade_id": "optimizers-adam-details", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
 def test_adam_state_and_weight_decay():
-    """Buffers per parameter, the shared step counter, weight decay, float32 kept, parameters skipped."""
+    """Buffers per parameter, the step counters, weight decay, float32 kept, parameters skipped."""
     a = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     b = Tensor(np.array([[3.0]], dtype=np.float32), requires_grad=True)
     optimizer = Adam([a, b], lr=0.01)
     a.grad = Tensor(np.array([0.5, -0.5], dtype=np.float32))
-    optimizer.step()                      # b has no gradient: skipped, but the step is counted
-    assert optimizer.steps == 1
+    optimizer.step()                      # b has no gradient: skipped, and its own t stays 0
+    assert optimizer.steps == 1 and optimizer.parameter_steps == [1, 0]
     np.testing.assert_allclose(a.data, [0.99, 2.01], rtol=1e-6)
     np.testing.assert_array_equal(b.data, [[3.0]])
     np.testing.assert_array_equal(optimizer.first_moments[1], [[0.0]])
@@ -778,7 +782,7 @@ test_adam_state_and_weight_decay()
 def test_adam_state_and_weight_decay_hidden():
     from tinytorch.core.autograd import Variable as HiddenVariable
 
-    # a parameter that first gets a gradient at step 3 is corrected with t = 3
+    # a parameter that first gets a gradient at step 3 is corrected with its own t = 1
     early = Tensor(np.array([0.0]), requires_grad=True)
     late = Tensor(np.array([0.0]), requires_grad=True)
     shared_counter = Adam([early, late], lr=0.1)
@@ -789,8 +793,9 @@ def test_adam_state_and_weight_decay_hidden():
     early.grad = None
     shared_counter.step()
     assert shared_counter.steps == 3, "every call of step counts"
-    late_m_hat = 0.1 / (1 - 0.9 ** 3)
-    late_v_hat = 0.001 / (1 - 0.999 ** 3)
+    assert shared_counter.parameter_steps == [2, 1], "each parameter counts its own steps"
+    late_m_hat = 0.1 / (1 - 0.9)
+    late_v_hat = 0.001 / (1 - 0.999)
     np.testing.assert_allclose(late.data, [-0.1 * late_m_hat / (np.sqrt(late_v_hat) + 1e-8)], rtol=1e-12)
     # Variables work as parameters too (with weight decay: g = 1 + 0.5 = 1.5 -> a step of lr)
     wrapped = HiddenVariable(np.array([1.0, -1.0]), requires_grad=True)
