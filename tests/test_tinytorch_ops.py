@@ -123,9 +123,6 @@ def test_numerical_gradient_accepts_lists():
                                rtol=0, atol=1e-8)
 
 
-@pytest.mark.xfail(strict=True, reason="numerical_gradient converts a Python-float result of f to "
-                                       "float32 (as_tensor without like=), so the difference quotient "
-                                       "is computed from float32-rounded values")
 def test_numerical_gradient_of_a_function_returning_a_python_float_is_float64_accurate():
     x = Tensor(np.array([1.0, 2.0]))
     grad = numerical_gradient(lambda t: (t * t).sum().item(), x)

@@ -282,9 +282,6 @@ def test_optimizer_trajectory_over_20_steps_agrees_with_torch_optim(name):
             assert_agree(ours.data.T if ours.ndim == 2 else ours, theirs, f"{name}, step {step + 1}")
 
 
-@pytest.mark.xfail(strict=True, reason="Adam counts steps globally (self.steps), not per parameter: "
-                                       "a parameter that first gets a gradient at step k is bias-"
-                                       "corrected with 1 - beta^k instead of 1 - beta^1")
 def test_adam_bias_correction_counts_the_steps_of_each_parameter_like_torch():
     a, late = Tensor(np.array([1.0, -2.0]), requires_grad=True), Tensor(np.array([0.5]), requires_grad=True)
     ta, tlate = torch_leaf([1.0, -2.0]), torch_leaf([0.5])

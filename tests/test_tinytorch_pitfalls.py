@@ -210,8 +210,6 @@ def test_ndarray_on_the_left_of_a_tensor_gives_a_tensor(symbol):
     np.testing.assert_allclose(t.grad.data, expected, rtol=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="Variable has no `__array_ufunc__ = None` (nor __rmatmul__): "
-                                       "numpy broadcasts the Variable as an object scalar")
 @pytest.mark.parametrize("symbol", sorted(LEFT_OPERATORS))
 def test_ndarray_on_the_left_of_a_variable_gives_a_variable(symbol):
     fn = LEFT_OPERATORS[symbol]
@@ -413,9 +411,6 @@ def test_backward_with_an_explicit_gradient(gradient):
     np.testing.assert_array_equal(x.grad.data, [6.0, -16.0])
 
 
-@pytest.mark.xfail(strict=True, reason="_gradient_seed converts a Python number or list with "
-                                       "as_tensor() (float32) before casting to the output's dtype, "
-                                       "so a float64 seed of 0.1 arrives as 0.10000000149011612")
 @pytest.mark.parametrize("gradient", [0.1, [0.1]], ids=["number", "list"])
 def test_backward_with_a_python_gradient_keeps_float64_precision(gradient):
     x = leaf([1.0]) if isinstance(gradient, list) else leaf(1.0)

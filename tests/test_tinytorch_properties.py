@@ -214,9 +214,6 @@ def test_a_python_scalar_takes_the_dtype_of_the_tensor_it_meets(dtype, symbol, s
     assert t.grad.dtype == dtype
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.__pow__ applies a numpy-scalar exponent as is: "
-                                       "float32 ** np.float64(2) is float64 under NEP 50, while "
-                                       "float32 * np.float64(2) stays float32 (as_tensor(like=))")
 @pytest.mark.parametrize("exponent", [np.float64(2.0), np.int64(2)], ids=["float64", "int64"])
 def test_a_numpy_scalar_exponent_keeps_the_tensors_dtype_like_a_numpy_scalar_factor(exponent):
     t = Tensor(np.array([1.5, -2.0], dtype=np.float32), requires_grad=True)

@@ -763,12 +763,16 @@ def tanh_rule(node, grad):
 def cross_entropy_rule(node, grad):
     """L = mean(-log softmax(x)[target]): dL/dx = (softmax(x) - onehot(target)) / N.
 
+    With probability targets t, L = -mean(sum(t * log softmax(x))), so dL/dx = (softmax(x) * sum(t)
+    - t) / N: the row sum of t only drops out when it is 1.
+
     TODO: return a 2-tuple: the gradient for the logits, and None for the targets.
 
     Steps:
     1. The parents are (logits, targets). Softmax of each row, computed stably, is
        `np.exp(log_softmax_rows(logits.data))` (module 04's helper).
-    2. If the targets have the logits' shape they are probabilities: subtract them. Otherwise
+    2. If the targets have the logits' shape they are probabilities: scale the softmax row by
+       the row's target sum (keepdims), then subtract the targets. Otherwise
        they are class indices (stored as floats: convert with `.astype(np.intp)`): subtract 1
        at each row's target column.
     3. Divide by the number of rows N (the loss is a mean) and multiply by `grad` (a 0-d array).
@@ -779,7 +783,7 @@ def cross_entropy_rule(node, grad):
     logits, targets = node._parents
     delta = np.exp(log_softmax_rows(logits.data))
     if targets.shape == logits.shape:
-        delta = delta - targets.data
+        delta = delta * targets.data.sum(axis=-1, keepdims=True) - targets.data
     else:
         delta[np.arange(len(delta)), targets.data.astype(np.intp)] -= 1
     return grad * delta / len(delta), None
@@ -1377,8 +1381,13 @@ parameter keeps a float32 gradient even if float64 numbers flowed through the gr
 # %% nbgrader={"grade": false, "grade_id": "autograd-engine-helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
 #| export
 def _gradient_seed(gradient, output: Tensor) -> np.ndarray:
-    """The caller's d(loss)/d(output), as an array of the output's shape and dtype."""
-    seed = np.asarray(as_tensor(gradient).data, dtype=output.dtype)
+    """The caller's d(loss)/d(output), as an array of the output's shape and dtype.
+
+    Converted straight to the output's dtype: going through a float32 Tensor first would round
+    a Python 0.1 before a float64 backward ever saw it.
+    """
+    raw = as_tensor(gradient).data if hasattr(gradient, "as_tensor") or isinstance(gradient, Tensor) else gradient
+    seed = np.asarray(raw, dtype=output.dtype)
     if seed.shape != output.shape:
         raise ValueError(f"backward(gradient): gradient shape {seed.shape} does not match "
                          f"the output shape {output.shape}")
@@ -2091,6 +2100,8 @@ class Variable:
     """
 
     __hash__ = object.__hash__
+    # numpy must hand `ndarray * Variable` to Variable.__rmul__, not build an object array.
+    __array_ufunc__ = None
 
     def __init__(self, data, requires_grad: bool = True):
         values = data.as_tensor().data if isinstance(data, Variable) else as_tensor(data).data
@@ -2192,6 +2203,9 @@ class Variable:
 
     def __matmul__(self, other):
         return Variable.wrap(self._node @ as_tensor(other))
+
+    def __rmatmul__(self, other):
+        return Variable.wrap(as_tensor(other) @ self._node)
 
     def __repr__(self) -> str:
         grad_fn = f", grad_fn={self.grad_fn.__name__}" if self.grad_fn else ""
