@@ -1414,3 +1414,28 @@ compute with them?"* Run it against the reference package with `make checkpoints
 .venv/bin/python -m pytest checkpoints/checkpoint_01_tensor.py
 ```
 """
+
+
+# %% [markdown]
+# ## Checkpoint cell (20 points)
+#
+# This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
+# notebook is graded, its 20 points are decided differently: the autograder exports your module,
+# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
+# every other module) and compares the values with the reference's. Passing here is a good sign;
+# the comparison is what counts.
+
+# %% nbgrader={"grade": true, "grade_id": "tensor-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
+def test_checkpoint_tensor():
+    """Can I store numbers in n-dimensional arrays and compute with them?"""
+    a = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    b = Tensor([10.0, 20.0])
+    result = ((a + b) * 2 - 1) @ a.T
+    plain = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(result.data, ((plain + [10.0, 20.0]) * 2 - 1) @ plain.T)
+    assert result.dtype == np.float32
+    assert a.sum(axis=0).shape == (2,) and a.mean().item() == 2.5
+    assert a.reshape(4)[3].item() == 4.0
+
+
+test_checkpoint_tensor()

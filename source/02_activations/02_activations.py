@@ -870,3 +870,27 @@ any input?"* Run it against the reference package with `make checkpoints`, or on
 .venv/bin/python -m pytest checkpoints/checkpoint_02_activations.py
 ```
 """
+
+
+# %% [markdown]
+# ## Checkpoint cell (20 points)
+#
+# This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
+# notebook is graded, its 20 points are decided differently: the autograder exports your module,
+# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
+# every other module) and compares the values with the reference's. Passing here is a good sign;
+# the comparison is what counts.
+
+# %% nbgrader={"grade": true, "grade_id": "activations-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
+def test_checkpoint_activations():
+    """Can I add nonlinearity that stays finite for any input?"""
+    x = Tensor(np.array([[-1000.0, -1.0, 0.0, 1.0, 1000.0]]))
+    np.testing.assert_array_equal(ReLU()(x).data, [[0.0, 0.0, 0.0, 1.0, 1000.0]])
+    np.testing.assert_allclose(Sigmoid()(x).data, [[0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1.0)), 1.0]])
+    np.testing.assert_allclose(Tanh()(x).data, np.tanh(x.data))
+    probabilities = Softmax()(x).data
+    assert np.all(np.isfinite(probabilities))
+    np.testing.assert_allclose(probabilities.sum(axis=-1), [1.0])
+
+
+test_checkpoint_activations()

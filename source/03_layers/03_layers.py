@@ -821,3 +821,32 @@ for name, factor in inits:
 #
 # Next, module 04 (losses) turns the outputs of such a network into a single number that says how
 # wrong it is.
+
+
+# %% [markdown]
+# ## Checkpoint cell (20 points)
+#
+# This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
+# notebook is graded, its 20 points are decided differently: the autograder exports your module,
+# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
+# every other module) and compares the values with the reference's. Passing here is a good sign;
+# the comparison is what counts.
+
+# %% nbgrader={"grade": true, "grade_id": "layers-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
+def test_checkpoint_layers():
+    """Can I stack layers into a network?"""
+    from tinytorch.core.activations import ReLU as CheckpointReLU
+
+    rng = np.random.default_rng(3)
+    network = Sequential(Dense(3, 4, rng=rng), CheckpointReLU(), Dense(4, 2, rng=rng))
+    assert len(network.parameters()) == 4
+    assert sum(p.size for p in network.parameters()) == 3 * 4 + 4 + 4 * 2 + 2
+    first, last = network[0], network[2]
+    first.weights.data[...] = 0.5
+    last.weights.data[...] = 1.0
+    out = network(Tensor(np.array([[1.0, 2.0, 3.0]], dtype=np.float32)))
+    assert out.shape == (1, 2)
+    np.testing.assert_allclose(out.data, [[12.0, 12.0]])
+
+
+test_checkpoint_layers()

@@ -655,3 +655,29 @@ with np.errstate(over="ignore"):
 #
 # Next, module 05 (autograd) computes how the loss changes with every parameter, using the graph
 # these losses record.
+
+
+# %% [markdown]
+# ## Checkpoint cell (20 points)
+#
+# This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
+# notebook is graded, its 20 points are decided differently: the autograder exports your module,
+# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
+# every other module) and compares the values with the reference's. Passing here is a good sign;
+# the comparison is what counts.
+
+# %% nbgrader={"grade": true, "grade_id": "losses-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
+def test_checkpoint_losses():
+    """Can I measure how wrong a prediction is?"""
+    mse = MeanSquaredError()(Tensor([[1.0, 2.0], [3.0, 4.0]]), Tensor([[1.0, 0.0], [3.0, 6.0]]))
+    np.testing.assert_allclose(mse.data, 2.0)
+    logits = Tensor(np.array([[2.0, 0.0, -2.0], [1000.0, -1000.0, 0.0]]))
+    loss = CrossEntropyLoss()(logits, Tensor(np.array([0, 1])))
+    row = np.array([2.0, 0.0, -2.0])
+    first = -(row[0] - np.log(np.exp(row).sum()))
+    np.testing.assert_allclose(loss.data, (first + 2000.0) / 2)
+    bce = BinaryCrossEntropy()(Tensor([0.5, 0.5]), Tensor([1.0, 0.0]))
+    np.testing.assert_allclose(bce.data, np.log(2.0), rtol=1e-6)
+
+
+test_checkpoint_losses()

@@ -2573,3 +2573,35 @@ or only this one with
 Next, module 06 (optimizers) uses these gradients to make a model better: SGD with momentum and
 Adam, each a few lines around `param.data -= lr * param.grad.data`, run under `no_grad`.
 """
+
+
+# %% [markdown]
+# ## Checkpoint cell (20 points)
+#
+# This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
+# notebook is graded, its 20 points are decided differently: the autograder exports your module,
+# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
+# every other module) and compares the values with the reference's. Passing here is a good sign;
+# the comparison is what counts.
+
+# %% nbgrader={"grade": true, "grade_id": "autograd-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
+def test_checkpoint_differentiation():
+    """Can I automatically compute gradients for learning?"""
+    from tinytorch.core.activations import Sigmoid
+    from tinytorch.core.layers import Dense
+    from tinytorch.core.losses import MeanSquaredError
+
+    x = Tensor(np.array([[2.0, 3.0]]), requires_grad=True)
+    (x * x + 2 * x + 1).backward()
+    np.testing.assert_allclose(x.grad.data, [[6.0, 8.0]])
+    layer = Dense(input_size=2, output_size=1, rng=np.random.default_rng(0))
+    inputs = Tensor(np.array([[1.0, 2.0]], dtype=np.float32), requires_grad=True)
+    MeanSquaredError()(Sigmoid()(layer(inputs)), Tensor([[0.5]])).backward()
+    assert layer.weights.grad.shape == (2, 1) and layer.bias.grad.shape == (1,)
+    assert inputs.grad.shape == (1, 2)
+    a, b = Tensor(np.array(2.0), requires_grad=True), Tensor(np.array(3.0), requires_grad=True)
+    (a * b + a * a + b * b).backward()
+    assert (a.grad.item(), b.grad.item()) == (7.0, 8.0)
+
+
+test_checkpoint_differentiation()

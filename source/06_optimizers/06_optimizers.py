@@ -1046,3 +1046,32 @@ for name, state in states.items():
 #
 # Next, module 07 puts everything together: data loading, a training loop, and a network that
 # learns to read handwritten digits.
+
+
+# %% [markdown]
+# ## Checkpoint cell (20 points)
+#
+# This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
+# notebook is graded, its 20 points are decided differently: the autograder exports your module,
+# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
+# every other module) and compares the values with the reference's. Passing here is a good sign;
+# the comparison is what counts.
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
+def test_checkpoint_optimization():
+    """Can I use gradients to make a model better?"""
+    from tinytorch.core.losses import MeanSquaredError as CheckpointMSE
+
+    w = Tensor(np.array([[0.0]]), requires_grad=True)
+    x, y = Tensor(np.array([[1.0], [2.0], [3.0]])), Tensor(np.array([[2.0], [4.0], [6.0]]))
+    for optimizer in (SGD([w], lr=0.05, momentum=0.9), Adam([w], lr=0.1)):
+        w.data = np.array([[0.0]])
+        for _ in range(200):
+            optimizer.zero_grad()
+            CheckpointMSE()(x @ w, y).backward()
+            optimizer.step()
+        np.testing.assert_allclose(w.data, [[2.0]], atol=1e-2)
+        assert w.is_leaf
+
+
+test_checkpoint_optimization()
