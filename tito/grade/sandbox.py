@@ -1,0 +1,466 @@
+"""Run untrusted student code: bubblewrap, an unprivileged uid, resource limits, a scrubbed env.
+
+The layers, outermost first (every one is checked on this machine by `missing_layers`):
+
+1. an outer `bwrap` run by root, without a user namespace: new pid, network, ipc, uts and cgroup
+   namespaces (no network: only a private loopback) and a new root holding read-only binds of
+   /usr, the course's virtualenv and the base interpreter it points to (in root's 0700 home: only
+   root can bind it, which is why this stage runs as root), the scratch directory read-write at
+   /scratch and a private, size-limited /tmp;
+2. `setpriv` drops to uid/gid 65534 with no capabilities, no supplementary groups and
+   no_new_privs;
+3. an inner `bwrap` run by uid 65534 adds a user namespace that maps 65534 to itself (so the
+   code is uid 65534 on the host too, never root in disguise) and forbids further user namespaces.
+   The user namespace also scopes RLIMIT_NPROC: the kernel counts processes per user *per user
+   namespace*, so a fork bomb hits its own 64 and cannot starve a neighbouring sandbox. (A single
+   bwrap run by root would map the sandbox uid to host root, for which the kernel does not enforce
+   RLIMIT_NPROC at all: measured here, 300 forks went through.)
+4. `prlimit`: address space, CPU seconds, processes, file size, open files, no core files.
+
+The supervisor holds the outer bwrap in its own process group. Killing it kills the pid-1 of the
+sandbox's pid namespace (`--die-with-parent`), and the kernel then kills every process in that
+namespace: a daemonized child (`setsid sleep 1000 &`) cannot outlive the run.
+
+`argv[0] == "python"` means the course's interpreter (`sys.executable`); only its virtualenv
+folder is visible, never the repository that holds it (the editable install's .pth names the
+repository root, which inside the sandbox is an empty directory).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Mapping, Sequence
+
+from tito.errors import TitoError
+
+log = logging.getLogger(__name__)
+
+SANDBOX_UID = 65534  # nobody
+SCRATCH = "/scratch"
+TMP_SIZE = 256 * 2**20  # the private /tmp is a tmpfs of this size
+SCRUBBED_PREFIXES = ("NBGRADER_", "TITO_")
+SCRUBBED_NAMES = ("JPY_PARENT_PID",)
+BASE_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": SCRATCH,
+    "LANG": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "MPLBACKEND": "Agg",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 2 * 2**30  # address space (prlimit --as)
+    cpu_seconds: int = 600
+    processes: int = 64  # RLIMIT_NPROC, counted per uid 65534 inside the sandbox's user namespace
+    file_size_bytes: int = 64 * 2**20
+    open_files: int = 256
+    cell_timeout: float = 60.0
+    notebook_timeout: float = 900.0
+    output_bytes: int = 2**20  # cap per captured stream
+
+
+class SandboxUnavailable(TitoError):
+    """This machine cannot isolate student code; the message names every missing layer."""
+
+
+@dataclass
+class RunOutcome:
+    returncode: int | None  # None: killed by the supervisor (timeout)
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool
+    wall: float
+    signal: int | None  # the signal that ended the sandboxed command, when one did
+    truncated: bool  # stdout or stderr exceeded Limits.output_bytes (the rest was read and dropped)
+
+
+_PROBE: list[str] | None = None
+
+
+class Sandbox:
+    """Runs commands in the sandbox described above (or, with `unsafe=True` on a machine that
+    lacks a layer, as a plain subprocess with the same limits, environment and timeouts)."""
+
+    def __init__(self, limits: Limits = Limits(), unsafe: bool = False):
+        self.limits = limits
+        missing = self.missing_layers()
+        if missing and not unsafe:
+            raise SandboxUnavailable(
+                "cannot grade safely on this machine; missing: " + "; ".join(missing)
+                + " (or pass --unsafe to run student code without isolation)")
+        self.isolated = not missing
+        if not self.isolated:
+            log.warning("UNSAFE: student code runs without isolation (missing: %s)", "; ".join(missing))
+
+    # ---------------------------------------------------------------- probing
+
+    @staticmethod
+    def missing_layers() -> list[str]:
+        """What this machine lacks to sandbox student code (empty: everything works).
+
+        Probed once per process by really running `true` through every layer.
+        """
+        global _PROBE
+        if _PROBE is None:
+            _PROBE = _probe()
+        return list(_PROBE)
+
+    # ---------------------------------------------------------------- commands
+
+    def command(self, scratch: Path, argv: list[str], readonly: Sequence[Path] = ()) -> list[str]:
+        """The full command line that runs `argv` in the sandbox (without its environment:
+        `popen` passes that)."""
+        return self._command(Path(scratch), argv, readonly, env={})
+
+    def _command(self, scratch: Path, argv: list[str], readonly: Sequence[Path], env: Mapping[str, str]) -> list[str]:
+        argv = [sys.executable if i == 0 and a == "python" else a for i, a in enumerate(argv)]
+        if not self.isolated:
+            return _prlimit(self.limits) + [_outside(a, scratch) for a in argv]
+        return (_outer_bwrap(scratch.resolve(), readonly, env)
+                + _drop_privileges() + _inner_bwrap() + _prlimit(self.limits) + argv)
+
+    def environment(self, scratch: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The scrubbed environment: fixed basics, then the caller's extras minus grading hints."""
+        full = dict(BASE_ENV)
+        for key, value in (env or {}).items():
+            if not key.startswith(SCRUBBED_PREFIXES) and key not in SCRUBBED_NAMES:
+                full[key] = value
+        if not self.isolated:
+            full = {k: _outside(v, Path(scratch)) for k, v in full.items()}
+        return full
+
+    def popen(self, scratch: Path, argv: list[str], *, readonly: Sequence[Path] = (),
+              env: Mapping[str, str] | None = None, stdin=subprocess.PIPE,
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE) -> subprocess.Popen:
+        """Start `argv` in the sandbox in a new session (its own process group); the caller must
+        end it with `kill` (or let `run` do everything)."""
+        scratch = Path(scratch)
+        prepare_scratch(scratch)
+        full_env = self.environment(scratch, env)
+        if self.isolated:
+            # bwrap --clearenv + --setenv: the variables reach the command, not bwrap itself
+            cmd = self._command(scratch, argv, readonly, full_env)
+            popen_env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+            cwd = "/"
+        else:
+            cmd = self._command(scratch, argv, readonly, full_env)
+            popen_env, cwd = full_env, str(scratch)
+        return subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=popen_env,
+                                cwd=cwd, start_new_session=True, close_fds=True)
+
+    def run(self, scratch: Path, argv: list[str], *, timeout: float, readonly: Sequence[Path] = (),
+            env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> RunOutcome:
+        """Run to completion or until `timeout` seconds of wall clock, then kill everything.
+
+        Output is read as it comes and capped at `Limits.output_bytes` per stream; the rest is
+        read and dropped, so a command printing 100 MB neither blocks nor fills memory.
+        """
+        start = time.monotonic()
+        proc = self.popen(scratch, argv, readonly=readonly, env=env,
+                          stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
+        if stdin is not None:
+            try:
+                proc.stdin.write(stdin)
+            except (BrokenPipeError, OSError):
+                pass
+            finally:
+                proc.stdin.close()
+        reader = CappedReader({"stdout": proc.stdout, "stderr": proc.stderr}, self.limits.output_bytes)
+        deadline = start + timeout
+        timed_out = False
+        while not reader.done:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            reader.poll(min(remaining, 0.5))
+        if timed_out:
+            self.kill(proc)
+            reader.drain(1.0)
+        else:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            self.kill(proc)  # the command's own children die with it
+        reader.close()
+        for stream in (proc.stdout, proc.stderr):
+            stream.close()
+        returncode = None if timed_out else proc.returncode
+        return RunOutcome(returncode=returncode, stdout=reader.data["stdout"], stderr=reader.data["stderr"],
+                          timed_out=timed_out, wall=time.monotonic() - start,
+                          signal=signal.SIGKILL if timed_out else self.exit_signal(proc.returncode),
+                          truncated=reader.truncated)
+
+    # ---------------------------------------------------------------- signals
+
+    def exit_signal(self, returncode: int | None) -> int | None:
+        """The signal that ended the sandboxed command, from the returncode the supervisor sees.
+
+        bwrap reports a child killed by signal N as exit status 128 + N (both layers do)."""
+        if returncode is None:
+            return None
+        if returncode < 0:
+            return -returncode
+        if self.isolated and 128 < returncode < 128 + 65:
+            return returncode - 128
+        return None
+
+    def command_pid(self, proc: subprocess.Popen) -> int | None:
+        """The host pid of the sandboxed command itself (the process `argv` started), if alive."""
+        if not self.isolated:
+            return proc.pid if proc.poll() is None else None
+        tree = _process_tree()
+        # outer bwrap -> pid 1 of the namespace -> inner bwrap (uid 65534) -> the command
+        for pid in _descendants(tree, proc.pid):
+            name, uid, _ = tree[pid]
+            if name == "bwrap" and uid == SANDBOX_UID:
+                children = [c for c, (_, _, ppid) in tree.items() if ppid == pid and tree[c][0] != "bwrap"]
+                if children:
+                    return min(children)
+        return None
+
+    def interrupt(self, proc: subprocess.Popen, sig: int = signal.SIGINT) -> bool:
+        """Send `sig` to the sandboxed command only (like a Jupyter interrupt); False if gone."""
+        pid = self.command_pid(proc)
+        if pid is None:
+            return False
+        try:
+            os.kill(pid, sig)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        """SIGKILL the sandbox and everything in it, and reap it. Safe to call twice."""
+        tree = _process_tree() if proc.poll() is None else {}
+        victims = _descendants(tree, proc.pid) if tree else []
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for pid in victims:  # belt and braces: unsafe mode has no pid namespace to tear down
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover (a process stuck in the kernel)
+            log.error("sandbox process %d did not die", proc.pid)
+
+
+# -------------------------------------------------------------------- helpers
+
+
+def prepare_scratch(scratch: Path) -> None:
+    """The scratch dir must be writable by the sandbox's uid (and by nobody else)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        os.chown(scratch, SANDBOX_UID, SANDBOX_UID)
+        os.chmod(scratch, 0o700)
+
+
+def _outside(value: str, scratch: Path) -> str:
+    """Unsafe mode: '/scratch/...' in argv and env means the real scratch directory."""
+    if value == SCRATCH or value.startswith(SCRATCH + "/"):
+        return str(scratch) + value[len(SCRATCH):]
+    return value.replace(":" + SCRATCH + "/", ":" + str(scratch) + "/")
+
+
+def _interpreter_dirs() -> list[Path]:
+    """The virtualenv and the base interpreter it points to (both resolved)."""
+    dirs = [Path(sys.prefix), Path(sys.base_prefix)]
+    exe = Path(sys.executable).resolve()
+    if not any(_under(exe, d.resolve()) for d in dirs):
+        dirs.append(exe.parent.parent)
+    return dirs
+
+
+def _under(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]) -> list[str]:
+    cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+           "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
+           "--ro-bind", "/usr", "/usr"]
+    for link in ("bin", "lib", "lib64", "sbin"):
+        target = Path("/") / link
+        if target.is_symlink():
+            cmd += ["--symlink", os.readlink(target), str(target)]
+        elif target.is_dir():
+            cmd += ["--ro-bind", str(target), str(target)]
+    for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"):
+        if os.path.exists(etc):
+            cmd += ["--ro-bind", etc, etc]
+    made: set[Path] = {Path("/")}
+    bound = [Path("/usr")]
+
+    def bind_ro(src: Path, dest: Path) -> None:
+        nonlocal cmd
+        if any(_under(dest, b) for b in bound):
+            return
+        for parent in reversed(dest.parents):  # bwrap would make them 0700 (unreadable by uid 65534)
+            if parent not in made:
+                cmd += ["--perms", "0755", "--dir", str(parent)]
+                made.add(parent)
+        cmd += ["--ro-bind", str(src), str(dest)]
+        bound.append(dest)
+
+    for directory in _interpreter_dirs():
+        real = directory.resolve()
+        bind_ro(real, real)
+        if directory != real:
+            bind_ro(real, directory)
+    cmd += ["--bind", str(scratch), SCRATCH]
+    for path in readonly:
+        path = Path(path).resolve()
+        if _under(path, scratch):
+            cmd += ["--ro-bind", str(path), SCRATCH + "/" + path.relative_to(scratch).as_posix()]
+        else:
+            bind_ro(path, path)
+    cmd += ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp",
+            "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--clearenv"]
+    for key, value in env.items():
+        cmd += ["--setenv", key, value]
+    return cmd + ["--"]
+
+
+def _drop_privileges() -> list[str]:
+    uid = str(SANDBOX_UID)
+    return ["/usr/bin/setpriv", "--reuid", uid, "--regid", uid, "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+
+
+def _inner_bwrap() -> list[str]:
+    uid = str(SANDBOX_UID)
+    return ["/usr/bin/bwrap", "--unshare-user", "--disable-userns", "--uid", uid, "--gid", uid,
+            "--bind", "/", "/", "--die-with-parent", "--new-session", "--chdir", SCRATCH, "--"]
+
+
+def _prlimit(limits: Limits) -> list[str]:
+    return [shutil.which("prlimit") or "/usr/bin/prlimit",
+            f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
+            f"--nproc={limits.processes}", f"--fsize={limits.file_size_bytes}",
+            f"--nofile={limits.open_files}", "--core=0", "--"]
+
+
+def _probe() -> list[str]:
+    missing = []
+    if shutil.which("bwrap") is None:
+        missing.append("bubblewrap (apt-get install bubblewrap)")
+    for tool in ("prlimit", "setpriv"):
+        if shutil.which(tool) is None:
+            missing.append(f"{tool} (apt-get install util-linux)")
+    if os.geteuid() != 0:
+        missing.append("root (needed to bind the interpreter from root's 0700 home and to run "
+                       f"student code as --uid {SANDBOX_UID})")
+    if missing:
+        return missing
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="tito-probe-") as tmp:
+        scratch = Path(tmp)
+        prepare_scratch(scratch)
+        cmd = (_outer_bwrap(scratch, (), {"PATH": "/usr/bin:/bin"}) + _drop_privileges()
+               + _inner_bwrap() + _prlimit(Limits())
+               + [sys.executable, "-c", "import os; assert os.getuid() == 65534; open('ok', 'w')"])
+        try:
+            result = subprocess.run(cmd, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return [f"user/network namespaces (bwrap could not run: {error})"]
+        if result.returncode != 0 or not (scratch / "ok").exists():
+            err = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+            return [f"user/network namespaces (bwrap failed: {err[0]})"]
+    return []
+
+
+def _process_tree() -> dict[int, tuple[str, int, int]]:
+    """pid -> (name, real uid, ppid) for every process on the host."""
+    tree = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as f:
+                fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
+            name = fields[b"Name"].strip().decode(errors="replace")
+            uid = int(fields[b"Uid"].split()[0])
+            ppid = int(fields[b"PPid"].strip())
+        except (OSError, KeyError, ValueError, IndexError):
+            continue
+        tree[int(entry.name)] = (name, uid, ppid)
+    return tree
+
+
+def _descendants(tree: dict[int, tuple[str, int, int]], root: int) -> list[int]:
+    """Every descendant of `root`, parents before children."""
+    children: dict[int, list[int]] = {}
+    for pid, (_, _, ppid) in tree.items():
+        children.setdefault(ppid, []).append(pid)
+    out, stack = [], list(children.get(root, []))
+    while stack:
+        pid = stack.pop(0)
+        out.append(pid)
+        stack.extend(children.get(pid, []))
+    return out
+
+
+class CappedReader:
+    """Reads several pipes at once, keeping at most `cap` bytes of each and dropping the rest."""
+
+    def __init__(self, streams: Mapping[str, IO[bytes] | None], cap: int):
+        self.cap = cap
+        self.data = {name: b"" for name in streams}
+        self.chunks: dict[str, list[bytes]] = {name: [] for name in streams}
+        self.sizes = {name: 0 for name in streams}
+        self.truncated = False
+        self.selector = selectors.DefaultSelector()
+        for name, stream in streams.items():
+            if stream is not None:
+                self.selector.register(stream, selectors.EVENT_READ, name)
+
+    @property
+    def done(self) -> bool:
+        return not self.selector.get_map()
+
+    def poll(self, timeout: float) -> None:
+        for key, _ in self.selector.select(timeout):
+            chunk = os.read(key.fd, 65536)
+            if not chunk:
+                self.selector.unregister(key.fileobj)
+                continue
+            name = key.data
+            room = self.cap - self.sizes[name]
+            if room > 0:
+                self.chunks[name].append(chunk[:room])
+                self.sizes[name] += min(room, len(chunk))
+            if len(chunk) > max(room, 0):
+                self.truncated = True
+
+    def drain(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.done and time.monotonic() < end:
+            self.poll(0.1)
+
+    def close(self) -> None:
+        for key in list(self.selector.get_map().values()):
+            self.selector.unregister(key.fileobj)
+        self.selector.close()
+        self.data = {name: b"".join(chunks) for name, chunks in self.chunks.items()}
