@@ -306,9 +306,6 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
             cmd += ["--symlink", os.readlink(target), str(target)]
         elif target.is_dir():
             cmd += ["--ro-bind", str(target), str(target)]
-    for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime"):
-        if os.path.exists(etc):
-            cmd += ["--ro-bind", etc, etc]
     made: set[Path] = {Path("/")}
     bound = [Path("/usr")]
 
@@ -323,6 +320,9 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
         cmd += ["--ro-bind", str(src), str(dest)]
         bound.append(dest)
 
+    for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime", "/etc/fonts"):
+        if os.path.exists(etc):
+            bind_ro(Path(etc), Path(etc))
     for directory in _interpreter_dirs():
         real = directory.resolve()
         bind_ro(real, real)
@@ -351,7 +351,7 @@ def _drop_privileges() -> list[str]:
 def _inner_bwrap() -> list[str]:
     uid = str(SANDBOX_UID)
     return ["/usr/bin/bwrap", "--unshare-user", "--disable-userns", "--uid", uid, "--gid", uid,
-            "--bind", "/", "/", "--die-with-parent", "--new-session", "--chdir", SCRATCH, "--"]
+            "--dev-bind", "/", "/", "--die-with-parent", "--new-session", "--chdir", SCRATCH, "--"]
 
 
 def _prlimit(limits: Limits) -> list[str]:

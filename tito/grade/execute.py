@@ -1,0 +1,351 @@
+"""Execute a prepared notebook's code cells in the sandbox: the supervisor's side.
+
+The runner (`inner/run_notebook.py`) reports each cell as JSON lines on its stdout; this module
+reads them as they come, enforces the per-cell timeout (SIGINT, then SIGKILL after a grace
+period, as Jupyter's interrupt and restart) and the notebook timeout, and turns whatever happened
+into an `ExecuteOutcome`. It never raises for anything the student's code did: a dead kernel,
+garbage on stdout, a hang or an exhausted limit all become a recorded reason.
+
+The lines are untrusted (student code shares the runner's process): they are parsed with a size
+cap, checked against the expected sequence of cells, and only their plain fields are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import selectors
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tito.grade.inner import script
+from tito.grade.sandbox import Sandbox
+
+GRACE = 3.0  # seconds a cell gets to stop after the SIGINT at its timeout
+RUNNER = "run_notebook.py"
+CAPTURE = ".tito"  # the runner's per-cell fd captures, under scratch
+OOM_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory",
+               "Unable to allocate", "failed to allocate")
+
+
+@dataclass
+class CellOutcome:
+    index: int
+    grade_id: str | None
+    ename: str | None = None
+    evalue: str | None = None
+    traceback: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    outputs: list[dict] = field(default_factory=list)
+    ran: bool = False
+
+    @property
+    def passed(self) -> bool:
+        """nbgrader's rule: no error and no stderr."""
+        return self.ran and self.ename is None and not self.stderr
+
+
+@dataclass
+class ExecuteOutcome:
+    cells: list[CellOutcome]
+    failure: str | None  # why the run as a whole stopped early, if it did
+    wall: float = 0.0
+    startup: float = 0.0  # seconds until the first cell started (interpreter + imports)
+    malformed: int = 0  # lines on the runner's channel that were not a valid, expected event
+
+    def cell(self, index: int) -> CellOutcome:
+        return next(c for c in self.cells if c.index == index)
+
+
+def execute(cells: list[dict], *, sandbox: Sandbox, scratch: Path, lib: Path | None) -> ExecuteOutcome:
+    """Run `cells` ({"index", "source", "grade_id"}; code cells in notebook order) in `sandbox`.
+
+    `scratch` is this submission's fresh directory; `lib` (the partial reference, holding
+    `tinytorch/`) is copied to `scratch/lib` and put on PYTHONPATH.
+    """
+    return _Supervisor(cells, sandbox, Path(scratch), lib).run()
+
+
+class _Supervisor:
+    def __init__(self, cells: list[dict], sandbox: Sandbox, scratch: Path, lib: Path | None):
+        self.sandbox = sandbox
+        self.limits = sandbox.limits
+        self.scratch = scratch
+        self.lib = lib
+        self.cells = [{"index": int(c["index"]), "source": str(c.get("source", "")),
+                       "grade_id": c.get("grade_id")} for c in cells]
+        self.outcomes = {c["index"]: CellOutcome(c["index"], c["grade_id"]) for c in self.cells}
+        self.order = [c["index"] for c in self.cells]
+        self.next = 0  # position in self.order of the next cell expected to start
+        self.current: int | None = None  # index of the cell running now
+        self.malformed = 0
+        self.ended = False
+        self.last_done: int | None = None
+        self.max_line = 8 * self.limits.output_bytes + 2**20
+        self.stderr = b""
+
+    # ------------------------------------------------------------------ setup
+
+    def _write_scratch(self) -> list[str]:
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        (self.scratch / "cells.json").write_text(json.dumps(self.cells), encoding="utf-8")
+        shutil.copyfile(script(RUNNER), self.scratch / RUNNER)
+        if self.lib is not None:
+            shutil.copytree(self.lib, self.scratch / "lib", dirs_exist_ok=True)
+        return ["python", "-X", "faulthandler", f"/scratch/{RUNNER}",
+                "--output-bytes", str(self.limits.output_bytes), "/scratch/cells.json"]
+
+    # ------------------------------------------------------------------ main loop
+
+    def run(self) -> ExecuteOutcome:
+        argv = self._write_scratch()
+        env = {"PYTHONPATH": "/scratch/lib"} if self.lib is not None else {}
+        start = time.monotonic()
+        proc = self.sandbox.popen(self.scratch, argv, env=env, stdin=subprocess.DEVNULL)
+        failure = None
+        startup = None
+        notebook_deadline = start + self.limits.notebook_timeout
+        cell_deadline = start + max(self.limits.cell_timeout, 60.0)  # the runner's own startup
+        interrupted_at: float | None = None
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ, "stdout")
+        selector.register(proc.stderr, selectors.EVENT_READ, "stderr")
+        buffer = b""
+        discarding = False
+        exited_at: float | None = None
+        try:
+            while proc.stdout in [k.fileobj for k in selector.get_map().values()]:
+                now = time.monotonic()
+                if exited_at is None and proc.poll() is not None:
+                    exited_at = now  # drain what is left; a stray child may hold the pipe open
+                if exited_at is not None and now > exited_at + 1.0:
+                    break
+                if now >= notebook_deadline:
+                    failure = self._notebook_timeout(proc)
+                    break
+                if interrupted_at is not None and now >= interrupted_at + GRACE:
+                    failure = self._kill_hung_cell(proc)
+                    break
+                if interrupted_at is None and now >= cell_deadline:
+                    if self.current is None:
+                        self.sandbox.kill(proc)
+                        failure = f"the runner did not start within {cell_deadline - start:.0f} s"
+                        break
+                    self.sandbox.interrupt(proc)
+                    interrupted_at = now
+                wait = min(notebook_deadline, cell_deadline if interrupted_at is None else interrupted_at + GRACE) - now
+                for key, _ in selector.select(max(0.01, min(wait, 0.5))):
+                    chunk = _read(key.fileobj)
+                    if not chunk:
+                        selector.unregister(key.fileobj)
+                        continue
+                    if key.data == "stderr":
+                        room = self.limits.output_bytes - len(self.stderr)
+                        if room > 0:
+                            self.stderr += chunk[:room]
+                        continue
+                    buffer += chunk
+                    lines = buffer.split(b"\n")
+                    buffer = lines.pop()
+                    for line in lines:
+                        if discarding:  # the tail of an over-long line
+                            discarding = False
+                            continue
+                        event = self._event(line)
+                        if event == "start":
+                            startup = time.monotonic() - start if startup is None else startup
+                            cell_deadline = time.monotonic() + self.limits.cell_timeout
+                            interrupted_at = None
+                        elif event == "done":
+                            if interrupted_at is not None:
+                                self._mark_interrupted(self.last_done)
+                            interrupted_at = None
+                            cell_deadline = notebook_deadline
+                    if len(buffer) > self.max_line:
+                        self.malformed += 1
+                        buffer = b""
+                        discarding = True
+                if self.ended:
+                    break
+            if failure is None:
+                failure = self._finish(proc)
+        finally:
+            selector.close()
+            self.sandbox.kill(proc)
+            for stream in (proc.stdout, proc.stderr):
+                stream.close()
+        self._mark_not_run(failure)
+        return ExecuteOutcome(cells=[self.outcomes[i] for i in self.order], failure=failure,
+                              wall=time.monotonic() - start, startup=startup or 0.0, malformed=self.malformed)
+
+    # ------------------------------------------------------------------ events
+
+    def _event(self, line: bytes) -> str | None:
+        """Apply one line if it is the next expected event; count it as malformed otherwise."""
+        try:
+            event = json.loads(line)
+            kind = event["event"]
+        except (ValueError, TypeError, KeyError, RecursionError):
+            self.malformed += 1
+            return None
+        if not isinstance(event, dict):
+            self.malformed += 1
+            return None
+        if kind == "start" and self.current is None and self.next < len(self.order) \
+                and event.get("index") == self.order[self.next]:
+            self.current = self.order[self.next]
+            self.next += 1
+            return "start"
+        if kind == "done" and self.current is not None and event.get("index") == self.current:
+            self._record(self.outcomes[self.current], event)
+            self.last_done, self.current = self.current, None
+            return "done"
+        if kind == "end" and self.current is None and self.next == len(self.order):
+            self.ended = True
+            return "end"
+        self.malformed += 1
+        return None
+
+    def _record(self, outcome: CellOutcome, event: dict) -> None:
+        cap = self.limits.output_bytes
+        outcome.ran = True
+        outcome.ename = _text(event.get("ename"), 1000) or None
+        outcome.evalue = _text(event.get("evalue"), 10000) if outcome.ename else None
+        outcome.traceback = _text(event.get("traceback"), cap)
+        outcome.stdout = _text(event.get("stdout"), cap)
+        outcome.stderr = _text(event.get("stderr"), cap)
+        outputs = event.get("outputs")
+        outcome.outputs = [o for o in outputs if _valid_output(o)][:1000] if isinstance(outputs, list) else []
+
+    # ------------------------------------------------------------------ endings
+
+    def _mark_interrupted(self, index: int) -> None:
+        outcome = self.outcomes[index]
+        outcome.ename = "CellTimeoutError"
+        outcome.evalue = f"the cell ran longer than the {self.limits.cell_timeout:g} s per-cell timeout and was interrupted"
+
+    def _kill_hung_cell(self, proc: subprocess.Popen) -> str:
+        self.sandbox.kill(proc)
+        index = self.current
+        outcome = self.outcomes[index]
+        self._read_captures(outcome)
+        outcome.ename = "CellTimeoutError"
+        outcome.evalue = (f"the cell ran longer than the {self.limits.cell_timeout:g} s per-cell timeout, "
+                          f"ignored the interrupt and was killed after {GRACE:g} s more")
+        outcome.ran = True
+        self.current = None
+        return f"cell {index} timed out and ignored the interrupt; the kernel was killed"
+
+    def _notebook_timeout(self, proc: subprocess.Popen) -> str:
+        self.sandbox.kill(proc)
+        reason = f"notebook timeout after {self.limits.notebook_timeout:g} s"
+        if self.current is not None:
+            outcome = self.outcomes[self.current]
+            self._read_captures(outcome)
+            outcome.ran = True
+            outcome.ename = "NotebookTimeoutError"
+            outcome.evalue = f"the notebook ran longer than its {self.limits.notebook_timeout:g} s limit during this cell"
+            reason += f" in cell {self.current}"
+            self.current = None
+        return reason
+
+    def _finish(self, proc: subprocess.Popen) -> str | None:
+        """The channel closed or said "end": did the runner finish, or die?"""
+        if self.ended:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            return None
+        try:
+            returncode = proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.sandbox.kill(proc)
+            returncode = proc.returncode
+        sig = self.sandbox.exit_signal(returncode)
+        if self.current is None:
+            detail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            where = "before the first cell" if self.next == 0 else f"between cells (after cell {self.order[self.next - 1]})"
+            why = _death(returncode, sig, self.limits)
+            return f"kernel {why} {where}" + (f": {' / '.join(detail)}" if detail else "")
+        index = self.current
+        outcome = self.outcomes[index]
+        self._read_captures(outcome)
+        outcome.ran = True
+        text = outcome.stderr + outcome.stdout + self.stderr.decode("utf-8", "replace")
+        if sig in (None, signal.SIGABRT, signal.SIGSEGV, signal.SIGKILL) and any(m in text for m in OOM_MARKERS):
+            reason = f"out of memory in cell {index} (limit {self.limits.memory_bytes / 2**30:g} GiB)"
+        else:
+            reason = f"kernel {_death(returncode, sig, self.limits)} in cell {index}"
+        outcome.ename = "DeadKernelError"
+        outcome.evalue = reason
+        self.current = None
+        return reason
+
+    def _read_captures(self, outcome: CellOutcome) -> None:
+        """What a cell that never reported had written to its fd-level capture files."""
+        cap = self.limits.output_bytes
+        for name in ("stdout", "stderr"):
+            path = self.scratch / CAPTURE / f"cell-{outcome.index}.{name}"
+            try:
+                if path.is_symlink() or not path.is_file():  # the student controls this directory
+                    continue
+                with open(path, "rb") as f:
+                    data = f.read(cap)
+            except OSError:
+                continue
+            setattr(outcome, name, getattr(outcome, name) + data.decode("utf-8", "replace"))
+
+    def _mark_not_run(self, failure: str | None) -> None:
+        for index in self.order:
+            outcome = self.outcomes[index]
+            if not outcome.ran:
+                outcome.ename = "NotRun"
+                outcome.evalue = f"not run: {failure}" if failure else "not run: the runner stopped early"
+
+
+# ---------------------------------------------------------------------- helpers
+
+SIGNAL_NAMES = {s.value: s.name for s in signal.Signals}
+
+
+def _death(returncode: int | None, sig: int | None, limits) -> str:
+    if sig == signal.SIGXCPU:
+        return f"exceeded the CPU time limit ({limits.cpu_seconds} s, signal SIGXCPU)"
+    if sig is not None:
+        return f"died (signal {sig}: {SIGNAL_NAMES.get(sig, '?')})"
+    return f"exited (status {returncode})"
+
+
+def _read(stream) -> bytes:
+    import os
+
+    try:
+        return os.read(stream.fileno(), 65536)
+    except OSError:
+        return b""
+
+
+def _text(value, cap: int) -> str:
+    if value is None:
+        return ""
+    return (value if isinstance(value, str) else str(value))[:cap]
+
+
+def _valid_output(output) -> bool:
+    """An nbformat-shaped output with only plain JSON values (anything else is dropped)."""
+    if not isinstance(output, dict):
+        return False
+    kind = output.get("output_type")
+    if kind == "stream":
+        return output.get("name") in ("stdout", "stderr") and isinstance(output.get("text"), str)
+    if kind in ("display_data", "execute_result"):
+        data = output.get("data")
+        return isinstance(data, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in data.items())
+    if kind == "error":
+        return isinstance(output.get("ename"), str) and isinstance(output.get("traceback"), list)
+    return False

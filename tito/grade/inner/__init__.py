@@ -1,0 +1,14 @@
+"""Scripts that run INSIDE the sandbox (copied into the scratch directory, never imported there).
+
+They use the standard library, IPython and numpy only: the sandbox cannot see tito, and nothing
+they print is trusted beyond its schema.
+"""
+
+from pathlib import Path
+
+INNER = Path(__file__).resolve().parent
+
+
+def script(name: str) -> Path:
+    """The path of one inner script (`run_notebook.py`, `run_scenarios.py`)."""
+    return INNER / name

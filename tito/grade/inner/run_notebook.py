@@ -1,0 +1,359 @@
+"""Execute a notebook's code cells inside the sandbox and report each cell as a JSON line.
+
+Runs INSIDE the sandbox, copied into the scratch directory: standard library, IPython and numpy
+only, never tito. Usage: python run_notebook.py [--output-bytes N] [--capture-dir DIR] [cells.json]
+
+Input: a JSON list of {"index", "source", "grade_id"} (the code cells, in order).
+Output, on the ORIGINAL stdout (a private duplicate of fd 1 taken at startup), one JSON object
+per line:
+    {"event": "start", "index": i}
+    {"event": "done", "index": i, "ename", "evalue", "traceback", "stdout", "stderr", "outputs"}
+    {"event": "end"}
+Everything the student's code prints goes to that cell's capture instead: `print` through a
+capped sys.stdout/sys.stderr, `os.write(1, ...)` and child processes through fds 1 and 2, which
+point to per-cell files under /scratch/.tito/ (so the supervisor can still read them when a cell
+kills the process).
+
+All cells share ONE IPython InteractiveShell (magics work as in Jupyter). Before each cell,
+`random` and `numpy.random` are seeded from the cell's index. Warnings go to stderr, as in
+Jupyter. A KeyboardInterrupt (the supervisor's SIGINT at the per-cell timeout) ends that cell
+with ename "CellTimeoutError" and the next cell runs.
+
+The supervisor trusts nothing in these lines beyond their schema: this process runs student code
+and could be made to write anything.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import re
+import signal
+import sys
+
+SEED = 20240601
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+CAPTURE_DIR = "/scratch/.tito"
+TRUNCATED = "\n[... output truncated by the grader ...]\n"
+KEEP_MIMETYPES = ("text/plain", "image/png")
+
+
+class Capture:
+    """What one cell produced, in order, with every stream capped at `cap` characters."""
+
+    def __init__(self, cap: int):
+        self.cap = cap
+        self.outputs: list[dict] = []
+        self.sizes = {"stdout": 0, "stderr": 0}
+        self.truncated = {"stdout": False, "stderr": False}
+        self.display_bytes = 0
+
+    def stream(self, name: str, text: str) -> None:
+        room = self.cap - self.sizes[name]
+        if room <= 0:
+            if text and not self.truncated[name]:
+                self.truncated[name] = True
+                self._append(name, TRUNCATED)
+            return
+        piece = text[:room]
+        self.sizes[name] += len(piece)
+        self._append(name, piece)
+        if len(text) > room:
+            self.truncated[name] = True
+            self._append(name, TRUNCATED)
+
+    def _append(self, name: str, text: str) -> None:
+        last = self.outputs[-1] if self.outputs else None
+        if last is not None and last["output_type"] == "stream" and last["name"] == name:
+            last["text"] += text
+        else:
+            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+
+    def display(self, output_type: str, data: dict, **extra) -> None:
+        kept = {}
+        for mime in KEEP_MIMETYPES:
+            value = data.get(mime)
+            if value is None:
+                continue
+            if isinstance(value, bytes):
+                value = base64.b64encode(value).decode("ascii")
+            if not isinstance(value, str):
+                value = str(value)
+            if len(value) + self.display_bytes > self.cap:
+                value = "[too large: dropped by the grader]" if mime != "text/plain" else value[: max(0, self.cap - self.display_bytes)] + TRUNCATED
+                mime = "text/plain" if mime != "text/plain" else mime
+            self.display_bytes += len(value)
+            kept[mime] = value
+        if kept:
+            self.outputs.append({"output_type": output_type, "data": kept, "metadata": {}, **extra})
+
+    def text(self, name: str) -> str:
+        return "".join(o["text"] for o in self.outputs if o["output_type"] == "stream" and o["name"] == name)
+
+
+CURRENT: Capture | None = None
+
+
+class CappedStream:
+    """sys.stdout / sys.stderr during a cell: text goes to the current cell's capture."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, name: str, fd: int):
+        self.name_ = name
+        self.fd = fd
+
+    def write(self, text) -> int:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        text = str(text)
+        if CURRENT is not None:
+            CURRENT.stream(self.name_, text)
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.fd  # fd-level writes land in the cell's capture file
+
+    def readable(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def buffer(self):
+        return _Buffer(self)
+
+    @property
+    def closed(self) -> bool:
+        return False
+
+
+class _Buffer:
+    def __init__(self, stream: CappedStream):
+        self.stream = stream
+
+    def write(self, data: bytes) -> int:
+        self.stream.write(bytes(data).decode("utf-8", "replace"))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def make_shell(cap: int):
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class CollectingDisplayHook(DisplayHook):
+        """Out[n] values become execute_result outputs (as ipykernel sends them)."""
+
+        def write_output_prompt(self):
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None):
+            if CURRENT is not None:
+                CURRENT.display("execute_result", format_dict, execution_count=self.prompt_count)
+
+        def finish_displayhook(self):
+            pass
+
+    class CollectingPublisher(DisplayPublisher):
+        """display(...) and inline matplotlib figures become display_data outputs."""
+
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+            if CURRENT is not None:
+                CURRENT.display("display_data", data)
+
+        def clear_output(self, wait=False):
+            pass
+
+    class Shell(InteractiveShell):
+        displayhook_class = CollectingDisplayHook
+        display_pub_class = CollectingPublisher
+        last_error: tuple[str, str, str] | None = None
+
+        def _showtraceback(self, etype, evalue, stb):
+            text = ANSI.sub("", "\n".join(stb) if isinstance(stb, list) else str(stb))
+            Shell.last_error = (etype.__name__, _safe_str(evalue), text)
+
+        def enable_gui(self, gui=None):  # no event loops in a sandbox
+            pass
+
+        def ask_exit(self):  # exit() / quit(): ends the cell (the runner goes on)
+            self.exit_now = True
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.HistoryManager.hist_file = ":memory:"
+    config.InteractiveShell.colors = "nocolor"
+    config.InteractiveShell.autoindent = False
+    config.InteractiveShell.xmode = "Context"
+    return Shell.instance(config=config)
+
+
+def _safe_str(value) -> str:
+    """str() of a student's exception, which may itself raise or be huge."""
+    try:
+        text = str(value)
+    except BaseException:  # noqa: BLE001 (a __str__ that raises anything at all)
+        text = f"<unprintable {type(value).__name__}>"
+    return text[:10000]
+
+
+def seed(index: int) -> None:
+    random.seed(SEED + index)
+    try:
+        import numpy
+
+        numpy.random.seed((SEED + index) % 2**32)
+    except Exception:  # noqa: BLE001 (a student may have broken numpy itself)
+        pass
+
+
+IN_CELL = False
+
+
+def on_sigint(signum, frame):
+    if IN_CELL:
+        raise KeyboardInterrupt
+    # between cells (a late interrupt): nothing to stop
+
+
+def read_capped(path: str, cap: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read(cap + 1)
+    except OSError:
+        return ""
+    text = data[:cap].decode("utf-8", "replace")
+    return text + TRUNCATED if len(data) > cap else text
+
+
+def main(argv: list[str]) -> int:
+    global CURRENT, IN_CELL, CAPTURE_DIR
+    cap = 2**20
+    args = list(argv)
+    for option in ("--output-bytes", "--capture-dir"):
+        if option in args:
+            at = args.index(option)
+            if option == "--output-bytes":
+                cap = int(args[at + 1])
+            else:
+                CAPTURE_DIR = args[at + 1]
+            del args[at: at + 2]
+    cells_path = args[0] if args else "/scratch/cells.json"
+
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+
+    def emit(event: dict) -> None:
+        channel.write(json.dumps(event, ensure_ascii=True) + "\n")
+        channel.flush()
+
+    with open(cells_path, encoding="utf-8") as f:
+        cells = json.load(f)
+    os.makedirs(CAPTURE_DIR, exist_ok=True)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG, no kill
+
+    # the matplotlib backend of a Jupyter kernel: figures become image/png outputs at the end of
+    # the cell and plt.show() does not warn (Agg would print a UserWarning to stderr)
+    try:
+        import importlib.util
+
+        if importlib.util.find_spec("matplotlib_inline") is not None:
+            os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        import numpy  # noqa: F401 (imported once, before the clock of the first cell)
+    except Exception:  # noqa: BLE001
+        pass
+    shell = make_shell(cap)
+    real_stdout, real_stderr = sys.stdout, sys.stderr
+    out_stream, err_stream = CappedStream("stdout", 1), CappedStream("stderr", 2)
+
+    for cell in cells:
+        index = int(cell["index"])
+        out_path = f"{CAPTURE_DIR}/cell-{index}.stdout"
+        err_path = f"{CAPTURE_DIR}/cell-{index}.stderr"
+        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        err_fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        os.close(out_fd)
+        os.close(err_fd)
+        capture = Capture(cap)
+        CURRENT = capture
+        sys.stdout, sys.stderr = out_stream, err_stream
+        type(shell).last_error = None
+        seed(index)
+        signal.signal(signal.SIGINT, on_sigint)
+        emit({"event": "start", "index": index})
+        error = None
+        try:
+            IN_CELL = True
+            try:
+                result = shell.run_cell(cell["source"], store_history=True)
+            finally:
+                IN_CELL = False
+            error = result.error_before_exec or result.error_in_exec
+        except KeyboardInterrupt as interrupt:  # the SIGINT landed outside the cell's own code
+            error = interrupt
+        except BaseException as problem:  # noqa: BLE001 (IPython itself failed on this cell)
+            error = problem
+        finally:
+            IN_CELL = False
+            sys.stdout, sys.stderr = real_stdout, real_stderr
+            CURRENT = None
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+        shell.exit_now = False  # exit()/quit() in a cell ends that cell, not the notebook
+
+        # fd-level writes (os.write, child processes, C libraries), after the Python-level ones
+        for name, path in (("stdout", out_path), ("stderr", err_path)):
+            text = read_capped(path, max(0, cap - capture.sizes[name]))
+            if text:
+                capture.stream(name, text)
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+        ename = evalue = None
+        traceback = ""
+        if error is not None:
+            recorded = type(shell).last_error
+            ename, evalue = type(error).__name__, _safe_str(error)
+            if recorded is not None:
+                traceback = recorded[2]
+            if isinstance(error, KeyboardInterrupt):
+                ename, evalue = "CellTimeoutError", "interrupted at the per-cell timeout"
+            traceback = traceback[:cap]
+            capture.outputs.append({"output_type": "error", "ename": ename, "evalue": evalue,
+                                    "traceback": traceback.splitlines()[:2000]})
+        emit({"event": "done", "index": index, "ename": ename, "evalue": evalue, "traceback": traceback,
+              "stdout": capture.text("stdout"), "stderr": capture.text("stderr"), "outputs": capture.outputs})
+    emit({"event": "end"})
+    channel.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
