@@ -1,0 +1,62 @@
+"""Which graded cells a variant fails, found by running it the way grading does.
+
+The submission gets the instructor's locked cells back (hidden tests included), runs in a fresh
+kernel whose PYTHONPATH holds the reference of the earlier modules only, and a graded cell fails
+by nbgrader's rule: an error, or anything written to stderr. Used to fill the catalogue's
+constants (`python -m tito.synth --derive`) and by the slow test that keeps them honest.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from tito import course
+from tito.build.notebooks import to_notebook
+from tito.build.partial import partial_reference
+from tito.course import Module
+from tito.execute import execute_notebook, kernel_env
+from tito.synth.bugs import BUGS, STUB_PROFILES
+from tito.synth.notebook import with_instructor_cells
+from tito.synth.variants import submission
+
+
+@dataclass(frozen=True)
+class Derived:
+    module: str
+    kind: str  # "bug" | "stubs" | "correct"
+    name: str  # bug name, stub profile, or "reference"
+    failing_cells: tuple[str, ...]  # in notebook order
+    detail: dict[str, str]  # grade_id -> why it failed (ename: evalue, or "stderr: ...")
+
+
+def failing_cells(root: Path, module: Module, *, bug: str | None = None, profile: str | None = None,
+                  timeout: int = 60) -> Derived:
+    modules = course.discover(root)
+    notebook = with_instructor_cells(submission(module, bug=bug, profile=profile), to_notebook(module))
+    with tempfile.TemporaryDirectory(prefix="tito-synth-") as tmp:
+        reference = partial_reference(root, Path(tmp) / "reference", course.modules_before(modules, module))
+        cwd = Path(tmp) / "work"
+        cwd.mkdir()
+        run = execute_notebook(notebook, cwd=cwd, env=kernel_env([reference]), timeout=timeout)
+    failing, detail = [], {}
+    for outcome in run.graded:
+        if not outcome.passed or outcome.stderr:
+            failing.append(outcome.grade_id)
+            why = f"{outcome.ename}: {outcome.evalue}" if not outcome.passed else f"stderr: {outcome.stderr}"
+            detail[outcome.grade_id] = why.strip().splitlines()[0][:200] if why.strip() else why
+    kind = "bug" if bug else "stubs" if profile else "correct"
+    return Derived(module.name, kind, bug or profile or "reference", tuple(failing), detail)
+
+
+def derive_all(root: Path, *, bugs: list[str] | None = None, stubs: bool = True, workers: int = 2) -> list[Derived]:
+    """Derive the catalogue: every bug (or the named ones) and, if `stubs`, every stub profile."""
+    modules = {m.name: m for m in course.discover(root)}
+    jobs = [(modules[b.module], b.name, None) for b in BUGS if bugs is None or b.name in bugs]
+    if stubs:
+        jobs += [(m, None, p) for m in modules.values() for p in STUB_PROFILES]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(failing_cells, root, m, bug=b, profile=p) for m, b, p in jobs]
+        return [f.result() for f in futures]
