@@ -15,7 +15,8 @@ The layers, outermost first (every one is checked on this machine by `missing_la
    namespace*, so a fork bomb hits its own 64 and cannot starve a neighbouring sandbox. (A single
    bwrap run by root would map the sandbox uid to host root, for which the kernel does not enforce
    RLIMIT_NPROC at all: measured here, 300 forks went through.)
-4. `prlimit`: address space, CPU seconds, processes, file size, open files, no core files.
+4. `prlimit`: address space, CPU seconds (SIGXCPU at the limit, SIGKILL 2 s later for code that
+   catches it), processes, file size, open files, no core files.
 
 The supervisor holds the outer bwrap in its own process group. Killing it kills the pid-1 of the
 sandbox's pid namespace (`--die-with-parent`), and the kernel then kills every process in that
@@ -328,6 +329,8 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
         bind_ro(real, real)
         if directory != real:
             bind_ro(real, directory)
+    cmd += ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
+    made.add(Path("/tmp"))
     cmd += ["--bind", str(scratch), SCRATCH]
     for path in readonly:
         path = Path(path).resolve()
@@ -335,8 +338,7 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
             cmd += ["--ro-bind", str(path), SCRATCH + "/" + path.relative_to(scratch).as_posix()]
         else:
             bind_ro(path, path)
-    cmd += ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp",
-            "--proc", "/proc", "--dev", "/dev", "--chdir", SCRATCH, "--clearenv"]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"]
@@ -356,7 +358,7 @@ def _inner_bwrap() -> list[str]:
 
 def _prlimit(limits: Limits) -> list[str]:
     return [shutil.which("prlimit") or "/usr/bin/prlimit",
-            f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}",
+            f"--as={limits.memory_bytes}", f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 2}",
             f"--nproc={limits.processes}", f"--fsize={limits.file_size_bytes}",
             f"--nofile={limits.open_files}", "--core=0", "--"]
 
