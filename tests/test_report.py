@@ -1,0 +1,317 @@
+"""Grade exports (nbgrader's CSV, the Canvas file) and the instructor's report.
+
+Exports are tested against a tmp course whose gradebook is filled through nbgrader's own
+Gradebook API, the way the autograde run fills it: one Grade per graded cell with an auto_score
+and `checkpoint-<scenario>` grade cells for the differential checks.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from tito.errors import TitoError
+from tito.grade.model import CellResult, CheckResult, Flag, GradeResult
+from tito.report import export_canvas, export_grades, run_grades, run_report, write_report
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+XSS = "<script>alert(1)</script>"
+
+# nbgrader's add_submission emits SQLAlchemy autoflush warnings under SQLAlchemy 2 (harmless).
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
+
+# --- a course with a gradebook -----------------------------------------------------------------
+
+CELLS = {
+    "01_tensor": {"tensor-creation": 10, "tensor-arithmetic": 15, "checkpoint-forward": 5},
+    "02_activations": {"activations-relu-test": 20, "checkpoint-relu": 5},
+}
+SCORES = {  # (module, student) -> {cell: auto_score}
+    ("01_tensor", "ada"): {"tensor-creation": 10, "tensor-arithmetic": 7.5, "checkpoint-forward": 5},
+    ("01_tensor", "bob"): {"tensor-creation": 0, "tensor-arithmetic": 0, "checkpoint-forward": 0},
+    ("02_activations", "ada"): {"activations-relu-test": 20, "checkpoint-relu": 1 / 3},
+    ("02_activations", "cyd"): {"activations-relu-test": 20, "checkpoint-relu": 5},
+}
+
+
+@pytest.fixture(scope="module")
+def gradebook_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once (a new nbgrader gradebook costs seconds), copied for every test."""
+    from nbgrader.api import Gradebook
+
+    root = tmp_path_factory.mktemp("gradebook")
+    # a new gradebook asks the `alembic` executable (beside our python) for its schema version
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        _fill_gradebook(root)
+    return root / "gradebook.db"
+
+
+def _fill_gradebook(root: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "tinytorch") as gb:
+        for module, cells in CELLS.items():
+            gb.add_assignment(module)
+            gb.add_notebook(module, module)
+            for cell, max_score in cells.items():
+                gb.add_grade_cell(cell, module, module, max_score=max_score, cell_type="code")
+        gb.add_student("ada", first_name="Ada", last_name="Lovelace", email="ada@example.org", lms_user_id="4711")
+        gb.add_student("bob")
+        gb.add_student("cyd", first_name="Cyd", last_name="Nguyen")
+        gb.add_student("dee", first_name="Dee", last_name="Adams")  # never submitted anything
+        for (module, student), grades in SCORES.items():
+            stamp = {"timestamp": "2024-05-01 12:00:00"} if student == "ada" else {}
+            gb.add_submission(module, student, **stamp)
+            for cell, score in grades.items():
+                gb.find_grade(cell, module, module, student).auto_score = score
+            gb.db.commit()
+
+
+@pytest.fixture
+def graded_course(tmp_path: Path, gradebook_template: Path) -> Path:
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy(gradebook_template, root / "gradebook.db")
+    return root
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_export_grades_is_nbgraders_csv(graded_course: Path) -> None:
+    path = export_grades(graded_course)
+    assert path == graded_course / "grades.csv"
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,late_submission_penalty,score,max_score",
+        "01_tensor,,,bob,,,,0.0,0.0,0.0,30.0",
+        "01_tensor,,,dee,Adams,Dee,,0.0,0.0,0.0,30.0",  # no submission: nbgrader writes 0
+        "01_tensor,,2024-05-01 12:00:00,ada,Lovelace,Ada,ada@example.org,22.5,0.0,22.5,30.0",
+        "01_tensor,,,cyd,Nguyen,Cyd,,0.0,0.0,0.0,30.0",
+        "02_activations,,,bob,,,,0.0,0.0,0.0,25.0",
+        "02_activations,,,dee,Adams,Dee,,0.0,0.0,0.0,25.0",
+        "02_activations,,2024-05-01 12:00:00,ada,Lovelace,Ada,ada@example.org,20.333333333333332,0.0,20.333333333333332,25.0",
+        "02_activations,,,cyd,Nguyen,Cyd,,25.0,0.0,25.0,25.0",
+    ]
+
+
+def test_export_canvas_rows(graded_course: Path) -> None:
+    path = export_canvas(graded_course)
+    assert path == graded_course / "grades_canvas.csv"
+    assert read_csv(path) == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_tensor (30)", "02_activations (25)"],
+        ["    Points Possible", "", "", "", "", "30", "25"],
+        ["Adams, Dee", "", "dee", "dee", "", "", ""],  # no submission: empty cells
+        ["bob", "", "bob", "bob", "", "0", ""],  # no name in the gradebook: the id
+        ["Lovelace, Ada", "4711", "ada", "ada", "", "22.5", "20.33"],
+        ["Nguyen, Cyd", "", "cyd", "cyd", "", "", "25"],
+    ]
+    assert path.read_text(encoding="utf-8").splitlines()[4] == '"Lovelace, Ada",4711,ada,ada,,22.5,20.33'
+
+
+def test_canvas_score_is_after_the_late_penalty(graded_course: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}", "tinytorch") as gb:
+        gb.find_submission("01_tensor", "ada").notebooks[0].late_submission_penalty = 2.5
+        gb.db.commit()
+    rows = read_csv(export_canvas(graded_course))
+    assert rows[4][:7] == ["Lovelace, Ada", "4711", "ada", "ada", "", "20", "20.33"]
+    assert "01_tensor,,2024-05-01 12:00:00,ada,Lovelace,Ada,ada@example.org,22.5,2.5,20.0,30.0" in export_grades(graded_course).read_text()
+
+
+def test_exports_refuse_a_missing_gradebook(tmp_path: Path) -> None:
+    shutil.copy(REPO / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    for export in (export_grades, export_canvas):
+        with pytest.raises(TitoError, match="no gradebook yet"):
+            export(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nbgrader_config.py"]  # nothing created
+
+
+def test_run_grades_prints_a_summary(graded_course: Path) -> None:
+    out = StringIO()
+    paths = run_grades(graded_course, Console(file=out, width=200))
+    assert paths == [graded_course / "grades.csv", graded_course / "grades_canvas.csv"]
+    text = out.getvalue()
+    assert re.search(r"01_tensor \(30\)\s+│\s+30\s+│\s+2/4\s+│\s+11\.2", text)
+    assert "wrote grades_canvas.csv" in text
+
+
+# --- results for the report --------------------------------------------------------------------
+
+
+def result(student, module, status="graded", cells=(), checks=(), flags=(), reason=None, total=3.0) -> GradeResult:
+    timings = {"prepare": 0.1 * total, "execute": 0.7 * total, "checks": 0.15 * total, "record": 0.05 * total, "total": total}
+    return GradeResult(student, module, "cd" * 32, status, reason, list(cells), list(checks), list(flags), timings, {"python": "3.11"})
+
+
+def cells(a: bool, b: bool) -> list[CellResult]:
+    return [
+        CellResult("tensor-creation", 10, 10 if a else 0, a, None if a else "AssertionError", None if a else "shape (2,) != (3,)"),
+        CellResult("tensor-arithmetic", 15, 15 if b else 0, b, None if b else "NotImplementedError", "", has_hidden_tests=True),
+    ]
+
+
+def checks(ok: bool) -> list[CheckResult]:
+    return [CheckResult("forward", 5, 5 if ok else 0, ok, "" if ok else "values differ")]
+
+
+def class_results() -> list[GradeResult]:
+    return [
+        result("ada", "01_tensor", cells=cells(True, True), checks=checks(True), total=2.0),
+        result("bob", "01_tensor", cells=cells(True, False), checks=checks(False), total=4.0,
+               flags=[Flag("grading-machinery", f"cell 3: sys.settrace(tracer)  # {XSS}")]),
+        result("cyd", "01_tensor", status="error", reason=f"notebook is not valid JSON {XSS}", total=0.2),
+        result("ada", "02_activations", status="error", reason="timed out after 600 s", total=600.0),
+        result("bob", "02_activations", status="error", reason="kernel died", total=1.0),
+    ]
+
+
+def write_results(root: Path, results: list[GradeResult]) -> None:
+    for res in results:
+        path = root / "autograded" / res.student / res.module / "result.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(res.to_json()), encoding="utf-8")
+
+
+def figures_of(index: Path) -> tuple[list[str], list[str]]:
+    """(PNG files in report/, image sources the index references)."""
+    written = sorted(p.name for p in index.parent.glob("*.png"))
+    referenced = sorted(re.findall(r'<img src="([^"]+)"', index.read_text(encoding="utf-8")))
+    return written, referenced
+
+
+def test_report_contents(graded_course: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    root = graded_course
+    write_results(root, class_results())
+    broken = root / "autograded" / "eve" / "01_tensor" / "result.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("[]")
+    (root / "feedback" / "bob" / "01_tensor").mkdir(parents=True)
+    (root / "feedback" / "bob" / "01_tensor" / "01_tensor.html").write_text("page")
+
+    index = write_report(root)
+    assert index == root / "report" / "index.html"
+    written, referenced = figures_of(index)
+    assert written == referenced == ["cells.png", "checks.png", "scores.png", "timings.png"]
+    for name in written:
+        assert (index.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = index.read_text(encoding="utf-8")
+    # summary: roster of 4 from the gradebook; 01: ada 30/30, bob 10/30 -> mean 20, median 20
+    row = re.search(r"<code>01_tensor</code></td>(.*?)</tr>", html, re.S)[1]
+    assert re.findall(r'<td class="n">([^<]*)</td>', row) == ["4", "3", "2", "1", "1", "30", "20", "20", "67%", "2"]
+    row = re.search(r"<code>02_activations</code></td>(.*?)</tr>", html, re.S)[1]
+    assert re.findall(r'<td class="n">([^<]*)</td>', row) == ["4", "2", "0", "2", "0", "-", "-", "-", "-", "300.5"]
+    # flagged, with escaped evidence, a name from the gradebook and a link to the feedback page
+    assert "Flagged submissions (1)" in html
+    assert "sys.settrace(tracer)  # &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert '<a href="../feedback/bob/01_tensor/01_tensor.html">feedback page</a>' in html
+    # not graded, with reasons
+    assert "Submissions that could not be graded (3)" in html
+    assert "notebook is not valid JSON &lt;script&gt;" in html and "timed out after 600 s" in html
+    assert "Ada Lovelace" in html and "Cyd Nguyen" in html
+    # the unreadable result is listed, not fatal
+    assert "autograded/eve/01_tensor/result.json" in html and "not a JSON object" in html
+    assert "<script" not in html
+    out, err = capfd.readouterr()
+    assert err == "" and out == ""
+
+
+def test_notes_are_listed_but_not_counted_as_flags(tmp_path: Path) -> None:
+    noted = result("ada", "01_tensor", cells=cells(True, True), flags=[Flag("note", "graded copy.ipynb (expected the name 01_tensor.ipynb)")])
+    internal = result("bob", "01_tensor", status="error", reason="internal grading error (reported to the instructor):\nTraceback (most recent call last):\n  boom")
+    write_results(tmp_path, [noted, internal])
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "Flagged submissions (0)" in html and "Notes from grading (1)" in html
+    assert "graded copy.ipynb (expected the name 01_tensor.ipynb)" in html
+    assert "Traceback (most recent call last):\n  boom" in html  # the instructor gets the traceback
+
+
+def test_startup_is_inside_execute_not_stacked_on_it() -> None:
+    from tito.report.stats import stage_names, total_time
+
+    res = result("ada", "01_tensor")
+    res.timings = {"prepare": 1.0, "startup": 0.5, "execute": 2.0, "checks": 1.0}
+    assert stage_names([res]) == ["prepare", "execute", "checks"]
+    assert total_time(res) == 4.0
+
+
+def test_report_with_no_flags_and_an_error_only_module(tmp_path: Path) -> None:
+    results = [r for r in class_results() if not r.flags]
+    write_results(tmp_path, results)
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert "No submission was flagged." in html
+    assert "Flagged submissions (0)" in html
+    written, referenced = figures_of(tmp_path / "report" / "index.html")
+    assert written == referenced
+
+
+def test_report_of_error_only_submissions_draws_what_it_can(tmp_path: Path) -> None:
+    write_results(tmp_path, [r for r in class_results() if r.status == "error"])
+    index = write_report(tmp_path)
+    written, referenced = figures_of(index)
+    assert written == referenced == ["timings.png"]
+    html = index.read_text(encoding="utf-8")
+    assert "Nothing to draw for: Score distribution per module, Pass rate per graded test cell, Pass rate per checkpoint scenario." in html
+    assert "Submissions that could not be graded (3)" in html
+
+
+def test_report_of_a_single_submission(tmp_path: Path) -> None:
+    write_results(tmp_path, class_results()[:1])
+    index = write_report(tmp_path)
+    written, referenced = figures_of(index)
+    assert written == referenced == ["cells.png", "checks.png", "scores.png", "timings.png"]
+    html = index.read_text(encoding="utf-8")
+    assert "Every submission was graded." in html
+
+
+def test_report_with_nothing_graded_yet(tmp_path: Path) -> None:
+    index = write_report(tmp_path)
+    written, referenced = figures_of(index)
+    assert written == referenced == []
+    assert "No results yet" in index.read_text(encoding="utf-8")
+
+
+def test_figures_of_an_earlier_run_do_not_linger(tmp_path: Path) -> None:
+    write_results(tmp_path, class_results()[:1])
+    write_report(tmp_path)
+    shutil.rmtree(tmp_path / "autograded")
+    write_results(tmp_path, [result("ada", "01_tensor", cells=cells(True, False))])  # no checks now
+    written, referenced = figures_of(write_report(tmp_path))
+    assert written == referenced == ["cells.png", "scores.png", "timings.png"]
+
+
+def test_report_in_a_fresh_interpreter_writes_nothing_to_stderr(tmp_path: Path) -> None:
+    """A new process: matplotlib's first import, font lookup and drawing all stay quiet."""
+    write_results(tmp_path, class_results())
+    env = dict(os.environ, MPLCONFIGDIR=str(tmp_path / "mplconfig"), PYTHONPATH=str(REPO))
+    code = "import sys; from pathlib import Path; from tito.report import write_report; write_report(Path(sys.argv[1]))"
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == "" and proc.stdout == ""
+    assert (tmp_path / "report" / "timings.png").is_file()
+
+
+def test_run_report_prints_the_summary(tmp_path: Path) -> None:
+    write_results(tmp_path, class_results())
+    out = StringIO()
+    index = run_report(tmp_path, Console(file=out, width=200))
+    assert index == tmp_path / "report" / "index.html"
+    text = out.getvalue()
+    assert re.search(r"01_tensor\s+│\s+3\s+│\s+2\s+│\s+1\s+│\s+1\s+│\s+20\.0\s+│\s+20\.0", text)
+    assert "wrote report/index.html (4 figure(s): cells.png, checks.png, scores.png, timings.png)" in text

@@ -1,0 +1,98 @@
+"""The numbers of the instructor's report, computed from the results (no plotting, no HTML)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from tito.grade.model import GradeResult
+from tito.report.results import review_flags
+
+STAGES = ("prepare", "execute", "checks", "record")
+SUBSTAGES = {"startup"}  # measured inside "execute": stacking it too would count it twice
+
+
+@dataclass
+class ModuleSummary:
+    module: str
+    students: int  # distinct students with a result (or on the roster, when a gradebook is present)
+    submissions: int
+    graded: int
+    errors: int
+    flagged: int
+    max_score: float | None
+    mean: float | None
+    median: float | None
+    percents: list[float] = field(default_factory=list)
+
+
+@dataclass
+class PassRate:
+    module: str
+    name: str
+    passed: int
+    total: int
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+
+def module_summaries(results: list[GradeResult], roster: int | None = None) -> list[ModuleSummary]:
+    summaries = []
+    for module in sorted({r.module for r in results}):
+        mine = [r for r in results if r.module == module]
+        graded = [r for r in mine if r.status == "graded"]
+        scores = [r.score for r in graded]
+        maxima = [r.max_score for r in graded]
+        summaries.append(
+            ModuleSummary(
+                module=module,
+                students=roster if roster is not None else len({r.student for r in mine}),
+                submissions=len(mine),
+                graded=len(graded),
+                errors=len(mine) - len(graded),
+                flagged=sum(bool(review_flags(r)) for r in mine),
+                max_score=max(maxima) if maxima else None,
+                mean=statistics.fmean(scores) if scores else None,
+                median=statistics.median(scores) if scores else None,
+                percents=[100 * r.score / r.max_score for r in graded if r.max_score > 0],
+            )
+        )
+    return summaries
+
+
+def cell_pass_rates(results: list[GradeResult]) -> list[PassRate]:
+    """Per graded test cell, over graded submissions, in notebook order within module order."""
+    return _rates(results, lambda r: [(c.grade_id, c.passed) for c in r.cells])
+
+
+def check_pass_rates(results: list[GradeResult]) -> list[PassRate]:
+    return _rates(results, lambda r: [(c.name, c.passed) for c in r.checks])
+
+
+def _rates(results: list[GradeResult], items) -> list[PassRate]:
+    rates: dict[tuple[str, str], PassRate] = {}
+    for result in sorted(results, key=lambda r: r.module):
+        if result.status != "graded":
+            continue
+        for name, passed in items(result):
+            rate = rates.setdefault((result.module, name), PassRate(result.module, name, 0, 0))
+            rate.total += 1
+            rate.passed += bool(passed)
+    return list(rates.values())
+
+
+def stage_names(results: list[GradeResult]) -> list[str]:
+    """The timing stages present, in pipeline order, then any others alphabetically
+    ("total" and sub-stages such as "startup" excluded)."""
+    present = {k for r in results for k in r.timings if k != "total" and k not in SUBSTAGES}
+    return [s for s in STAGES if s in present] + sorted(present - set(STAGES))
+
+
+def total_time(result: GradeResult) -> float | None:
+    if not result.timings:
+        return None
+    if "total" in result.timings:
+        return float(result.timings["total"])
+    return float(sum(v for k, v in result.timings.items() if isinstance(v, (int, float)) and k not in SUBSTAGES))
