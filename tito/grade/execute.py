@@ -26,7 +26,7 @@ from tito.grade.sandbox import Sandbox
 
 GRACE = 3.0  # seconds a cell gets to stop after the SIGINT at its timeout
 RUNNER = "run_notebook.py"
-CAPTURE = ".tito"  # the runner's per-cell fd captures, under scratch
+CAPTURE = ".tito"  # the runner's fd captures of the current cell, under scratch
 OOM_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory",
                "Unable to allocate", "failed to allocate")
 
@@ -80,6 +80,8 @@ class _Supervisor:
                        "grade_id": c.get("grade_id")} for c in cells]
         self.outcomes = {c["index"]: CellOutcome(c["index"], c["grade_id"]) for c in self.cells}
         self.order = [c["index"] for c in self.cells]
+        if len(set(self.order)) != len(self.order):
+            raise ValueError(f"cell indexes must be unique (prepare drops duplicates): {self.order}")
         self.next = 0  # position in self.order of the next cell expected to start
         self.current: int | None = None  # index of the cell running now
         self.malformed = 0
@@ -216,8 +218,8 @@ class _Supervisor:
         outcome.ename = _text(event.get("ename"), 1000) or None
         outcome.evalue = _text(event.get("evalue"), 10000) if outcome.ename else None
         outcome.traceback = _text(event.get("traceback"), cap)
-        outcome.stdout = _text(event.get("stdout"), cap)
-        outcome.stderr = _text(event.get("stderr"), cap)
+        outcome.stdout = _text(event.get("stdout"), cap + 200)  # (+ the runner's truncation note)
+        outcome.stderr = _text(event.get("stderr"), cap + 200)
         outputs = event.get("outputs")
         outcome.outputs = [o for o in outputs if _valid_output(o)][:1000] if isinstance(outputs, list) else []
 
@@ -290,7 +292,7 @@ class _Supervisor:
         """What a cell that never reported had written to its fd-level capture files."""
         cap = self.limits.output_bytes
         for name in ("stdout", "stderr"):
-            path = self.scratch / CAPTURE / f"cell-{outcome.index}.{name}"
+            path = self.scratch / CAPTURE / name  # the runner's capture of the current cell
             try:
                 if path.is_symlink() or not path.is_file():  # the student controls this directory
                     continue

@@ -264,6 +264,15 @@ class Sandbox:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover (a process stuck in the kernel)
             log.error("sandbox process %d did not die", proc.pid)
+        # the outer bwrap dies at once; the namespace's processes are torn down asynchronously:
+        # wait for them, so "killed" means gone when this returns
+        deadline = time.monotonic() + 10
+        while victims and time.monotonic() < deadline:
+            victims = [pid for pid in victims if _alive(pid)]
+            if victims:
+                time.sleep(0.01)
+        if victims:  # pragma: no cover
+            log.error("sandbox processes %s survived SIGKILL", victims)
 
 
 # -------------------------------------------------------------------- helpers
@@ -409,6 +418,15 @@ def _process_tree() -> dict[int, tuple[str, int, int]]:
             continue
         tree[int(entry.name)] = (name, uid, ppid)
     return tree
+
+
+def _alive(pid: int) -> bool:
+    """Still a process (a zombie, dead and waiting for its parent, does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _descendants(tree: dict[int, tuple[str, int, int]], root: int) -> list[int]:

@@ -9,10 +9,10 @@ per line:
     {"event": "start", "index": i}
     {"event": "done", "index": i, "ename", "evalue", "traceback", "stdout", "stderr", "outputs"}
     {"event": "end"}
-Everything the student's code prints goes to that cell's capture instead: `print` through a
-capped sys.stdout/sys.stderr, `os.write(1, ...)` and child processes through fds 1 and 2, which
-point to per-cell files under /scratch/.tito/ (so the supervisor can still read them when a cell
-kills the process).
+Everything the student's code prints goes to that cell's capture instead: fds 1 and 2 point to
+per-cell files under /scratch/.tito/, which receive `print` (sys.stdout/sys.stderr write through,
+capped) as well as `os.write(1, ...)`, C libraries and child processes; so the supervisor can
+still read what a cell printed when it kills the process.
 
 All cells share ONE IPython InteractiveShell (magics work as in Jupyter). Before each cell,
 `random` and `numpy.random` are seeded from the cell's index. Warnings go to stderr, as in
@@ -41,35 +41,24 @@ KEEP_MIMETYPES = ("text/plain", "image/png")
 
 
 class Capture:
-    """What one cell produced, in order, with every stream capped at `cap` characters."""
+    """What one cell produced, in order.
+
+    Stream text lives in the cell's capture files (fds 1 and 2), written there at once by
+    `print` and by fd-level writers alike, so it survives a cell that kills the process. This
+    object remembers where each Python-level write began and where displays came in between,
+    so the outputs can be put back in order; every stream is capped at `cap` bytes.
+    """
 
     def __init__(self, cap: int):
         self.cap = cap
-        self.outputs: list[dict] = []
-        self.sizes = {"stdout": 0, "stderr": 0}
-        self.truncated = {"stdout": False, "stderr": False}
+        self.items: list[tuple] = []  # ("stream", name, start offset) | ("display", output)
+        self.dropped = {"stdout": False, "stderr": False}
         self.display_bytes = 0
 
-    def stream(self, name: str, text: str) -> None:
-        room = self.cap - self.sizes[name]
-        if room <= 0:
-            if text and not self.truncated[name]:
-                self.truncated[name] = True
-                self._append(name, TRUNCATED)
-            return
-        piece = text[:room]
-        self.sizes[name] += len(piece)
-        self._append(name, piece)
-        if len(text) > room:
-            self.truncated[name] = True
-            self._append(name, TRUNCATED)
-
-    def _append(self, name: str, text: str) -> None:
-        last = self.outputs[-1] if self.outputs else None
-        if last is not None and last["output_type"] == "stream" and last["name"] == name:
-            last["text"] += text
-        else:
-            self.outputs.append({"output_type": "stream", "name": name, "text": text})
+    def note_stream(self, name: str, offset: int) -> None:
+        last = self.items[-1] if self.items else None
+        if last is None or last[0] != "stream" or last[1] != name:
+            self.items.append(("stream", name, offset))
 
     def display(self, output_type: str, data: dict, **extra) -> None:
         kept = {}
@@ -82,22 +71,53 @@ class Capture:
             if not isinstance(value, str):
                 value = str(value)
             if len(value) + self.display_bytes > self.cap:
-                value = "[too large: dropped by the grader]" if mime != "text/plain" else value[: max(0, self.cap - self.display_bytes)] + TRUNCATED
-                mime = "text/plain" if mime != "text/plain" else mime
+                if mime != "text/plain":
+                    continue  # an image past the cap is dropped
+                value = value[: max(0, self.cap - self.display_bytes)] + TRUNCATED
             self.display_bytes += len(value)
             kept[mime] = value
         if kept:
-            self.outputs.append({"output_type": output_type, "data": kept, "metadata": {}, **extra})
+            self.items.append(("display", {"output_type": output_type, "data": kept, "metadata": {}, **extra}))
 
-    def text(self, name: str) -> str:
-        return "".join(o["text"] for o in self.outputs if o["output_type"] == "stream" and o["name"] == name)
+    def assemble(self, data: dict[str, bytes], over: dict[str, bool]) -> tuple[list[dict], dict[str, str]]:
+        """The nbformat outputs and the full text of each stream, from the capture files' bytes."""
+        items = list(self.items)
+        for name in ("stderr", "stdout"):
+            starts = [i[2] for i in items if i[0] == "stream" and i[1] == name]
+            if data[name] and (not starts or starts[0] > 0):
+                items.insert(0, ("stream", name, 0))  # fd-level text written before any print
+        outputs, last_of = [], {}
+        for position, item in enumerate(items):
+            if item[0] == "display":
+                outputs.append(item[1])
+                continue
+            _, name, begin = item
+            later = [i[2] for i in items[position + 1:] if i[0] == "stream" and i[1] == name]
+            text = data[name][begin: later[0] if later else len(data[name])].decode("utf-8", "replace")
+            if text:
+                if outputs and outputs[-1]["output_type"] == "stream" and outputs[-1]["name"] == name:
+                    outputs[-1]["text"] += text
+                else:
+                    outputs.append({"output_type": "stream", "name": name, "text": text})
+                last_of[name] = outputs[-1]
+        texts = {}
+        for name in ("stdout", "stderr"):
+            texts[name] = data[name].decode("utf-8", "replace")
+            if over[name] or self.dropped[name]:
+                texts[name] += TRUNCATED
+                if name in last_of:
+                    last_of[name]["text"] += TRUNCATED
+                else:
+                    outputs.append({"output_type": "stream", "name": name, "text": TRUNCATED})
+        return outputs, texts
 
 
 CURRENT: Capture | None = None
 
 
 class CappedStream:
-    """sys.stdout / sys.stderr during a cell: text goes to the current cell's capture."""
+    """sys.stdout / sys.stderr during a cell: text goes straight to fd 1 / fd 2 (the cell's
+    capture file), unbuffered, and stops at the cap (the rest is dropped, never written)."""
 
     encoding = "utf-8"
     errors = "replace"
@@ -110,8 +130,25 @@ class CappedStream:
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         text = str(text)
-        if CURRENT is not None:
-            CURRENT.stream(self.name_, text)
+        capture = CURRENT
+        data = text.encode("utf-8", "replace")
+        if capture is None or not data:
+            return len(text)
+        try:
+            offset = os.lseek(self.fd, 0, os.SEEK_CUR)
+        except OSError:  # the student pointed fd 1 somewhere else
+            return len(text)
+        capture.note_stream(self.name_, offset)
+        room = capture.cap - offset
+        if len(data) > room:
+            capture.dropped[self.name_] = True
+            data = data[: max(0, room)]
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except OSError:
+            pass
         return len(text)
 
     def writelines(self, lines) -> None:
@@ -235,16 +272,6 @@ def on_sigint(signum, frame):
     # between cells (a late interrupt): nothing to stop
 
 
-def read_capped(path: str, cap: int) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read(cap + 1)
-    except OSError:
-        return ""
-    text = data[:cap].decode("utf-8", "replace")
-    return text + TRUNCATED if len(data) > cap else text
-
-
 def main(argv: list[str]) -> int:
     global CURRENT, IN_CELL, CAPTURE_DIR
     cap = 2**20
@@ -270,6 +297,10 @@ def main(argv: list[str]) -> int:
     os.makedirs(CAPTURE_DIR, exist_ok=True)
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
+    # opened once, reused by every cell: a cell that exhausts its file descriptors cannot stop
+    # the runner from capturing the next one
+    captures = {name: os.open(f"{CAPTURE_DIR}/{name}", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+                for name in ("stdout", "stderr")}
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG, no kill
 
     # the matplotlib backend of a Jupyter kernel: figures become image/png outputs at the end of
@@ -291,14 +322,10 @@ def main(argv: list[str]) -> int:
 
     for cell in cells:
         index = int(cell["index"])
-        out_path = f"{CAPTURE_DIR}/cell-{index}.stdout"
-        err_path = f"{CAPTURE_DIR}/cell-{index}.stderr"
-        out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        err_fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(out_fd, 1)
-        os.dup2(err_fd, 2)
-        os.close(out_fd)
-        os.close(err_fd)
+        for fd, name in ((1, "stdout"), (2, "stderr")):
+            os.ftruncate(captures[name], 0)
+            os.lseek(captures[name], 0, os.SEEK_SET)
+            os.dup2(captures[name], fd)
         capture = Capture(cap)
         CURRENT = capture
         sys.stdout, sys.stderr = out_stream, err_stream
@@ -326,15 +353,14 @@ def main(argv: list[str]) -> int:
             os.dup2(devnull, 2)
         shell.exit_now = False  # exit()/quit() in a cell ends that cell, not the notebook
 
-        # fd-level writes (os.write, child processes, C libraries), after the Python-level ones
-        for name, path in (("stdout", out_path), ("stderr", err_path)):
-            text = read_capped(path, max(0, cap - capture.sizes[name]))
-            if text:
-                capture.stream(name, text)
+        data, over = {}, {}
+        for name, fd in captures.items():
             try:
-                os.unlink(path)
+                raw = os.pread(fd, cap + 1, 0)  # one byte more than kept: tells truncation
             except OSError:
-                pass
+                raw = b""
+            data[name], over[name] = raw[:cap], len(raw) > cap
+        outputs, texts = capture.assemble(data, over)
 
         ename = evalue = None
         traceback = ""
@@ -346,10 +372,10 @@ def main(argv: list[str]) -> int:
             if isinstance(error, KeyboardInterrupt):
                 ename, evalue = "CellTimeoutError", "interrupted at the per-cell timeout"
             traceback = traceback[:cap]
-            capture.outputs.append({"output_type": "error", "ename": ename, "evalue": evalue,
-                                    "traceback": traceback.splitlines()[:2000]})
+            outputs.append({"output_type": "error", "ename": ename, "evalue": evalue,
+                            "traceback": traceback.splitlines()[:2000]})
         emit({"event": "done", "index": index, "ename": ename, "evalue": evalue, "traceback": traceback,
-              "stdout": capture.text("stdout"), "stderr": capture.text("stderr"), "outputs": capture.outputs})
+              "stdout": texts["stdout"], "stderr": texts["stderr"], "outputs": outputs})
     emit({"event": "end"})
     channel.close()
     return 0

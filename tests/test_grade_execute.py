@@ -1,0 +1,298 @@
+"""Sandboxed notebook execution: real attack submissions (tests/fixtures/attacks/) and exact outcomes.
+
+Each attack is a list of cells run by `execute` in the real sandbox; the assertions are on the
+returned outcome and, where it matters, on the host (no surviving process, nothing read).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import string
+import time
+from pathlib import Path
+
+import pytest
+
+from tito.course import discover, modules_before, select
+from tito.build.partial import partial_reference
+from tito.grade.execute import ExecuteOutcome, execute
+from tito.grade.sandbox import Limits, Sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+ATTACKS = Path(__file__).resolve().parent / "fixtures" / "attacks"
+MISSING = Sandbox.missing_layers()
+pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"this machine cannot sandbox: {'; '.join(MISSING)}")
+
+FAST = Limits(cell_timeout=2.0, notebook_timeout=60.0, output_bytes=64 * 2**10)
+
+
+def cells_of(text: str) -> list[dict]:
+    """`# %%`-separated code cells; notebook indexes 1, 3, 5, ... (markdown cells between)."""
+    parts = text.split("\n# %%\n")[1:] if "\n# %%\n" in text else [text]
+    return [{"index": 2 * i + 1, "source": part.strip("\n"), "grade_id": f"cell-{i}"} for i, part in enumerate(parts)]
+
+
+def attack(name: str, **values) -> list[dict]:
+    text = string.Template((ATTACKS / f"{name}.py").read_text()).substitute(values)
+    return cells_of("\n" + text if text.startswith("# %%") else text)
+
+
+def run(cells: list[dict], tmp_path: Path, limits: Limits = FAST, lib: Path | None = None) -> ExecuteOutcome:
+    return execute(cells, sandbox=Sandbox(limits), scratch=tmp_path / "scratch", lib=lib)
+
+
+def marker() -> str:
+    return f"{4000 + os.getpid() % 1000}.{time.time_ns() % 10**9:09d}"
+
+
+def survivors(mark: str) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/cmdline", "rb") as f:
+                    if mark.encode() in f.read().split(b"\0"):
+                        found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_happy_path_exact_outcomes(tmp_path):
+    cells = [
+        {"index": 0, "source": "import numpy as np\nx = np.arange(3)\nprint('x is', x)\nx.sum()", "grade_id": None},
+        {"index": 2, "source": "assert x.sum() == 3\nprint('passed')", "grade_id": "test_pass"},
+        {"index": 3, "source": "assert x.sum() == 4, f'sum is {x.sum()}'", "grade_id": "test_fail"},
+    ]
+    out = run(cells, tmp_path)
+    assert out.failure is None and out.malformed == 0
+    first, passing, failing = out.cells
+    assert (first.index, first.grade_id, first.ran, first.ename, first.stdout, first.stderr) == (0, None, True, None, "x is [0 1 2]\n", "")
+    assert first.outputs == [
+        {"output_type": "stream", "name": "stdout", "text": "x is [0 1 2]\n"},
+        {"output_type": "execute_result", "data": {"text/plain": "np.int64(3)"}, "metadata": {}, "execution_count": 1},
+    ]
+    assert (passing.grade_id, passing.ran, passing.ename, passing.stdout, passing.passed) == ("test_pass", True, None, "passed\n", True)
+    assert (failing.grade_id, failing.ename, failing.evalue, failing.passed) == ("test_fail", "AssertionError", "sum is 3", False)
+    assert "assert x.sum() == 4" in failing.traceback and "\x1b[" not in failing.traceback
+    assert failing.outputs[-1]["output_type"] == "error"
+    assert 0 < out.startup < out.wall < 30
+
+
+def test_jupyter_semantics(tmp_path):
+    """Magics, warnings on stderr (nbgrader scores that 0), displays, figures, seeded randomness."""
+    cells = [
+        {"index": 0, "source": "%%time\ny = 1", "grade_id": None},
+        {"index": 1, "source": "import warnings\nwarnings.warn('careful')", "grade_id": None},
+        {"index": 2, "source": "import random, numpy as np\nprint(random.random(), np.random.rand())", "grade_id": None},
+        {"index": 3, "source": "import matplotlib.pyplot as plt\nplt.plot([1, 2]); plt.show()\nfrom IPython.display import display\ndisplay('shown')", "grade_id": None},
+        {"index": 4, "source": "import random, numpy as np\nprint(random.random(), np.random.rand())", "grade_id": None},
+    ]
+    out = run(cells, tmp_path)
+    magic, warned, rand2, figure, rand4 = out.cells
+    assert magic.ename is None and "Wall time" in magic.stdout
+    assert warned.ename is None and "UserWarning: careful" in warned.stderr and not warned.passed
+    assert [o["output_type"] for o in figure.outputs] == ["display_data", "display_data"], figure.stderr
+    assert figure.outputs[0]["data"]["image/png"].startswith("iVBOR") and figure.stderr == ""
+    assert rand2.stdout != rand4.stdout  # seeded per cell index...
+    again = run(cells, tmp_path / "again")
+    assert [c.stdout for c in again.cells[2::2]] == [rand2.stdout, rand4.stdout]  # ...identically every run
+
+
+def test_cannot_read_outside_scratch(tmp_path):
+    (tmp_path / "gradebook.db").write_text("hidden tests")
+    (tmp_path / "student_b").mkdir()
+    (tmp_path / "student_b" / "01_tensor.ipynb").write_text("{}")
+    paths = ["../gradebook.db", str(tmp_path / "gradebook.db"), "../student_b/01_tensor.ipynb",
+             str(REPO / "source" / "01_tensor" / "01_tensor.py"), str(REPO / "gradebook.db"),
+             str(REPO / "tinytorch" / "core" / "tensor.py"), "/root/.bashrc"]
+    out = run(attack("read_outside", paths=repr(paths), repo=str(REPO)), tmp_path)
+    listing, imports = out.cells
+    assert listing.ename is None, listing.traceback
+    assert sorted(listing.stdout.splitlines()) == sorted(f"{p} -> FileNotFoundError 2" for p in paths)
+    assert imports.stdout == "tito importable: False\nrepo listing: ['.venv']\nhome listing: ['.pyenv']\n"
+
+
+def test_no_network(tmp_path):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    try:
+        out = run(attack("network", port=listener.getsockname()[1], outside="1.1.1.1"), tmp_path)
+    finally:
+        listener.close()
+    assert out.cells[0].stdout == "host: ConnectionRefusedError\noutside: OSError\ninterfaces: ['lo']\n"
+
+
+def test_environment_and_identity(tmp_path, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setenv("TITO_GRADING", "1")
+    monkeypatch.setenv("JPY_PARENT_PID", "1")
+    out = run(attack("env"), tmp_path)
+    names, ids = out.cells[0].stdout.splitlines()
+    assert not any(n.startswith(("NBGRADER", "TITO", "JPY")) for n in eval(names))
+    assert "PYTHONHASHSEED" in names and "HOME" in names
+    assert ids == "uid 65534 65534 []"
+
+
+def test_per_cell_timeout_then_next_cell_runs(tmp_path):
+    out = run(attack("infinite_loop"), tmp_path)
+    before, loop, after = out.cells
+    assert out.failure is None
+    assert before.ename is None
+    assert loop.ename == "CellTimeoutError" and "per-cell timeout" in loop.evalue and loop.ran
+    assert after.ename is None and after.stdout == "after the loop 1\n"
+    assert out.wall < FAST.cell_timeout + 10
+
+
+@pytest.mark.slow
+def test_cell_ignoring_interrupt_is_killed_at_grace(tmp_path):
+    mark = marker()
+    start = time.monotonic()
+    out = run(attack("ignore_sigint", marker=mark), tmp_path)
+    elapsed = time.monotonic() - start
+    hung, later = out.cells
+    assert hung.ename == "CellTimeoutError" and "ignored the interrupt" in hung.evalue
+    assert hung.stdout == "looping\n"  # read back from the fd capture of a cell that never reported
+    assert later.ename == "NotRun" and not later.ran and "ignored the interrupt" in later.evalue
+    assert out.failure == f"cell {hung.index} timed out and ignored the interrupt; the kernel was killed"
+    assert FAST.cell_timeout + 3 <= elapsed < FAST.cell_timeout + 10
+    assert survivors(mark) == []
+
+
+@pytest.mark.slow
+def test_notebook_timeout(tmp_path):
+    cells = [{"index": i, "source": "import time; time.sleep(1.5)", "grade_id": None} for i in range(5)]
+    limits = Limits(cell_timeout=10, notebook_timeout=2.5, output_bytes=2**16)
+    out = run(cells, tmp_path, limits)
+    assert [c.ename for c in out.cells] == [None, "NotebookTimeoutError", "NotRun", "NotRun", "NotRun"]
+    assert out.failure == "notebook timeout after 2.5 s in cell 1"
+    assert out.wall < 6
+
+
+def test_big_output_is_capped_fast(tmp_path):
+    start = time.monotonic()
+    out = run(attack("big_output"), tmp_path)
+    printed, written, small = out.cells
+    cap = FAST.output_bytes
+    assert printed.ename is None and printed.stdout.startswith("y" * 1000)
+    assert cap <= len(printed.stdout) < cap + 100 and printed.stdout.endswith("truncated by the grader ...]\n")
+    assert written.ename is None and cap <= len(written.stdout) < cap + 100
+    assert small.stdout == "small\n"
+    assert time.monotonic() - start < 15
+
+
+def test_os_exit_names_the_cell(tmp_path):
+    out = run(attack("os_exit"), tmp_path)
+    first, exiting, later = out.cells
+    assert first.ename is None
+    assert out.failure == f"kernel exited (status 3) in cell {exiting.index}"
+    assert exiting.ename == "DeadKernelError" and exiting.evalue == out.failure and exiting.stdout == "bye\n"
+    assert later.ename == "NotRun" and out.failure in later.evalue
+
+
+def test_sys_exit_is_a_cell_error_as_in_jupyter(tmp_path):
+    out = run(attack("sys_exit"), tmp_path)
+    exiting, later = out.cells
+    assert (exiting.ename, exiting.evalue) == ("SystemExit", "3")
+    assert later.stdout == "still here\n" and out.failure is None
+
+
+def test_segfault_names_the_cell(tmp_path):
+    out = run(attack("segfault"), tmp_path)
+    first, crashing, later = out.cells
+    assert out.failure == f"kernel died (signal 11: SIGSEGV) in cell {crashing.index}"
+    assert crashing.ename == "DeadKernelError" and "Segmentation fault" in crashing.stderr  # faulthandler
+    assert first.ename is None and later.ename == "NotRun"
+
+
+@pytest.mark.slow
+def test_memory_limit(tmp_path):
+    limits = Limits(memory_bytes=2**30, cell_timeout=10, output_bytes=2**16)
+    out = run(attack("memory"), tmp_path, limits)
+    caught, uncaught, alive = out.cells
+    assert caught.stdout == "MemoryError\n"
+    assert uncaught.ename == "MemoryError"
+    assert alive.stdout == "alive\n" and out.failure is None
+
+
+@pytest.mark.slow
+def test_fork_bomb_contained(tmp_path):
+    mark = marker()
+    out = run(attack("fork_bomb", marker=mark), tmp_path, Limits(cell_timeout=10, output_bytes=2**16))
+    bomb, count = out.cells
+    assert bomb.stdout == "refused forks: True\n", (bomb.traceback, out.failure)
+    assert count.ename is None
+    assert int(count.stdout.split(":")[1]) <= Limits().processes + 2  # the sandbox's own pid namespace
+    assert survivors(mark) == []
+
+
+def test_daemon_is_gone_after_the_run(tmp_path):
+    mark = marker()
+    out = run(attack("daemon", marker=mark), tmp_path)
+    assert out.cells[0].stdout == "daemon started\n" and out.failure is None
+    time.sleep(0.2)
+    assert survivors(mark) == []
+
+
+def test_file_size_and_open_files(tmp_path):
+    cells = attack("file_size") + attack("open_files")
+    cells[1]["index"] = 3
+    out = run(cells, tmp_path)
+    big, files = out.cells
+    assert big.stdout == f"stopped: EFBIG {Limits().file_size_bytes // 2**20}\n"
+    assert files.stdout == "stopped: EMFILE True\n"
+
+
+def test_malformed_channel_lines_are_counted_and_ignored(tmp_path):
+    out = run(attack("channel_garbage"), tmp_path)
+    garbage, later = out.cells
+    assert garbage.stdout == "done\n" and later.stdout == "next\n"
+    assert out.malformed >= 2 and out.failure is None
+
+
+def test_partial_reference_lacks_the_module_under_grade(tmp_path):
+    """Grading 02_activations: the lib has 01_tensor's reference, never activations'."""
+    modules = discover(REPO)
+    (activations,) = select(modules, "02_activations")
+    lib = partial_reference(REPO, tmp_path / "lib", modules_before(modules, activations))
+    cells = [
+        {"index": 0, "source": "from tinytorch.core.tensor import Tensor\nprint(type(Tensor([1.0])).__name__)", "grade_id": None},
+        {"index": 1, "source": "import tinytorch.core.activations", "grade_id": None},
+        {"index": 2, "source": "import tinytorch, os\nprint(os.path.dirname(tinytorch.__file__))", "grade_id": None},
+    ]
+    out = run(cells, tmp_path, lib=lib)
+    tensor, activations_, where = out.cells
+    assert tensor.stdout == "Tensor\n", tensor.traceback
+    assert activations_.ename == "ModuleNotFoundError" and "tinytorch.core.activations" in activations_.evalue
+    assert where.stdout == "/scratch/lib/tinytorch\n"
+
+
+def test_empty_and_runner_failure(tmp_path):
+    assert run([], tmp_path).cells == []
+    bad = [{"index": 0, "source": "import builtins; builtins.int = None", "grade_id": None},
+           {"index": 1, "source": "print(1)", "grade_id": None}]
+    out = run(bad, tmp_path / "b")  # the student broke the runner itself: it dies, we report
+    assert out.cells[0].ran and out.failure is not None and "cell 0" in out.failure
+    assert out.cells[1].ename == "NotRun"
+
+
+@pytest.mark.slow
+def test_startup_time(tmp_path):
+    """Interpreter + IPython + numpy inside the sandbox: the fixed cost per submission."""
+    times = sorted(run([{"index": 0, "source": "1", "grade_id": None}], tmp_path / str(i)).startup for i in range(5))
+    assert times[2] < 3.0
+    (tmp_path / "startup.json").write_text(json.dumps(times))
+
+
+def test_cpu_limit_names_the_cell(tmp_path):
+    limits = Limits(cpu_seconds=2, cell_timeout=20, output_bytes=2**16)
+    cells = [{"index": 0, "source": "x = 1", "grade_id": None},
+             {"index": 4, "source": "while True:\n    pass", "grade_id": "busy"},
+             {"index": 5, "source": "print(x)", "grade_id": None}]
+    out = run(cells, tmp_path, limits)
+    assert out.failure == "kernel exceeded the CPU time limit (2 s, signal SIGXCPU) in cell 4"
+    assert [c.ename for c in out.cells] == [None, "DeadKernelError", "NotRun"]
+    assert out.wall < 10
