@@ -1,7 +1,8 @@
 """`python -m tito.synth`: write a synthetic class, or re-derive the bug catalogue.
 
     python -m tito.synth --students 40 --seed 0 [--module 05_autograd ...] [--force]
-    python -m tito.synth --derive [BUG ...]     execute each bug (and stub profile) and compare
+    python -m tito.synth --derive [BUG ...] [--no-demos]
+                                                execute each bug (and stub profile) and compare
                                                 with the catalogue; exit 1 on any difference
 """
 
@@ -32,11 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--derive", nargs="*", metavar="BUG",
                         help="re-derive the failing cells of every bug (or of the named ones) and stub profile")
     parser.add_argument("--workers", type=int, default=2, help="kernels at a time for --derive")
+    parser.add_argument("--no-demos", action="store_true",
+                        help="--derive without the narrative's demo cells (faster; tests may not depend on them)")
     args = parser.parse_args(argv)
     try:
         root = args.root.resolve() if args.root else course.find_root()
         if args.derive is not None:
-            return derive(root, args.derive or None, args.workers)
+            return derive(root, args.derive or None, args.workers, demos=not args.no_demos)
         return generate(root, args)
     except TitoError as error:
         errors.print(f"[red]error:[/red] {error}")
@@ -59,7 +62,7 @@ def generate(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def derive(root: Path, bugs: list[str] | None, workers: int) -> int:
+def derive(root: Path, bugs: list[str] | None, workers: int, demos: bool = True) -> int:
     from tito.synth.bugs import BY_NAME, STUB_FAILING_CELLS
     from tito.synth.derive import derive_all
 
@@ -68,7 +71,7 @@ def derive(root: Path, bugs: list[str] | None, workers: int) -> int:
         raise TitoError(f"unknown bug(s): {', '.join(unknown)}")
     table = Table("module", "bug / stub profile", "failing graded cells (derived)", "catalogue")
     stale = 0
-    for found in derive_all(root, bugs=bugs, stubs=bugs is None, workers=workers):
+    for found in derive_all(root, bugs=bugs, stubs=bugs is None, workers=workers, demos=demos):
         recorded = (BY_NAME[found.name].failing_cells if found.kind == "bug"
                     else STUB_FAILING_CELLS.get((found.module, found.name)))
         same = tuple(recorded or ()) == found.failing_cells and recorded is not None

@@ -18,6 +18,7 @@ from tito.build.notebooks import to_notebook
 from tito.build.partial import partial_reference
 from tito.course import Module
 from tito.execute import execute_notebook, kernel_env
+from tito.source import is_exported, nbgrader_meta
 from tito.synth.bugs import BUGS, STUB_PROFILES
 from tito.synth.notebook import with_instructor_cells
 from tito.synth.variants import submission
@@ -33,9 +34,18 @@ class Derived:
 
 
 def failing_cells(root: Path, module: Module, *, bug: str | None = None, profile: str | None = None,
-                  timeout: int = 60) -> Derived:
+                  timeout: int = 60, demos: bool = True) -> Derived:
+    """Run the variant and name the graded cells it fails.
+
+    `demos=False` leaves out the code cells that are neither nbgrader cells nor `#| export` cells
+    (the narrative's demos and measurements): the authoring rules forbid tests to depend on them,
+    and they are most of the run time. `--derive` runs everything, as grading does.
+    """
     modules = course.discover(root)
     notebook = with_instructor_cells(submission(module, bug=bug, profile=profile), to_notebook(module))
+    if not demos:
+        notebook.cells = [c for c in notebook.cells
+                          if c.cell_type != "code" or nbgrader_meta(c) or is_exported(c)]
     with tempfile.TemporaryDirectory(prefix="tito-synth-") as tmp:
         reference = partial_reference(root, Path(tmp) / "reference", course.modules_before(modules, module))
         cwd = Path(tmp) / "work"
@@ -51,12 +61,13 @@ def failing_cells(root: Path, module: Module, *, bug: str | None = None, profile
     return Derived(module.name, kind, bug or profile or "reference", tuple(failing), detail)
 
 
-def derive_all(root: Path, *, bugs: list[str] | None = None, stubs: bool = True, workers: int = 2) -> list[Derived]:
+def derive_all(root: Path, *, bugs: list[str] | None = None, stubs: bool = True, workers: int = 2,
+               demos: bool = True) -> list[Derived]:
     """Derive the catalogue: every bug (or the named ones) and, if `stubs`, every stub profile."""
     modules = {m.name: m for m in course.discover(root)}
     jobs = [(modules[b.module], b.name, None) for b in BUGS if bugs is None or b.name in bugs]
     if stubs:
         jobs += [(m, None, p) for m in modules.values() for p in STUB_PROFILES]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(failing_cells, root, m, bug=b, profile=p) for m, b, p in jobs]
+        futures = [pool.submit(failing_cells, root, m, bug=b, profile=p, demos=demos) for m, b, p in jobs]
         return [f.result() for f in futures]

@@ -49,6 +49,8 @@ BROKEN_REASONS = {
 }
 # fractions (float) of all submissions, or absolute counts (int); "correct" is the rest.
 # late: that many correct or buggy submissions get a timestamp after the module's due date.
+# The default has 3 broken files (one of each kind) in a class of 120 submissions or more, fewer
+# in a smaller one.
 DEFAULT_MIX: dict[str, float | int] = {"bug": 0.30, "stubs": 0.10, "late": 0.03, "broken": 3}
 ALL = "*"
 
@@ -201,6 +203,8 @@ def _modules(root: Path, modules: list | None) -> list[course.Module]:
 def resolve_mix(mix: dict | None, total: int) -> dict[str, int]:
     """Counts per variant (and of late submissions) for `total` submissions."""
     wanted = dict(DEFAULT_MIX if mix is None else mix)
+    if mix is None:
+        wanted["broken"] = min(DEFAULT_MIX["broken"], total // 40)
     unknown = set(wanted) - {"bug", "stubs", "late", "broken"}
     if unknown:
         raise TitoError(f"mix: unknown key(s) {', '.join(sorted(unknown))} (use bug, stubs, late, broken; "
