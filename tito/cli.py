@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     lint = _add(commands, "lint", "check the release (parse, placement, metadata, leaks, execution)", cmd_lint, module=True)
     lint.add_argument("--no-execute", action="store_true", help="static rules only; run no notebook")
     lint.add_argument("--workers", type=int, default=2, help="kernels run in parallel (default 2)")
+    grade = _add(commands, "autograde", "grade new or changed submissions in the sandbox, in parallel", cmd_autograde, module=True)
+    grade.add_argument("--student", action="append", help="only this student (repeatable)")
+    grade.add_argument("--workers", type=int, default=None, help="parallel submissions (default: one per core)")
+    grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
+    grade.add_argument("--unsafe", action="store_true",
+                       help="grade without the isolation layers this machine lacks (trusted code only)")
     demo = _add(commands, "demo", "build the whole course, execute every notebook, print the module table", cmd_demo)
     demo.set_defaults(module=None, no_execute=False, check=False, workers=2)
     return parser
@@ -162,3 +168,18 @@ def cmd_demo(root: Path, args: argparse.Namespace) -> int:
             return 1
     console.rule("[bold]lint: execute every source and release notebook")
     return cmd_lint(root, args)
+
+
+def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
+    """Grade everything new or changed under submitted/; print one line per submission and a total."""
+    from tito.grade.run import autograde
+
+    modules = course.discover(root)
+    selected = _modules(root, args) if args.module else None
+    summary = autograde(root, modules, selected=selected, students=args.student, workers=args.workers,
+                        unsafe=args.unsafe, force=args.force, console=console)
+    errors_ = sum(1 for r in summary.graded if r.status == "error")
+    flagged = sum(1 for r in summary.graded if any(f.kind != "note" for f in r.flags))
+    console.print(f"graded {len(summary.graded)} submission(s) in {summary.wall:.1f} s "
+                  f"({summary.skipped} unchanged, skipped; {errors_} not gradable; {flagged} flagged)")
+    return 0

@@ -83,13 +83,15 @@ class GradeResult:
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
+    # The differential checks' points are carried by the module's checkpoint cell (one of
+    # `cells`), which is how they reach nbgrader's gradebook; they are not counted twice here.
     @property
     def score(self) -> float:
-        return sum(c.points for c in self.cells) + sum(c.points for c in self.checks)
+        return sum(c.points for c in self.cells)
 
     @property
     def max_score(self) -> float:
-        return sum(c.max_points for c in self.cells) + sum(c.max_points for c in self.checks)
+        return sum(c.max_points for c in self.cells)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,0 +1,204 @@
+"""Grade one submission: read, prepare, execute in the sandbox, check, flag, score.
+
+Everything a student can do wrong ends here as a GradeResult with a reason; nothing propagates
+as an exception to the batch. The gradebook is written by the caller (the supervisor's main
+thread), never from here.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+
+from tito.build.partial import modules_before, partial_reference
+from tito.course import Module
+from tito.grade import integrity
+from tito.grade.checks import run_checks
+from tito.grade.execute import execute
+from tito.grade.model import CellResult, Flag, GradeResult, Submission
+from tito.grade.prepare import Prepared, SubmissionError, prepare, read_submission
+from tito.grade.sandbox import Sandbox
+
+CHECKPOINT_SUFFIX = "-checkpoint"  # the graded cell whose points the differential checks decide
+VERSIONED_PACKAGES = ("numpy", "nbgrader", "ipython", "nbformat", "tinytorch-course")
+
+
+@dataclass
+class GradingContext:
+    """What every submission of a run shares: the course, the sandbox, partial references."""
+
+    root: Path
+    modules: list[Module]
+    sandbox: Sandbox
+    work: Path = field(default=None)  # scratch area for this run
+
+    def __post_init__(self):
+        if self.work is None:
+            self.work = Path(tempfile.mkdtemp(prefix="tito-grade-"))
+        self._partials: dict[str, Path] = {}
+        self._instructors: dict[str, nbformat.NotebookNode] = {}
+
+    def module(self, name: str) -> Module:
+        return next(m for m in self.modules if m.name == name)
+
+    def partial_lib(self, module: Module) -> Path:
+        """The reference of the modules before `module` only (never its own), built once per run."""
+        if module.name not in self._partials:
+            dest = self.work / "partial" / module.name
+            partial_reference(self.root, dest, modules_before(self.modules, module))
+            self._partials[module.name] = dest
+        return self._partials[module.name]
+
+    def instructor(self, module: Module) -> nbformat.NotebookNode:
+        """The instructor's notebook (solutions and hidden tests): the authority on locked cells."""
+        if module.name not in self._instructors:
+            if not module.source_ipynb.is_file():
+                from tito.build import notebooks
+
+                notebooks.build(module)
+            self._instructors[module.name] = nbformat.read(module.source_ipynb, as_version=4)
+        return self._instructors[module.name]
+
+    @cached_property
+    def versions(self) -> dict[str, str]:
+        found = {"python": platform.python_version()}
+        for package in VERSIONED_PACKAGES:
+            try:
+                found[package] = metadata.version(package)
+            except metadata.PackageNotFoundError:
+                pass
+        return found
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def graded_cells(notebook) -> list:
+    return [c for c in notebook.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+
+
+def grade_one(context: GradingContext, submission: Submission, autograded_dir: Path | None = None) -> GradeResult:
+    """Grade one submission; always returns a result (status "error" with a reason if ungradable)."""
+    module = context.module(submission.module)
+    started = time.perf_counter()
+    result = GradeResult(student=submission.student, module=module.name, digest=submission.digest(),
+                         status="graded", versions=dict(context.versions))
+    instructor = context.instructor(module)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{submission.student}-{module.name}-", dir=context.work))
+    try:
+        try:
+            submitted, notes = read_submission(submission)
+        except SubmissionError as error:
+            return _ungradable(result, instructor, str(error))
+        prepared = prepare(instructor, submitted)
+        result.timings["prepare"] = time.perf_counter() - started
+        _grade_prepared(context, module, prepared, result, scratch, autograded_dir)
+        for note in notes:
+            result.flags.append(Flag("note", note))
+    except Exception:  # a bug of ours must not stop the batch either: record it loudly
+        _ungradable(result, instructor, "internal grading error (reported to the instructor):\n"
+                    + traceback.format_exc(limit=8))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        result.timings["total"] = time.perf_counter() - started
+    return result
+
+
+def cells_to_run(notebook, student_cells: list[int]) -> list[int]:
+    """The code cells grading executes: everything that defines or tests the module.
+
+    That is every cell with nbgrader metadata (solutions, tests, given locked code), every
+    exported cell, and every cell the student wrote or changed. The instructor's own narrative
+    demos and analyses are skipped: the tests never depend on them (the lint proves it for every
+    module, rule `tests-self-contained`), and they are most of a notebook's running time.
+    """
+    authored = set(student_cells)
+    return [i for i, c in enumerate(notebook.cells)
+            if c.cell_type == "code" and (i in authored or c.metadata.get("nbgrader") or _is_exported(c.source))]
+
+
+def _is_exported(source: str) -> bool:
+    return any(line.strip().startswith(("#| export", "#| default_exp")) for line in source.splitlines())
+
+
+def _grade_prepared(context, module, prepared: Prepared, result: GradeResult, scratch: Path,
+                    autograded_dir: Path | None) -> None:
+    cells = [{"index": i, "source": prepared.notebook.cells[i].source,
+              "grade_id": prepared.notebook.cells[i].metadata.get("nbgrader", {}).get("grade_id")}
+             for i in cells_to_run(prepared.notebook, prepared.student_cells)]
+    clock = time.perf_counter()
+    outcome = execute(cells, sandbox=context.sandbox, scratch=scratch / "notebook", lib=context.partial_lib(module))
+    result.timings["execute"] = time.perf_counter() - clock
+    result.timings["startup"] = outcome.startup
+    clock = time.perf_counter()
+    checks, _raw = run_checks(module, prepared.notebook, sandbox=context.sandbox, scratch=scratch / "checks",
+                              partial_lib=context.partial_lib(module))
+    result.timings["checks"] = time.perf_counter() - clock
+    result.checks = checks
+    by_index = {o.index: o for o in outcome.cells}
+    for index, cell in enumerate(prepared.notebook.cells):
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            result.cells.append(_score_cell(cell, by_index.get(index), checks))
+    student_sources = [(i, prepared.notebook.cells[i].source) for i in prepared.student_cells
+                       if prepared.notebook.cells[i].cell_type == "code"]
+    result.flags = (prepared.flags + integrity.scan(student_sources, module=module.export_module)
+                    + integrity.cross_check(result.cells, checks))
+    if outcome.failure:
+        result.flags.append(Flag("execution", outcome.failure))
+    if autograded_dir is not None:
+        _write_autograded(prepared.notebook, outcome, autograded_dir / f"{module.name}.ipynb")
+
+
+def _score_cell(cell, outcome, checks) -> CellResult:
+    """nbgrader's rule for a test cell (error or stderr: 0, else full), except the checkpoint cell,
+    whose points are the differential checks' points."""
+    meta = cell.metadata["nbgrader"]
+    grade_id, max_points = meta["grade_id"], float(meta.get("points", 0))
+    hidden = "### BEGIN HIDDEN TESTS" in cell.source
+    if outcome is None or not outcome.ran:
+        ename = outcome.ename if outcome else "NotRun"
+        evalue = outcome.evalue if outcome else "the cell was not executed"
+        return CellResult(grade_id, max_points, 0.0, False, ename, evalue, False, hidden)
+    stderr = bool(outcome.stderr.strip())
+    passed = outcome.ename is None and not stderr
+    if grade_id.endswith(CHECKPOINT_SUFFIX) and checks:
+        points = float(sum(c.points for c in checks))
+        evalue = outcome.evalue if outcome.ename else None
+        return CellResult(grade_id, max_points, min(points, max_points), points >= max_points,
+                          outcome.ename, evalue, stderr, hidden)
+    evalue = outcome.evalue if outcome.ename else ("output on stderr: " + outcome.stderr[:500] if stderr else None)
+    return CellResult(grade_id, max_points, max_points if passed else 0.0, passed, outcome.ename, evalue,
+                      stderr, hidden)
+
+
+def _ungradable(result: GradeResult, instructor, reason: str) -> GradeResult:
+    result.status, result.reason = "error", reason
+    result.cells = [CellResult(c.metadata["nbgrader"]["grade_id"], float(c.metadata["nbgrader"].get("points", 0)),
+                               0.0, False, "NotGraded", reason.splitlines()[0][:300])
+                    for c in graded_cells(instructor)]
+    result.checks = []
+    return result
+
+
+def _write_autograded(notebook, outcome, path: Path) -> None:
+    """The executed notebook as nbgrader's formgrader expects it (hidden tests stay in: instructors only)."""
+    executed = nbformat.from_dict(json.loads(json.dumps(notebook)))
+    by_index = {o.index: o for o in outcome.cells}
+    for index, cell in enumerate(executed.cells):
+        if cell.cell_type == "code" and index in by_index:
+            cell.outputs = [nbformat.from_dict(o) for o in by_index[index].outputs]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".ipynb.tmp")
+    nbformat.write(executed, temporary)
+    temporary.replace(path)

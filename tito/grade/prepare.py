@@ -1,0 +1,197 @@
+"""Turn a submitted notebook into the notebook the autograder runs.
+
+The instructor's notebook is authoritative, as in nbgrader: every locked cell (tests, hidden tests
+included, and given code) comes from `source/NN/NN.ipynb`, whatever the submission did to it.
+Unlike nbgrader, nothing a student does to the structure stops grading: a deleted test cell is put
+back, a duplicated graded cell is dropped, a test cell turned into markdown or stripped of its
+metadata is recognised by its cell id and restored. Each of these is recorded as a Flag.
+Only the student's solution cells and the cells they added are taken from the submission.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from tito.grade.model import Flag, Submission
+
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+
+
+class SubmissionError(Exception):
+    """The submission cannot be graded; the message is the reason recorded for the student."""
+
+
+@dataclass
+class Prepared:
+    """The notebook to execute, with what grading needs to know about its cells."""
+
+    notebook: nbformat.NotebookNode
+    flags: list[Flag] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    student_cells: list[int] = field(default_factory=list)  # indices whose source the student wrote
+
+    @property
+    def graded(self) -> list[nbformat.NotebookNode]:
+        return [c for c in self.notebook.cells if _nbgrader(c).get("grade")]
+
+
+def read_submission(submission: Submission) -> tuple[nbformat.NotebookNode, list[str]]:
+    """Read the submitted notebook, or raise SubmissionError saying exactly what is wrong with it."""
+    path, notes = _find_notebook(submission)
+    size = path.stat().st_size
+    if size == 0:
+        raise SubmissionError(f"{path.name}: the file is empty")
+    if size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{path.name}: {size / 2**20:.0f} MB is larger than the "
+                              f"{MAX_NOTEBOOK_BYTES // 2**20} MB a notebook may have")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise SubmissionError(f"{path.name}: not a UTF-8 text file (byte {error.start} is 0x{raw[error.start]:02x}); "
+                              "a notebook is JSON text") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SubmissionError(f"{path.name}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
+                              "the file is damaged or truncated") from None
+    if not isinstance(data, dict) or "nbformat" not in data:
+        raise SubmissionError(f"{path.name}: JSON, but not a notebook (no 'nbformat' field)")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as error:  # nbformat raises several types for malformed notebooks
+        raise SubmissionError(f"{path.name}: not a readable notebook ({type(error).__name__}: {error})") from None
+    if data.get("nbformat") != 4:
+        notes.append(f"{path.name}: converted from nbformat {data.get('nbformat')} to 4")
+    return notebook, notes
+
+
+def _find_notebook(submission: Submission) -> tuple[Path, list[str]]:
+    expected = submission.notebook
+    if expected.is_file():
+        return expected, []
+    others = sorted(p for p in submission.folder.glob("*.ipynb") if p.is_file())
+    if len(others) == 1:
+        return others[0], [f"graded {others[0].name} (expected the name {expected.name})"]
+    found = ", ".join(p.name for p in sorted(submission.folder.iterdir())) or "nothing"
+    raise SubmissionError(f"no notebook {expected.name} in the submission (found: {found})")
+
+
+def prepare(instructor: nbformat.NotebookNode, submitted: nbformat.NotebookNode) -> Prepared:
+    """Merge: the instructor's locked cells, the student's solution cells and added cells."""
+    by_grade_id = {_grade_id(c): c for c in instructor.cells if _grade_id(c)}
+    by_cell_id = {c.get("id"): c for c in instructor.cells if c.get("id")}
+    merged, placed, flags, authored = [], set(), [], set()
+    for index, cell in enumerate(submitted.cells):
+        original = _instructor_cell_for(cell, by_grade_id, by_cell_id)
+        if original is None:
+            merged.append(_student_cell(cell))  # a cell the student added
+            continue
+        key = original.get("id")
+        if key in placed:
+            flags.append(Flag("duplicated-cell", f"cell {index} repeats {_describe(original)}; the copy was dropped"))
+            continue
+        placed.add(key)
+        merged.append(_merge(original, cell, index, flags))
+        if merged[-1].cell_type == "code" and merged[-1].source != original.source:
+            authored.add(key)
+    _reinsert_missing(instructor, merged, placed, flags)
+    notebook = nbformat.v4.new_notebook(metadata=instructor.metadata, cells=merged)
+    student = [i for i, c in enumerate(merged) if c.get("id") in authored or c.get("id") not in by_cell_id]
+    return Prepared(notebook=notebook, flags=flags, student_cells=student)
+
+
+def _instructor_cell_for(cell, by_grade_id: dict, by_cell_id: dict):
+    """The instructor cell this submitted cell stands for: by grade_id, else by cell id."""
+    grade_id = _grade_id(cell)
+    if grade_id and grade_id in by_grade_id:
+        return by_grade_id[grade_id]
+    return by_cell_id.get(cell.get("id"))
+
+
+def _merge(original, cell, index: int, flags: list[Flag]):
+    """Take the student's source for their solution cells; the instructor's cell for the rest."""
+    meta = _nbgrader(original)
+    if meta.get("solution") and not meta.get("locked"):
+        if cell.cell_type != original.cell_type:
+            flags.append(Flag("changed-cell-type", f"cell {index} ({_describe(original)}) was turned into "
+                                                   f"{cell.cell_type}; its code was kept as the answer"))
+        return _restored(original, source=cell.source)
+    if original.cell_type == "code" and meta.get("locked", meta.get("grade")):
+        if cell.source != original.source and not meta.get("grade"):
+            pass  # given code edited: restored silently, as nbgrader does
+        elif cell.cell_type != original.cell_type:
+            flags.append(Flag("changed-cell-type", f"cell {index} ({_describe(original)}) was turned into "
+                                                   f"{cell.cell_type}; the original test was restored"))
+        elif not _grade_id(cell):
+            flags.append(Flag("stripped-metadata", f"cell {index} ({_describe(original)}) lost its nbgrader "
+                                                   "metadata; the original test was restored"))
+        elif meta.get("grade") and _visible(cell.source) != _visible(original.source):
+            flags.append(Flag("edited-locked-cell", f"cell {index} ({_describe(original)}) was edited; "
+                                                    "the original test was restored"))
+        return _restored(original)
+    if original.cell_type == "code" and cell.cell_type == "code":
+        return _restored(original, source=cell.source)  # an unlocked demo cell: the student's version
+    return _restored(original)
+
+
+def _reinsert_missing(instructor, merged: list, placed: set, flags: list[Flag]) -> None:
+    """Put back every locked or graded instructor cell the submission lost, after its predecessor."""
+    position = {c.get("id"): i for i, c in enumerate(merged)}
+    previous_id = None
+    for cell in instructor.cells:
+        key = cell.get("id")
+        meta = _nbgrader(cell)
+        if key not in placed and (meta.get("grade") or meta.get("locked") or meta.get("solution")):
+            at = position.get(previous_id, -1) + 1
+            merged.insert(at, _restored(cell))
+            position = {c.get("id"): i for i, c in enumerate(merged)}
+            placed.add(key)
+            if meta.get("grade") or meta.get("solution"):
+                flags.append(Flag("deleted-cell", f"{_describe(cell)} was missing and was put back"))
+        if key in placed:
+            previous_id = key
+
+
+def _restored(original, source: str | None = None):
+    """A copy of the instructor's cell (ids and metadata intact), outputs cleared."""
+    cell = nbformat.from_dict(json.loads(json.dumps(original)))
+    if source is not None:
+        cell.source = source
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
+
+
+def _student_cell(cell):
+    copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+    copy.metadata.pop("nbgrader", None)  # an added cell never carries grading metadata
+    if copy.cell_type == "code":
+        copy.outputs, copy.execution_count = [], None
+    return copy
+
+
+def _visible(source: str) -> str:
+    """A test cell as the student saw it: the release strips the hidden tests."""
+    begin, end = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+    while begin in source and end in source.split(begin, 1)[1]:
+        head, rest = source.split(begin, 1)
+        source = head + rest.split(end, 1)[1]
+    return "\n".join(line.rstrip() for line in source.strip().splitlines() if line.strip())
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+
+
+def _grade_id(cell) -> str | None:
+    return _nbgrader(cell).get("grade_id")
+
+
+def _describe(cell) -> str:
+    grade_id = _grade_id(cell)
+    return f"graded cell {grade_id}" if _nbgrader(cell).get("grade") else f"cell {grade_id or cell.get('id')}"

@@ -1,0 +1,177 @@
+"""`tito autograde`: grade every new or changed submission on a pool of workers.
+
+Workers only compute (each submission runs in its own sandboxed processes); the supervisor's main
+thread is the only writer: for each finished submission it commits the gradebook transaction,
+then writes `autograded/<student>/<module>/result.json` atomically. A run killed at any moment
+therefore resumes where it stopped: a submission counts as graded only once its result.json
+exists with the digest of the files that were graded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from tito.course import Module
+from tito.errors import TitoError
+from tito.grade import gradebook
+from tito.grade.model import GradeResult, Submission
+from tito.grade.pipeline import CHECKPOINT_SUFFIX, GradingContext, grade_one, graded_cells
+from tito.grade.sandbox import Limits, Sandbox
+
+
+@dataclass
+class RunSummary:
+    graded: list[GradeResult] = field(default_factory=list)
+    skipped: int = 0
+    wall: float = 0.0
+
+
+def find_submissions(root: Path, modules: list[Module], students: list[str] | None = None) -> list[Submission]:
+    """Every submitted/<student>/<module>/ folder of a known module, in a stable order."""
+    submitted = root / "submitted"
+    names = {m.name for m in modules}
+    found = []
+    if not submitted.is_dir():
+        return found
+    for student_dir in sorted(p for p in submitted.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if students and student_dir.name not in students:
+            continue
+        for module_dir in sorted(p for p in student_dir.iterdir() if p.is_dir() and p.name in names):
+            found.append(Submission(student_dir.name, module_dir.name, module_dir, _timestamp(module_dir)))
+    return found
+
+
+def result_path(root: Path, student: str, module: str) -> Path:
+    return root / "autograded" / student / module / "result.json"
+
+
+def load_result(root: Path, student: str, module: str) -> GradeResult | None:
+    path = result_path(root, student, module)
+    try:
+        return GradeResult.from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def is_current(root: Path, submission: Submission) -> bool:
+    previous = load_result(root, submission.student, submission.module)
+    return previous is not None and previous.digest == submission.digest()
+
+
+def autograde(root: Path, modules: list[Module], *, selected: list[Module] | None = None,
+              students: list[str] | None = None, workers: int | None = None, unsafe: bool = False,
+              force: bool = False, limits: Limits | None = None, console: Console | None = None,
+              db_url: str | None = None) -> RunSummary:
+    """Grade what is new or changed; returns what was graded (and how many were up to date)."""
+    console = console or Console(stderr=True)
+    started = time.perf_counter()
+    sandbox = Sandbox(limits or Limits(), unsafe=unsafe)
+    db_url = db_url or _db_url(root)
+    gradebook.check_usable(db_url)
+    chosen = selected or modules
+    todo, summary = [], RunSummary()
+    for submission in find_submissions(root, chosen, students):
+        if not force and is_current(root, submission):
+            summary.skipped += 1
+        else:
+            todo.append(submission)
+    if not todo:
+        summary.wall = time.perf_counter() - started
+        return summary
+    context = GradingContext(root, modules, sandbox, work=root / ".tito" / f"work-{os.getpid()}")
+    context.work.mkdir(parents=True, exist_ok=True)
+    checkpoint_cells = _checkpoint_cells(context, chosen)
+    try:
+        with gradebook.open_gradebook(db_url) as book:
+            _ensure_assignments(book, chosen)
+            summary.graded = _run_pool(context, todo, book, checkpoint_cells, workers or os.cpu_count() or 1, console)
+    finally:
+        context.cleanup()
+    summary.wall = time.perf_counter() - started
+    return summary
+
+
+def _run_pool(context, todo, book, checkpoint_cells, workers, console) -> list[GradeResult]:
+    graded = []
+    columns = (TextColumn("[bold]autograde"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("grading", total=len(todo), status="")
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pending = {}
+            queue = list(todo)
+            while queue or pending:
+                while queue and len(pending) < workers:
+                    submission = queue.pop(0)
+                    folder = context.root / "autograded" / submission.student / submission.module
+                    pending[pool.submit(grade_one, context, submission, folder)] = submission
+                    progress.update(task, status=f"grading {submission.student}/{submission.module}")
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    submission = pending.pop(future)
+                    result = future.result()
+                    _commit(context.root, book, result, submission, checkpoint_cells)
+                    graded.append(result)
+                    progress.console.print(_line(result), highlight=False)
+                    progress.advance(task)
+    return graded
+
+
+def _commit(root: Path, book, result: GradeResult, submission: Submission, checkpoint_cells) -> None:
+    """Gradebook first (one transaction), then result.json: the file marks the submission done."""
+    clock = time.perf_counter()
+    gradebook.record(book, result, submission.module, submission.timestamp, checkpoint_cells)
+    result.timings["record"] = time.perf_counter() - clock
+    path = result_path(root, result.student, result.module)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(result.to_json(), indent=1, sort_keys=True))
+    temporary.replace(path)
+
+
+def _line(result: GradeResult) -> str:
+    flags = f"  [yellow]{len(result.flags)} flag(s)[/yellow]" if [f for f in result.flags if f.kind != "note"] else ""
+    if result.status == "error":
+        return f"  {result.student}/{result.module}: [red]not gradable[/red]: {result.reason.splitlines()[0]}"
+    return (f"  {result.student}/{result.module}: {result.score:g}/{result.max_score:g}"
+            f"  ({result.timings.get('total', 0):.1f} s){flags}")
+
+
+def _checkpoint_cells(context: GradingContext, modules: list[Module]) -> set[str]:
+    return {c.metadata["nbgrader"]["grade_id"] for m in modules for c in graded_cells(context.instructor(m))
+            if c.metadata["nbgrader"]["grade_id"].endswith(CHECKPOINT_SUFFIX)}
+
+
+def _ensure_assignments(book, modules: list[Module]) -> None:
+    """Grading needs nbgrader's record of each assignment, which `tito release` creates."""
+    from nbgrader.api import MissingEntry
+
+    for module in modules:
+        try:
+            book.find_notebook(module.name, module.name)
+        except MissingEntry:
+            raise TitoError(f"gradebook has no assignment {module.name}: run `make release` first "
+                            "(nbgrader generate_assignment records its graded cells)") from None
+
+
+def _db_url(root: Path) -> str:
+    from tito.release import load_config
+
+    config = load_config(root)
+    return config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
+
+
+def _timestamp(folder: Path) -> str | None:
+    stamp = folder / "timestamp.txt"
+    try:
+        return stamp.read_text().strip() or None if stamp.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
