@@ -158,18 +158,20 @@ def test_cell_ignoring_interrupt_is_killed_at_grace(tmp_path):
     assert hung.stdout == "looping\n"  # read back from the fd capture of a cell that never reported
     assert later.ename == "NotRun" and not later.ran and "ignored the interrupt" in later.evalue
     assert out.failure == f"cell {hung.index} timed out and ignored the interrupt; the kernel was killed"
-    assert FAST.cell_timeout + 3 <= elapsed < FAST.cell_timeout + 10
+    assert FAST.cell_timeout + 3 <= elapsed < FAST.cell_timeout + 20  # (+ startup on a loaded machine)
     assert survivors(mark) == []
 
 
 @pytest.mark.slow
 def test_notebook_timeout(tmp_path):
-    cells = [{"index": i, "source": "import time; time.sleep(1.5)", "grade_id": None} for i in range(5)]
-    limits = Limits(cell_timeout=10, notebook_timeout=2.5, output_bytes=2**16)
+    cells = [{"index": 0, "source": "x = 1", "grade_id": None}] + [
+        {"index": i, "source": "import time; time.sleep(100)", "grade_id": None} for i in range(1, 4)]
+    limits = Limits(cell_timeout=60, notebook_timeout=5, output_bytes=2**16)
     out = run(cells, tmp_path, limits)
-    assert [c.ename for c in out.cells] == [None, "NotebookTimeoutError", "NotRun", "NotRun", "NotRun"]
-    assert out.failure == "notebook timeout after 2.5 s in cell 1"
-    assert out.wall < 6
+    assert [c.ename for c in out.cells] == [None, "NotebookTimeoutError", "NotRun", "NotRun"]
+    assert out.failure == "notebook timeout after 5 s in cell 1"
+    assert "notebook timeout after 5 s in cell 1" in out.cells[3].evalue
+    assert 5 <= out.wall < 15
 
 
 def test_big_output_is_capped_fast(tmp_path):
@@ -181,7 +183,7 @@ def test_big_output_is_capped_fast(tmp_path):
     assert cap <= len(printed.stdout) < cap + 100 and printed.stdout.endswith("truncated by the grader ...]\n")
     assert written.ename is None and cap <= len(written.stdout) < cap + 100
     assert small.stdout == "small\n"
-    assert time.monotonic() - start < 15
+    assert time.monotonic() - start < 30
 
 
 def test_os_exit_names_the_cell(tmp_path):
@@ -283,10 +285,11 @@ def test_empty_and_runner_failure(tmp_path):
 def test_startup_time(tmp_path):
     """Interpreter + IPython + numpy inside the sandbox: the fixed cost per submission."""
     times = sorted(run([{"index": 0, "source": "1", "grade_id": None}], tmp_path / str(i)).startup for i in range(5))
-    assert times[2] < 3.0
+    assert times[2] < 5.0
     (tmp_path / "startup.json").write_text(json.dumps(times))
 
 
+@pytest.mark.slow
 def test_cpu_limit_names_the_cell(tmp_path):
     limits = Limits(cpu_seconds=2, cell_timeout=20, output_bytes=2**16)
     cells = [{"index": 0, "source": "x = 1", "grade_id": None},
@@ -295,4 +298,31 @@ def test_cpu_limit_names_the_cell(tmp_path):
     out = run(cells, tmp_path, limits)
     assert out.failure == "kernel exceeded the CPU time limit (2 s, signal SIGXCPU) in cell 4"
     assert [c.ename for c in out.cells] == [None, "DeadKernelError", "NotRun"]
-    assert out.wall < 10
+    assert out.wall < 20
+
+
+def test_capture_symlink_out_of_scratch_is_not_followed(tmp_path):
+    """A dying cell leaves its capture files for the supervisor (root) to read: a symlink planted
+    there must not make it read a file outside scratch."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("gradebook contents")
+    cells = [{"index": 0, "source": "import os, shutil\nshutil.rmtree('/scratch/.tito')\n"
+              f"os.symlink({str(tmp_path)!r}, '/scratch/.tito')\nos.symlink('/scratch/x', '/scratch/y')\nos._exit(1)",
+              "grade_id": None}]
+    (tmp_path / "stdout").symlink_to(secret)
+    out = run(cells, tmp_path)
+    assert out.failure == "kernel exited (status 1) in cell 0"
+    assert "gradebook" not in out.cells[0].stdout
+
+
+def test_unsafe_mode_runs_the_same_runner(tmp_path, monkeypatch):
+    from tito.grade import sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "_PROBE", ["bubblewrap (apt-get install bubblewrap)"])
+    sb = Sandbox(FAST, unsafe=True)
+    cells = [{"index": 0, "source": "import os\nprint(os.getcwd() == os.environ['HOME'])", "grade_id": None},
+             {"index": 1, "source": "while True: pass", "grade_id": None},
+             {"index": 2, "source": "print('next')", "grade_id": None}]
+    out = execute(cells, sandbox=sb, scratch=tmp_path / "s", lib=None)
+    assert [c.stdout for c in out.cells] == ["True\n", "", "next\n"]
+    assert out.cells[1].ename == "CellTimeoutError" and (tmp_path / "s" / ".tito" / "stdout").exists()

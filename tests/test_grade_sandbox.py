@@ -240,7 +240,7 @@ def test_timeout_kills_everything_including_a_daemon(sb, scratch):
     out = py(sb, scratch, code, timeout=1.5)
     assert out.timed_out and out.returncode is None and out.signal == signal.SIGKILL
     assert out.stdout == b"started\n"
-    assert 1.5 <= out.wall < 5
+    assert 1.5 <= out.wall < 10
     assert survivors(mark) == []
 
 

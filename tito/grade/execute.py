@@ -13,9 +13,11 @@ cap, checked against the expected sequence of cells, and only their plain fields
 from __future__ import annotations
 
 import json
+import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -98,8 +100,8 @@ class _Supervisor:
         shutil.copyfile(script(RUNNER), self.scratch / RUNNER)
         if self.lib is not None:
             shutil.copytree(self.lib, self.scratch / "lib", dirs_exist_ok=True)
-        return ["python", "-X", "faulthandler", f"/scratch/{RUNNER}",
-                "--output-bytes", str(self.limits.output_bytes), "/scratch/cells.json"]
+        return ["python", "-X", "faulthandler", f"/scratch/{RUNNER}", "--output-bytes", str(self.limits.output_bytes),
+                "--capture-dir", f"/scratch/{CAPTURE}", "/scratch/cells.json"]
 
     # ------------------------------------------------------------------ main loop
 
@@ -289,15 +291,22 @@ class _Supervisor:
         return reason
 
     def _read_captures(self, outcome: CellOutcome) -> None:
-        """What a cell that never reported had written to its fd-level capture files."""
+        """What a cell that never reported had written to its capture files.
+
+        Read after the sandbox is dead, and carefully: the student controlled that directory
+        (a symlink out of scratch or a FIFO there must not make the supervisor read or hang)."""
         cap = self.limits.output_bytes
+        root = self.scratch.resolve()
         for name in ("stdout", "stderr"):
-            path = self.scratch / CAPTURE / name  # the runner's capture of the current cell
+            path = self.scratch / CAPTURE / name
             try:
-                if path.is_symlink() or not path.is_file():  # the student controls this directory
+                if root not in path.resolve().parents or path.is_symlink() or not path.is_file():
                     continue
-                with open(path, "rb") as f:
-                    data = f.read(cap)
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                try:
+                    data = os.read(fd, cap) if stat.S_ISREG(os.fstat(fd).st_mode) else b""
+                finally:
+                    os.close(fd)
             except OSError:
                 continue
             setattr(outcome, name, getattr(outcome, name) + data.decode("utf-8", "replace"))
@@ -324,8 +333,6 @@ def _death(returncode: int | None, sig: int | None, limits) -> str:
 
 
 def _read(stream) -> bytes:
-    import os
-
     try:
         return os.read(stream.fileno(), 65536)
     except OSError:
