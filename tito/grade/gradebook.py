@@ -88,15 +88,16 @@ def record(gradebook, result: GradeResult, notebook_name: str, timestamp: str | 
         if submission is None:
             with session.no_autoflush:  # mirror nbgrader's add_submission, without its commits
                 submission = SubmittedAssignment(assignment=assignment, student=student)
-                session.add(submission)
+                rows = [submission]
                 for notebook in assignment.notebooks:
                     submitted_notebook = SubmittedNotebook(notebook=notebook, assignment=submission)
-                    for cell in notebook.grade_cells:
-                        Grade(cell_id=cell.id, notebook=submitted_notebook)
-                    for cell in list(notebook.solution_cells) + list(notebook.task_cells):
-                        Comment(cell_id=cell.id, notebook=submitted_notebook)
-                    for cell in notebook.task_cells:
-                        Grade(cell_id=cell.id, notebook=submitted_notebook)
+                    rows.append(submitted_notebook)
+                    rows += [Grade(cell_id=cell.id, notebook=submitted_notebook)
+                             for cell in list(notebook.grade_cells) + list(notebook.task_cells)]
+                    rows += [Comment(cell_id=cell.id, notebook=submitted_notebook)
+                             for cell in list(notebook.solution_cells) + list(notebook.task_cells)]
+                # SQLAlchemy 2 no longer cascades through backrefs: add every row explicitly
+                session.add_all(rows)
             session.flush()  # new Grade rows learn their cells
         submission.timestamp = _parse_timestamp(timestamp)
         scores = {cell.grade_id: cell.points for cell in result.cells}
