@@ -304,3 +304,10 @@ def test_unsafe_fallback_keeps_env_limits_and_timeouts(monkeypatch, tmp_path):
     mark = marker()
     out = sb.run(scratch, ["sh", "-c", f"sleep {mark} & sleep 1000"], timeout=1)
     assert out.timed_out and survivors(mark) == []
+
+
+def test_multiprocessing_semaphores_work(sb, scratch):
+    """A writable /dev/shm: without it joblib (scikit-learn) warns on stderr, scoring a cell 0."""
+    out = py(sb, scratch, "import multiprocessing as mp, joblib.parallel\nlock = mp.Lock()\n"
+             "print(joblib.parallel.mp is not None, __import__('os').statvfs('/dev/shm').f_blocks > 0)")
+    assert (out.stdout, out.stderr) == (b"True True\n", b"")

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 SANDBOX_UID = 65534  # nobody
 SCRATCH = "/scratch"
 TMP_SIZE = 256 * 2**20  # the private /tmp is a tmpfs of this size
+SHM_SIZE = 64 * 2**20  # and /dev/shm
 SCRUBBED_PREFIXES = ("NBGRADER_", "TITO_")
 SCRUBBED_NAMES = ("JPY_PARENT_PID",)
 BASE_ENV = {
@@ -347,7 +348,10 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
             cmd += ["--ro-bind", str(path), SCRATCH + "/" + path.relative_to(scratch).as_posix()]
         else:
             bind_ro(path, path)
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
+    # /dev/shm: multiprocessing's semaphores (joblib, used by scikit-learn) need a writable one,
+    # or they warn on stderr, which scores a test cell 0
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_SIZE), "--perms", "1777", "--tmpfs", "/dev/shm",
+            "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"]
