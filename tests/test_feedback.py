@@ -152,7 +152,7 @@ def test_failing_page_shows_scores_statuses_messages(tmp_path: Path) -> None:
     assert path == tmp_path / "feedback" / "ada" / "90_fixture" / "90_fixture.html"
     text = page_text(path)
     assert "Feedback for <strong>ada</strong>" in text
-    assert "20 <small>/ 65 points &middot; 31%</small>" in text  # (10 + 10) / (45 + 20)
+    assert "10 <small>/ 45 points &middot; 22%</small>" in text  # checks count through the checkpoint cell
     assert "1 of 5 test cells passed; 1 of 2 checkpoint scenarios passed." in text
     for gid in ("fixture-creation", "fixture-arithmetic", "fixture-matmul", "fixture-warnings"):
         assert f'id="cell-{gid}"' in text
@@ -228,7 +228,8 @@ def test_error_reason_is_escaped(tmp_path: Path) -> None:
 
 
 def test_passing_page(tmp_path: Path) -> None:
-    res = result(cells=[CellResult("fixture-a", 50, 50, True, has_hidden_tests=True), CellResult("fixture-b", 30, 30, True)],
+    res = result(cells=[CellResult("fixture-a", 50, 50, True, has_hidden_tests=True), CellResult("fixture-b", 30, 30, True),
+                        CellResult("fixture-checkpoint", 20, 20, True)],  # carries the checks' points
                  checks=[CheckResult("forward", 20, 20, True)])
     text = page_text(write_feedback(tmp_path, res))
     assert "100 <small>/ 100 points &middot; 100%</small>" in text
