@@ -304,6 +304,9 @@ def test_unsafe_fallback_keeps_env_limits_and_timeouts(monkeypatch, tmp_path):
     mark = marker()
     out = sb.run(scratch, ["sh", "-c", f"sleep {mark} & sleep 1000"], timeout=1)
     assert out.timed_out and survivors(mark) == []
+    out = sb.run(scratch, ["sh", "-c", f"sleep {mark} & echo done"], timeout=20)
+    assert (out.returncode, out.stdout, out.timed_out) == (0, b"done\n", False) and out.wall < 5
+    assert survivors(mark) == []
 
 
 def test_multiprocessing_semaphores_work(sb, scratch):

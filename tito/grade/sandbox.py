@@ -185,12 +185,17 @@ class Sandbox:
         reader = CappedReader({"stdout": proc.stdout, "stderr": proc.stderr}, self.limits.output_bytes)
         deadline = start + timeout
         timed_out = False
+        exited_at = None
         while not reader.done:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            if now >= deadline:
                 timed_out = True
                 break
-            reader.poll(min(remaining, 0.5))
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            if exited_at is not None and now > exited_at + 1.0:
+                break  # unsafe mode: a stray child of the finished command holds the pipes open
+            reader.poll(min(deadline - now, 0.5))
         if timed_out:
             self.kill(proc)
             reader.drain(1.0)
@@ -230,9 +235,9 @@ class Sandbox:
         tree = _process_tree()
         # outer bwrap -> pid 1 of the namespace -> inner bwrap (uid 65534) -> the command
         for pid in _descendants(tree, proc.pid):
-            name, uid, _ = tree[pid]
+            name, uid, _, _ = tree[pid]
             if name == "bwrap" and uid == SANDBOX_UID:
-                children = [c for c, (_, _, ppid) in tree.items() if ppid == pid and tree[c][0] != "bwrap"]
+                children = [c for c, (_, _, ppid, _) in tree.items() if ppid == pid and tree[c][0] != "bwrap"]
                 if children:
                     return min(children)
         return None
@@ -250,8 +255,11 @@ class Sandbox:
 
     def kill(self, proc: subprocess.Popen) -> None:
         """SIGKILL the sandbox and everything in it, and reap it. Safe to call twice."""
-        tree = _process_tree() if proc.poll() is None else {}
-        victims = _descendants(tree, proc.pid) if tree else []
+        tree = _process_tree()
+        # its descendants, and (unsafe mode) orphans left in its session: it was started with
+        # start_new_session, so its pid is the session id
+        victims = _descendants(tree, proc.pid) if proc.poll() is None else []
+        victims += [pid for pid, (_, _, _, session) in tree.items() if session == proc.pid and pid not in victims]
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -406,21 +414,22 @@ def _probe() -> list[str]:
     return []
 
 
-def _process_tree() -> dict[int, tuple[str, int, int]]:
-    """pid -> (name, real uid, ppid) for every process on the host."""
+def _process_tree() -> dict[int, tuple[str, int, int, int]]:
+    """pid -> (name, uid, ppid, session id) for every process on the host."""
     tree = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/status", "rb") as f:
-                fields = dict(line.split(b":", 1) for line in f.read().splitlines() if b":" in line)
-            name = fields[b"Name"].strip().decode(errors="replace")
-            uid = int(fields[b"Uid"].split()[0])
-            ppid = int(fields[b"PPid"].strip())
-        except (OSError, KeyError, ValueError, IndexError):
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+            uid = os.stat(f"/proc/{entry.name}").st_uid
+            name = stat[stat.index(b"(") + 1: stat.rindex(b")")].decode(errors="replace")
+            fields = stat[stat.rindex(b")") + 2:].split()
+            ppid, session = int(fields[1]), int(fields[3])
+        except (OSError, ValueError, IndexError):
             continue
-        tree[int(entry.name)] = (name, uid, ppid)
+        tree[int(entry.name)] = (name, uid, ppid, session)
     return tree
 
 
@@ -433,10 +442,10 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _descendants(tree: dict[int, tuple[str, int, int]], root: int) -> list[int]:
+def _descendants(tree: dict[int, tuple[str, int, int, int]], root: int) -> list[int]:
     """Every descendant of `root`, parents before children."""
     children: dict[int, list[int]] = {}
-    for pid, (_, _, ppid) in tree.items():
+    for pid, (_, _, ppid, _) in tree.items():
         children.setdefault(ppid, []).append(pid)
     out, stack = [], list(children.get(root, []))
     while stack:
