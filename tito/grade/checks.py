@@ -321,6 +321,15 @@ def _build_scratch(module: Module, scratch: Path, partial_lib: Path, source: str
         directory = directory.parent
     target.write_text(source, encoding="utf-8")  # replaces module k's reference, should it be there
     _copy_runner(scenario_file(module), scratch / "checks")
+    for tree in (lib, scratch / "checks"):  # readable (never writable) by the sandbox's uid,
+        _readable(tree)                      # whatever the modes of the copied folders were
+
+
+def _readable(tree: Path) -> None:
+    for directory, _, files in os.walk(tree):
+        os.chmod(directory, 0o755)
+        for name in files:
+            os.chmod(os.path.join(directory, name), 0o644)
 
 
 def _remove(path: Path) -> None:
@@ -465,6 +474,7 @@ def _show(array: np.ndarray) -> str:
         return repr(str(array))
     text = np.array2string(np.asarray(array), precision=6, threshold=12, edgeitems=3,
                            max_line_width=10_000, separator=" ")
+    text = " ".join(text.split())  # one line, whatever the number of dimensions
     return text if len(text) <= 120 else text[:117] + "..."
 
 

@@ -15,7 +15,8 @@ scenario = registry(SCENARIOS)
 
 
 def _quietly(fn, *args):
-    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn"):
+    with warnings.catch_warnings(record=True) as caught, \
+            np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
         warnings.simplefilter("always")
         result = fn(*args)
     return result, sum(issubclass(w.category, RuntimeWarning) for w in caught)

@@ -96,12 +96,13 @@ def several_paths(tt):
 
 
 @scenario(points=2, rtol=1e-12, atol=1e-12, budget=8)
-def diamond_40_levels(tt):
+def diamond_41_levels(tt):
     Tensor = tt.tensor.Tensor
     tt.autograd
     leaf = Tensor(1.0, requires_grad=True)
     p = leaf
-    for _ in range(40):  # 2^40 paths: only a linear-time backward finishes
+    for _ in range(41):  # 2^41 paths: only a linear-time backward finishes (41: odd, so a
+        # sign error in a rule cannot cancel out)
         p = p * 0.5 + p * 0.5
     p.backward()
     return {"grad leaf": grad(leaf)}
@@ -125,12 +126,12 @@ def broadcast_gradients(tt):
 
 
 @scenario(points=1, rtol=1e-9, atol=1e-12)
-def long_chain_10000(tt):
+def long_chain_10002(tt):
     Tensor = tt.tensor.Tensor
     tt.autograd
     x = Tensor(np.array(1.0), requires_grad=True)
     y = x
-    for _ in range(5_000):  # 10,000 recorded operations: no recursion limit may stop it
+    for _ in range(5_001):  # 10,002 recorded operations: no recursion limit may stop it
         y = y * 1.0001 + 0.0
     y.backward()
     return {"grad x": grad(x), "y": arr(y)}

@@ -5,12 +5,15 @@ Uses modules 01-06 (reference) and `tt.training` (under grade).
 The training scenarios run in float64 on a few digits rows with `shuffle=False`, so that their
 loss curves depend only on the loop itself: a correct loop that sums in a different order still
 agrees to about 1e-12, and the shuffling order is judged once, by its own scenario.
-The digits come from scikit-learn directly (loaded once, before the scenarios fork), so a bug in
-the student's `load_digits` costs only the `load_digits` scenario.
+The digits come from scikit-learn's data file directly (read once, before the scenarios fork), so
+a bug in the student's `load_digits` costs only the `load_digits` scenario.
 """
 
+import gzip
+import importlib.util
+import os
+
 import numpy as np
-from sklearn.datasets import load_digits as _sklearn_digits
 
 from _common import arr, f64, raises, registry, type_name
 
@@ -18,9 +21,18 @@ MODULE = "training"
 SCENARIOS = []
 scenario = registry(SCENARIOS)
 
-_DIGITS = _sklearn_digits()
-ROWS = (_DIGITS.data[:120] / 16.0).astype(np.float64)
-LABELS = _DIGITS.target[:120].astype(np.int64)
+
+def _digits_rows(count: int) -> np.ndarray:
+    """The first `count` rows of scikit-learn's digits file (64 pixels 0-16, then the label),
+    read straight from the package data: importing scikit-learn would cost seconds."""
+    package = importlib.util.find_spec("sklearn").submodule_search_locations[0]
+    with gzip.open(os.path.join(package, "datasets", "data", "digits.csv.gz"), "rt") as handle:
+        return np.loadtxt([next(handle) for _ in range(count)], delimiter=",")
+
+
+_DIGITS = _digits_rows(120)
+ROWS = _DIGITS[:, :64] / 16.0  # float64
+LABELS = _DIGITS[:, 64].astype(np.int64)
 
 
 def _model(tt, hidden=16):
@@ -89,7 +101,7 @@ def split(tt):
             "default": np.concatenate([np.asarray(part, dtype=np.float64) for part in default])}
 
 
-@scenario(points=2, rtol=1e-6, atol=1e-7)
+@scenario(points=2, rtol=1e-6, atol=1e-7, budget=30)  # imports scikit-learn: slow on a busy machine
 def load_digits(tt):
     x_train, y_train, x_test, y_test = tt.training.load_digits()
     other = tt.training.load_digits(test_fraction=0.5, seed=4)

@@ -127,9 +127,9 @@ def raises(fn, *args, **kwargs) -> str:
 
 
 def message_of(fn, *args, **kwargs) -> str:
-    """The message of the exception `fn` raises ("" when it raises none), capped."""
+    """`Type: message` of the exception `fn` raises ("none" when it raises none), capped."""
     try:
         fn(*args, **kwargs)
     except Exception as error:
-        return str(error)[:200]
-    return ""
+        return f"{type(error).__name__}: {error}"[:200]
+    return "none"

@@ -1,0 +1,462 @@
+"""Differential checkpoint checks: the reference earns every point, the released stubs none, a
+targeted bug loses exactly the scenarios it should, and a student who makes their own process
+lie (patched numpy, forged output lines, a forged values.npz) gains nothing.
+
+Tests marked slow run the scenarios in the real sandbox (or, on a machine without one, in the
+sandbox's unsafe mode); the others test the pieces without running student code.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from tito.build import export
+from tito.build.partial import modules_before, partial_reference
+from tito.course import discover
+from tito.grade import checks
+from tito.grade.sandbox import Sandbox
+from tito.source import read_source
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES = {m.name: m for m in discover(REPO)}
+NAMES = sorted(MODULES)
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Sandbox:
+    return Sandbox(unsafe=bool(Sandbox.missing_layers()))
+
+
+@pytest.fixture(scope="session")
+def partial_libs(tmp_path_factory):
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            module = MODULES[name]
+            dest = tmp_path_factory.mktemp(f"partial-{name}")
+            built[name] = partial_reference(REPO, dest, modules_before(list(MODULES.values()), module))
+        return built[name]
+
+    return get
+
+
+@pytest.fixture
+def grade(sandbox, partial_libs, tmp_path):
+    def run(name: str, notebook, partial_lib: Path | None = None):
+        module = MODULES[name]
+        return checks.run_checks(module, notebook, sandbox=sandbox, scratch=tmp_path / "scratch",
+                                 partial_lib=partial_lib or partial_libs(name))
+
+    return run
+
+
+def reference_notebook(name: str) -> nbformat.NotebookNode:
+    return read_source(MODULES[name].source_py)
+
+
+def variant(name: str, *edits: tuple[str, str], append: str = "") -> nbformat.NotebookNode:
+    """The reference solution with each `old` text replaced by `new` (each must occur once), and
+    `append` added to the end of the first export cell."""
+    notebook = reference_notebook(name)
+    for old, new in edits:
+        hits = [c for c in notebook.cells if c.cell_type == "code" and old in c.source]
+        assert len(hits) == 1, f"{old!r} occurs in {len(hits)} cells"
+        hits[0].source = hits[0].source.replace(old, new)
+    if append:
+        first = next(c for c in notebook.cells if c.cell_type == "code" and "#| export" in c.source)
+        first.source += "\n" + textwrap.dedent(append)
+    return notebook
+
+
+def failed(results) -> set[str]:
+    return {r.name for r in results if not r.passed}
+
+
+def points(results) -> float:
+    return sum(r.points for r in results)
+
+
+# ----------------------------------------------------------------------------- the scenarios
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_module_has_20_points_of_scenarios(name):
+    specs = checks.reference_values(MODULES[name])["scenarios"]
+    assert sum(s["points"] for s in specs) == 20
+    assert len({s["scenario"] for s in specs}) == len(specs) >= 6
+    assert all(s["keys"] for s in specs)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_module_is_built_like_tito_export(name):
+    # The reference solution's export cells give the reference module, line for line.
+    module = MODULES[name]
+    built = checks.student_module_source(reference_notebook(name), module).splitlines()
+    exported = export.render(module).splitlines()
+    assert built[1:] == exported[1:]  # only the header line (which names the source) differs
+
+
+def test_reference_values_are_cached(tmp_path):
+    module = MODULES["03_layers"]
+    first = checks.reference_values(module)
+    cache = REPO / ".tito" / "reference" / f"{module.name}-{checks.reference_key(module)}.npz"
+    assert cache.is_file()
+    again = checks.reference_values(module)
+    assert again["scenarios"] == first["scenarios"]
+    assert again["values"].keys() == first["values"].keys()
+
+
+# ----------------------------------------------------------------------------- whole submissions
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_the_reference_solution_gets_every_point(name, grade):
+    results, info = grade(name, reference_notebook(name))
+    assert [r.message for r in results if not r.passed] == []
+    assert points(results) == 20
+    assert info["import"]["file"].endswith(f"/lib/tinytorch/core/{checks.module_key(MODULES[name])}.py")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_the_released_stubs_get_nothing(name, grade):
+    release = nbformat.read(MODULES[name].release_ipynb, as_version=4)
+    results, info = grade(name, release)
+    assert points(results) == 0
+    assert all("NotImplementedError" in r.message for r in results), results
+    assert any("cell '" in r.message for r in results)  # the error names the student's cell
+
+
+@pytest.mark.slow
+def test_the_students_module_replaces_a_reference_copy_left_in_the_partial_lib(grade, tmp_path):
+    # A misconfigured partial reference that holds module k's solution must still grade the student.
+    full = partial_reference(REPO, tmp_path / "full", list(MODULES.values()))
+    release = nbformat.read(MODULES["06_optimizers"].release_ipynb, as_version=4)
+    results, _ = grade("06_optimizers", release, partial_lib=full)
+    assert points(results) == 0
+
+
+def test_stub_errors_name_the_students_cell(sandbox, tmp_path):
+    module = MODULES["05_autograd"]
+    text, spans = checks._build_source(nbformat.read(module.release_ipynb, as_version=4), module)
+    line = next(n for n, l in enumerate(text.splitlines(), 1) if "def backward(" in l) + 1
+    message = checks._name_cells(f"NotImplementedError (in backward, tinytorch/core/autograd.py line {line})",
+                                 spans, "tinytorch/core/autograd.py")
+    assert message == "NotImplementedError (in backward, cell 'autograd-backward', line 3)"
+
+
+BUGS = {
+    "matmul reversed": ("01_tensor", [(
+        '        return Tensor.from_op(self._data @ other._data, "matmul", (self, other))',
+        '        return Tensor.from_op(other._data @ self._data, "matmul", (self, other))')],
+        {"matrix_multiplication"}),
+    "naive sigmoid": ("02_activations", [(
+        "    e = np.exp(-np.abs(x.data))\n    out = np.where(x.data >= 0, 1 / (1 + e), e / (1 + e))",
+        "    out = 1 / (1 + np.exp(-x.data))")],
+        {"sigmoid_stable"}),
+    "parameters counted twice": ("03_layers", [(
+        "                if id(parameter) not in seen:", "                if True:")],
+        {"parameter_discovery"}),
+    "cross-entropy without the max shift": ("04_losses", [(
+        "    shifted = logits - logits.max(axis=-1, keepdims=True)\n", "    shifted = logits\n")],
+        {"cross_entropy_stable", "classes_and_graph"}),
+    "mul rule with the sign flipped": ("05_autograd", [(
+        "    return (grad * b.data if a.requires_grad else None,\n"
+        "            grad * a.data if b.requires_grad else None)",
+        "    return (-grad * b.data if a.requires_grad else None,\n"
+        "            -grad * a.data if b.requires_grad else None)")],
+        {"polynomial", "dense_sigmoid_mse", "chain_rule", "accumulation_and_zero_grad", "several_paths",
+         "diamond_41_levels", "broadcast_gradients", "long_chain_10002", "elementwise_rules",
+         "matmul_and_reductions", "no_grad_and_gradient_checks", "variable_face"}),
+    "unbroadcast returns the gradient unchanged": ("05_autograd", [(
+        "    grad = np.asarray(grad)\n    if grad.shape == shape:\n        return grad",
+        "    return np.asarray(grad)")],
+        {"dense_sigmoid_mse", "broadcast_gradients", "matmul_and_reductions"}),
+    "SGD forgets its velocity": ("06_optimizers", [(
+        "            velocity *= self.momentum\n            velocity += grad\n            grad = velocity",
+        "            velocity = self.momentum * velocity + grad\n            grad = velocity")],
+        {"sgd_momentum", "sgd_momentum_and_decay", "updates_stay_outside_the_graph"}),
+    "DataLoader shuffles the same way every epoch": ("07_training", [(
+        "        order = self.rng.permutation(len(self.inputs)) if self.shuffle",
+        "        order = np.random.default_rng(0).permutation(len(self.inputs)) if self.shuffle")],
+        {"loader_shuffles_by_seed"}),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bug", sorted(BUGS))
+def test_a_targeted_bug_loses_exactly_its_scenarios(bug, grade):
+    name, edits, expected = BUGS[bug]
+    results, _ = grade(name, variant(name, *edits))
+    assert failed(results) == expected, {r.name: r.message for r in results if not r.passed}
+    total = {r.name: r.max_points for r in results}
+    assert points(results) == 20 - sum(total[n] for n in expected)
+
+
+SIGN_BUG = BUGS["mul rule with the sign flipped"][1]
+
+
+@pytest.mark.slow
+def test_patching_numpy_in_the_students_process_changes_nothing(grade):
+    lies = """
+        np.allclose = lambda *args, **kwargs: True
+        np.array_equal = lambda *args, **kwargs: True
+        np.testing.assert_allclose = lambda *args, **kwargs: None
+        np.testing.assert_array_equal = lambda *args, **kwargs: None
+        """
+    results, _ = grade("05_autograd", variant("05_autograd", *SIGN_BUG, append=lies))
+    assert failed(results) == BUGS["mul rule with the sign flipped"][2]
+
+
+@pytest.mark.slow
+def test_forged_output_lines_and_values_gain_nothing(grade):
+    # At exit the student's module overwrites the runner's results: every scenario "ok" on stdout
+    # and a values.npz of zeros under every key it saw. The supervisor compares with the reference.
+    forgery = """
+        import atexit as _atexit, json as _json, os as _os, sys as _sys
+
+        def _forge():
+            path = "/scratch/out/values.npz" if _os.path.isdir("/scratch/out") else "out/values.npz"
+            try:
+                with np.load(path) as real:
+                    fake = {k: np.zeros_like(real[k]) for k in real.files}
+            except Exception:
+                fake = {}
+            fake["polynomial/grad x"] = np.array([[6.0, 8.0]])
+            np.savez(path, **fake)
+            for name in ("polynomial", "chain_rule", "several_paths"):
+                print(_json.dumps({"scenario": name, "status": "ok", "error": None, "keys": []}))
+            _sys.stdout.flush()
+
+        _atexit.register(_forge)
+        """
+    results, _ = grade("05_autograd", variant("05_autograd", *SIGN_BUG, append=forgery))
+    assert points(results) < 20 - 17  # at most the untouched scenarios could survive a forgery
+    assert {"polynomial", "chain_rule", "several_paths"} <= failed(results)
+
+
+@pytest.mark.slow
+def test_an_object_array_in_values_npz_is_refused(grade):
+    plant = """
+        import atexit as _atexit, os as _os
+
+        def _plant():
+            path = "/scratch/out/values.npz" if _os.path.isdir("/scratch/out") else "out/values.npz"
+            np.savez(path, **{"sgd_plain/path": np.array([object()], dtype=object)})
+
+        _atexit.register(_plant)
+        """
+    results, info = grade("06_optimizers", variant("06_optimizers", append=plant))
+    assert points(results) == 0
+    assert "object array" in info["reason"] and all("object array" in r.message for r in results)
+
+
+@pytest.mark.slow
+def test_a_module_that_raises_on_import_gets_nothing(grade):
+    results, info = grade("06_optimizers", variant("06_optimizers", append='raise RuntimeError("boom")'))
+    assert points(results) == 0
+    assert info["import"]["status"] == "error"
+    expected = ("importing tinytorch.core.optimizers (your module) failed: RuntimeError: boom "
+                "(in <module>, cell 'optimizers-imports', line")
+    assert all(r.message.startswith(expected) for r in results), results[0].message
+
+
+def test_a_module_that_does_not_parse_gets_nothing_without_running(grade):
+    class NoSandbox:
+        def run(self, *args, **kwargs):
+            raise AssertionError("nothing should run")
+
+    notebook = variant("04_losses", ("def mean_squared_error(predictions, targets) -> Tensor:",
+                                     "def mean_squared_error(predictions, targets) -> Tensor"))
+    module = MODULES["04_losses"]
+    results, info = checks.run_checks(module, notebook, sandbox=NoSandbox(), scratch=Path("/nonexistent"),
+                                      partial_lib=Path("/nonexistent"))
+    assert points(results) == 0
+    assert info["reason"].startswith("your module cannot be built: export cell ")
+    assert "does not parse (line 1: expected ':')" in info["reason"]
+
+
+# ----------------------------------------------------------------------------- reading values.npz
+
+def write_npz(path: Path, **arrays) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    with open(path / "values.npz", "wb") as handle:
+        np.savez(handle, **arrays)
+    return path
+
+
+def test_values_are_read_and_unexpected_keys_dropped(tmp_path):
+    out = write_npz(tmp_path / "out", **{"a/x": np.arange(3), "a/name": np.array("relu"), "z/extra": np.ones(2)})
+    values, reason = checks.read_values(out, {"a/x", "a/name"})
+    assert reason is None and sorted(values) == ["a/name", "a/x"]
+
+
+def test_an_object_array_is_refused(tmp_path):
+    out = write_npz(tmp_path / "out", **{"a/x": np.array([{"evil": 1}], dtype=object)})
+    values, reason = checks.read_values(out)
+    assert values == {} and "object array" in reason
+
+
+def test_a_file_over_the_cap_is_refused(tmp_path):
+    out = write_npz(tmp_path / "out", **{"a/x": np.zeros(2000)})
+    values, reason = checks.read_values(out, cap=4000)
+    assert values == {} and "over the" in reason
+
+
+def test_a_zip_bomb_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros(2_000_000))
+    with zipfile.ZipFile(out / "values.npz", "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a/x.npy", buffer.getvalue())
+    assert (out / "values.npz").stat().st_size < 100_000
+    values, reason = checks.read_values(out, cap=1_000_000)
+    assert values == {} and "unpacks to more than the cap" in reason
+
+
+def test_links_are_not_followed(tmp_path):
+    secret = write_npz(tmp_path / "secret", **{"a/x": np.arange(3)})
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(secret / "values.npz", out / "values.npz")
+    assert "cannot be opened safely" in checks.read_values(out)[1]
+    os.symlink(secret, tmp_path / "linked")
+    assert "replaced by something else" in checks.read_values(tmp_path / "linked")[1]
+
+
+def test_garbage_is_refused_and_nothing_is_no_reason(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert checks.read_values(out) == ({}, None)
+    (out / "values.npz").write_bytes(b"not a zip")
+    assert "not a valid archive" in checks.read_values(out)[1]
+
+
+def test_scratch_links_planted_by_student_code_are_removed_not_followed(tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("x")
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    for name in ("lib", "checks", "out"):
+        os.symlink(victim, scratch / name)
+    module = MODULES["02_activations"]
+    lib = partial_reference(REPO, tmp_path / "partial", modules_before(list(MODULES.values()), module))
+    checks._build_scratch(module, scratch, lib, "x = 1\n")
+    assert (victim / "keep.txt").read_text() == "x" and sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
+    assert not (scratch / "lib").is_symlink()
+    assert (scratch / "lib/tinytorch/core/activations.py").read_text() == "x = 1\n"
+    assert (scratch / "lib/tinytorch/core/tensor.py").is_file()
+
+
+# ----------------------------------------------------------------------------- comparing
+
+@pytest.mark.parametrize("expected, actual, message", [
+    (np.array([[0.25, 0.5]]), np.array([[0.5, 1.0]]), "grad w: expected [[0.25 0.5 ]] got [[0.5 1. ]]"),
+    (np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-9]), None),
+    (np.array([1.0, 2.0]), np.array([[1.0, 2.0]]), "grad w: expected shape (2,) got (1, 2) ([[1. 2.]])"),
+    (np.array(True), np.array(1.0), "grad w: expected a boolean, got float 1."),
+    (np.array("float32"), np.array("float64"), "grad w: expected 'float32' got 'float64'"),
+    (np.array(3), np.array(3.0), None),
+    (np.array([np.nan, np.inf]), np.array([np.nan, np.inf]), None),
+    (np.array([1.0]), np.array([np.nan]), "grad w: expected [1.] got [nan]"),
+])
+def test_compare_values(expected, actual, message):
+    assert checks.compare_values("grad w", expected, actual, rtol=1e-6, atol=1e-9) == message
+
+
+# ----------------------------------------------------------------------------- the runner itself
+
+RUNNER_SCENARIOS = '''
+import os, time
+import numpy as np
+from _common import registry
+
+MODULE = "tensor"
+SCENARIOS = []
+scenario = registry(SCENARIOS)
+STATE = {"touched": False}
+
+
+@scenario(points=1)
+def fine(tt):
+    print("student output must not reach the JSON lines")
+    return {"x": tt.tensor.Tensor([1.0, 2.0]).data, "label": "ok", "n": 3}
+
+
+@scenario(points=1, budget=0.5)
+def hangs_and_swallows_exceptions(tt):
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+
+
+@scenario(points=1)
+def leaks_state(tt):
+    STATE["touched"] = True
+    tt.tensor.Tensor.grad_enabled = False
+    return {"ok": 1}
+
+
+@scenario(points=1)
+def sees_clean_state(tt):
+    return {"touched": STATE["touched"], "grad_enabled": tt.tensor.Tensor.grad_enabled}
+
+
+@scenario(points=1)
+def exits(tt):
+    os._exit(3)
+
+
+@scenario(points=1)
+def returns_an_object(tt):
+    return {"x": object()}
+
+
+@scenario(points=1)
+def raises(tt):
+    raise ValueError("nope")
+
+
+@scenario(points=1)
+def asks_for_a_later_module(tt):
+    return {"x": tt.autograd}
+'''
+
+
+def test_the_runner_isolates_each_scenario(tmp_path):
+    scenario_file = tmp_path / "00_runner.py"
+    scenario_file.write_text(RUNNER_SCENARIOS)
+    runner, scenarios = checks._copy_runner(scenario_file, tmp_path / "checks")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, str(runner), str(scenarios), str(tmp_path / "out")],
+                          env=env, capture_output=True, timeout=60)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert lines[0]["module"] == "tinytorch.core.tensor" and lines[0]["status"] == "ok"
+    by_name = {line["scenario"]: line for line in lines[1:]}
+    assert by_name["fine"]["status"] == "ok" and by_name["fine"]["keys"] == ["label", "n", "x"]
+    assert by_name["hangs_and_swallows_exceptions"]["error"] == "timed out after 0.5 s"
+    assert by_name["leaks_state"]["status"] == "ok"
+    assert by_name["exits"]["error"].startswith("the scenario ended the process (exit status 3)")
+    assert "value 'x' is a object" in by_name["returns_an_object"]["error"]
+    assert by_name["raises"]["error"] == "ValueError: nope"
+    assert "may not use module 05 (autograd)" in by_name["asks_for_a_later_module"]["error"]
+    values, reason = checks.read_values(tmp_path / "out")
+    assert reason is None
+    assert bool(values["sees_clean_state/touched"]) is False and bool(values["sees_clean_state/grad_enabled"])
+    assert str(values["fine/label"]) == "ok" and values["fine/x"].tolist() == [1.0, 2.0]
+    assert b"student output" in done.stderr
