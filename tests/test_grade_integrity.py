@@ -224,7 +224,8 @@ def test_no_flags_on_the_reference_solutions_and_the_release(module):
 # ----------------------------------------------------------------------------- cross-check
 
 def cell(grade_id, passed=True):
-    return CellResult(grade_id=grade_id, max_points=10, points=10 if passed else 0, passed=passed)
+    return CellResult(grade_id=grade_id, max_points=10, points=10 if passed else 0, passed=passed,
+                      ename=None if passed else "AssertionError")
 
 
 def check(name, passed=True, message=""):
@@ -237,6 +238,15 @@ def test_tests_pass_but_checks_fail_is_flagged():
     assert flags == [Flag("tests-pass-checks-fail",
                           "all 2 graded cells passed in the notebook, but 1 of 2 differential checks failed: "
                           "diamond: grad leaf: expected 1.0 got 2.0")]
+
+
+def test_the_checkpoint_cell_counts_by_the_notebooks_verdict_not_its_points():
+    # The pipeline gives the checkpoint cell the checks' points; it ran cleanly in the notebook.
+    checkpoint = CellResult(grade_id="autograd-checkpoint", max_points=20, points=12, passed=False)
+    flags = integrity.cross_check([cell("a"), checkpoint], [check("polynomial", False, "grad x: expected 1 got 2")])
+    assert [f.kind for f in flags] == ["tests-pass-checks-fail"]
+    stderr = CellResult(grade_id="b", max_points=10, points=0, passed=False, stderr=True)
+    assert integrity.cross_check([cell("a"), stderr], [check("polynomial", False)]) == []
 
 
 @pytest.mark.parametrize("cells, checks", [

@@ -503,10 +503,16 @@ def _fixed_answer(method: str, value: ast.AST | None) -> bool:
 # ----------------------------------------------------------------------------- cross-check
 
 def cross_check(cells: Sequence[CellResult], checks: Sequence[CheckResult]) -> list[Flag]:
-    """"tests-pass-checks-fail": every graded cell passed, yet a differential check failed."""
-    graded = [c for c in cells if c.max_points > 0 or c.grade_id]
+    """"tests-pass-checks-fail": every graded cell passed in the notebook, yet a differential
+    check failed.
+
+    "Passed in the notebook" is the notebook's own verdict: the cell ran without an error and
+    without stderr. (The checkpoint cell's points are decided by the checks, so its points would
+    echo the checks instead of the notebook.)
+    """
+    graded = list(cells)
     failed = [c for c in checks if not c.passed]
-    if not graded or not failed or not all(c.passed for c in graded):
+    if not graded or not failed or not all(c.ename is None and not c.stderr for c in graded):
         return []
     listed = "; ".join(f"{c.name}: {c.message}" if c.message else c.name for c in failed[:8])
     more = f" (and {len(failed) - 8} more)" if len(failed) > 8 else ""
