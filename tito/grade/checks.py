@@ -193,9 +193,12 @@ def reference_values(module: Module, *, refresh: bool = False) -> dict:
     reference is a course bug and raises.
     """
     cache = module.root / ".tito" / "reference" / f"{module.name}-{reference_key(module)}.npz"
+    if not refresh and cache in _MEMO:
+        return _MEMO[cache]
     if cache.is_file() and not refresh:
         try:
-            return _load_reference(cache)
+            _MEMO[cache] = _load_reference(cache)
+            return _MEMO[cache]
         except (OSError, ValueError, KeyError):
             pass  # a corrupt cache is recomputed
     start = time.perf_counter()
@@ -226,7 +229,11 @@ def reference_values(module: Module, *, refresh: bool = False) -> dict:
               "atol": float(line["atol"]), "keys": list(line["keys"])} for line in lines]
     result = {"scenarios": specs, "values": values, "wall": time.perf_counter() - start}
     _store_reference(cache, result)
+    _MEMO[cache] = result
     return result
+
+
+_MEMO: dict[Path, dict] = {}  # cache file -> its contents, for the life of the process
 
 
 def _store_reference(cache: Path, result: dict) -> None:

@@ -57,7 +57,12 @@ def main(argv: list[str]) -> int:
     sys.path[:] = [os.path.abspath(p) if p else os.getcwd() for p in sys.path]
     sys.path.insert(0, os.path.dirname(scenario_path))  # for `_common`
     os.makedirs(out_dir, exist_ok=True)
+    # Our JSON lines get a private copy of stdout; whatever the code under test prints (at import
+    # or in a scenario) goes to stderr and can neither drown nor interleave with them.
     real_stdout = os.fdopen(os.dup(1), "w", buffering=1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
 
     scenarios_module = _load(scenario_path)
     common = importlib.import_module("_common")
