@@ -5,7 +5,13 @@
     tito notebooks                     source/NN/NN.py -> source/NN/NN.ipynb
     tito release [--module M]          notebooks + nbgrader generate_assignment -> release/
     tito lint [--module M] [--no-execute]
-    tito demo                          export, release and lint the whole course; print the module table
+    tito autograde [--module M] [--student S] [--workers N] [--force] [--unsafe]
+    tito feedback [--module M] [--student S]   feedback/<student>/<module>/<module>.html
+    tito grades                        grades.csv (nbgrader export) and grades_canvas.csv
+    tito report                        report/index.html with figures
+    tito synth ...                     a synthetic class (see `tito synth --help`)
+    tito collect ...                   roster, LMS downloads, nbgrader exchange (see `tito collect --help`)
+    tito demo [--students N]           the full course cycle on a synthetic class
 """
 
 from __future__ import annotations
@@ -30,6 +36,10 @@ errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty()
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; a TitoError becomes one red line on stderr and exit code 1."""
+    argv = sys.argv[1:] if argv is None else argv
+    delegated = _delegated(argv)
+    if delegated:
+        return delegated
     args = _parser().parse_args(argv)
     try:
         root = args.root.resolve() if args.root else course.find_root()
@@ -37,6 +47,18 @@ def main(argv: list[str] | None = None) -> int:
     except TitoError as error:
         errors.print(f"[red]error:[/red] {error}", markup=True)
         return 1
+
+
+def _delegated(argv: list[str]) -> int | None:
+    """`tito synth ...` and `tito collect ...` hand their arguments to the stage's own CLI."""
+    import importlib
+
+    commands = [a for a in argv if not a.startswith("-")]
+    targets = {"synth": "tito.synth.__main__", "collect": "tito.collect.__main__"}
+    if not commands or commands[0] not in targets:
+        return None
+    position = argv.index(commands[0])
+    return importlib.import_module(targets[commands[0]]).main(argv[:position] + argv[position + 1:])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,8 +79,19 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     grade.add_argument("--unsafe", action="store_true",
                        help="grade without the isolation layers this machine lacks (trusted code only)")
-    demo = _add(commands, "demo", "build the whole course, execute every notebook, print the module table", cmd_demo)
-    demo.set_defaults(module=None, no_execute=False, check=False, workers=2)
+    feedback = _add(commands, "feedback", "write an HTML feedback page per student and module", cmd_feedback, module=True)
+    feedback.add_argument("--student", help="only this student")
+    _add(commands, "grades", "export grades.csv (nbgrader export) and grades_canvas.csv", cmd_grades)
+    _add(commands, "report", "write report/index.html with figures", cmd_report)
+    for name, target in (("synth", "tito.synth.__main__"), ("collect", "tito.collect.__main__")):
+        sub = commands.add_parser(name, help=f"see `tito {name} --help`", add_help=False)
+        sub.set_defaults(handler=None, delegate=target)
+    demo = _add(commands, "demo", "the full course cycle: build, lint, a synthetic class, grade, feedback, report",
+                cmd_demo)
+    demo.add_argument("--students", type=int, default=40, help="size of the synthetic class (default 40)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--workers", type=int, default=None)
+    demo.set_defaults(module=None, no_execute=False, check=False)
     return parser
 
 
@@ -157,17 +190,43 @@ def _print_summary(report) -> None:
 
 
 def cmd_demo(root: Path, args: argparse.Namespace) -> int:
-    """The whole instructor build in one go: each stage's table, then the lint's module table.
+    """The main job: the whole course cycle on a synthetic class, on embedded defaults.
 
-    The lint executes every source notebook (the solution must pass every graded cell) and every
-    release notebook (each graded cell must fail, and only by a stub's NotImplementedError).
+    Build (export, release), lint (every source and release notebook executed), a synthetic class
+    written into submitted/, its roster imported, every submission graded in the sandbox on a local
+    worker pool into the SQLite gradebook, feedback pages, grades.csv and the report; then a summary
+    table that also compares each score with the one the synthetic class expects.
     """
-    for title, stage in (("export", cmd_export), ("release", cmd_release)):
+    for title, stage in (("export", cmd_export), ("release", cmd_release),
+                         ("lint: execute every source and release notebook", cmd_lint)):
         console.rule(f"[bold]{title}")
         if stage(root, args):
             return 1
-    console.rule("[bold]lint: execute every source and release notebook")
-    return cmd_lint(root, args)
+    from tito.demo import run_cycle
+
+    return run_cycle(root, students=args.students, seed=args.seed, workers=args.workers, console=console)
+
+
+def cmd_feedback(root: Path, args: argparse.Namespace) -> int:
+    from tito.feedback import run
+
+    module = course.select(course.discover(root), args.module)[0].name if args.module else None
+    run(root, console, module=module, student=args.student)
+    return 0
+
+
+def cmd_grades(root: Path, args: argparse.Namespace) -> int:
+    from tito.report import run_grades
+
+    run_grades(root, console)
+    return 0
+
+
+def cmd_report(root: Path, args: argparse.Namespace) -> int:
+    from tito.report import run_report
+
+    run_report(root, console)
+    return 0
 
 
 def cmd_autograde(root: Path, args: argparse.Namespace) -> int:

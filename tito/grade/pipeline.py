@@ -29,7 +29,13 @@ from tito.grade.model import CellResult, Flag, GradeResult, Submission
 from tito.grade.prepare import Prepared, SubmissionError, prepare, read_submission
 from tito.grade.sandbox import Sandbox
 
-CHECKPOINT_SUFFIX = "-checkpoint"  # the graded cell whose points the differential checks decide
+
+
+def checkpoint_cell_id(module_name: str) -> str:
+    """The graded cell whose points the differential checks decide: `<name>-checkpoint`,
+    e.g. `autograd-checkpoint` for 05_autograd (each module's last graded cell)."""
+    return module_name.split("_", 1)[1] + "-checkpoint"
+
 VERSIONED_PACKAGES = ("numpy", "nbgrader", "ipython", "nbformat", "tinytorch-course")
 
 
@@ -149,7 +155,7 @@ def _grade_prepared(context, module, prepared: Prepared, result: GradeResult, sc
     for index, cell in enumerate(prepared.notebook.cells):
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade"):
-            result.cells.append(_score_cell(cell, by_index.get(index), checks))
+            result.cells.append(_score_cell(cell, by_index.get(index), checks, checkpoint_cell_id(module.name)))
     student_sources = [(i, prepared.notebook.cells[i].source) for i in prepared.student_cells
                        if prepared.notebook.cells[i].cell_type == "code"]
     result.flags = (prepared.flags + integrity.scan(student_sources, module=module.export_module)
@@ -160,7 +166,7 @@ def _grade_prepared(context, module, prepared: Prepared, result: GradeResult, sc
         _write_autograded(prepared.notebook, outcome, autograded_dir / f"{module.name}.ipynb")
 
 
-def _score_cell(cell, outcome, checks) -> CellResult:
+def _score_cell(cell, outcome, checks, checkpoint_id: str) -> CellResult:
     """nbgrader's rule for a test cell (error or stderr: 0, else full), except the checkpoint cell,
     whose points are the differential checks' points."""
     meta = cell.metadata["nbgrader"]
@@ -172,7 +178,7 @@ def _score_cell(cell, outcome, checks) -> CellResult:
         return CellResult(grade_id, max_points, 0.0, False, ename, evalue, False, hidden)
     stderr = bool(outcome.stderr.strip())
     passed = outcome.ename is None and not stderr
-    if grade_id.endswith(CHECKPOINT_SUFFIX) and checks:
+    if grade_id == checkpoint_id and checks:
         points = float(sum(c.points for c in checks))
         evalue = outcome.evalue if outcome.ename else None
         return CellResult(grade_id, max_points, min(points, max_points), points >= max_points,

@@ -23,7 +23,7 @@ from tito.course import Module
 from tito.errors import TitoError
 from tito.grade import gradebook
 from tito.grade.model import GradeResult, Submission
-from tito.grade.pipeline import CHECKPOINT_SUFFIX, GradingContext, grade_one, graded_cells
+from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
 from tito.grade.sandbox import Limits, Sandbox
 
 
@@ -88,7 +88,7 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
         return summary
     context = GradingContext(root, modules, sandbox, work=root / ".tito" / f"work-{os.getpid()}")
     context.work.mkdir(parents=True, exist_ok=True)
-    checkpoint_cells = _checkpoint_cells(context, chosen)
+    checkpoint_cells = _checkpoint_cells(chosen)
     try:
         with gradebook.open_gradebook(db_url) as book:
             _ensure_assignments(book, chosen)
@@ -145,9 +145,8 @@ def _line(result: GradeResult) -> str:
             f"  ({result.timings.get('total', 0):.1f} s){flags}")
 
 
-def _checkpoint_cells(context: GradingContext, modules: list[Module]) -> set[str]:
-    return {c.metadata["nbgrader"]["grade_id"] for m in modules for c in graded_cells(context.instructor(m))
-            if c.metadata["nbgrader"]["grade_id"].endswith(CHECKPOINT_SUFFIX)}
+def _checkpoint_cells(modules: list[Module]) -> set[str]:
+    return {checkpoint_cell_id(m.name) for m in modules}
 
 
 def _ensure_assignments(book, modules: list[Module]) -> None:
