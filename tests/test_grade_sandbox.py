@@ -267,6 +267,8 @@ def test_stdin_and_exit_status(sb, scratch):
     out = sb.run(scratch, ["python", "-c", "import sys; data = sys.stdin.read(); print(data[::-1]); sys.exit(7)"],
                  timeout=10, stdin=b"abc")
     assert (out.returncode, out.stdout, out.signal, out.truncated) == (7, b"cba\n", None, False)
+    out = sb.run(scratch, ["python", "-c", "import time; time.sleep(60)"], timeout=1.5, stdin=b"x" * 10**7)
+    assert out.timed_out and out.wall < 10  # 10 MB nobody reads does not block the supervisor
 
 
 def test_readonly_extra_path(sb, tmp_path):

@@ -36,6 +36,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,13 +176,8 @@ class Sandbox:
         start = time.monotonic()
         proc = self.popen(scratch, argv, readonly=readonly, env=env,
                           stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
-        if stdin is not None:
-            try:
-                proc.stdin.write(stdin)
-            except (BrokenPipeError, OSError):
-                pass
-            finally:
-                proc.stdin.close()
+        if stdin is not None:  # from a thread: a command that never reads must not block us
+            threading.Thread(target=_feed, args=(proc.stdin, stdin), daemon=True).start()
         reader = CappedReader({"stdout": proc.stdout, "stderr": proc.stderr}, self.limits.output_bytes)
         deadline = start + timeout
         timed_out = False
@@ -293,6 +289,18 @@ def prepare_scratch(scratch: Path) -> None:
     if os.geteuid() == 0:
         os.chown(scratch, SANDBOX_UID, SANDBOX_UID)
         os.chmod(scratch, 0o700)
+
+
+def _feed(pipe: IO[bytes], data: bytes) -> None:
+    try:
+        pipe.write(data)
+    except OSError:  # BrokenPipeError included: the command exited without reading
+        pass
+    finally:
+        try:
+            pipe.close()
+        except OSError:
+            pass
 
 
 def _outside(value: str, scratch: Path) -> str:
