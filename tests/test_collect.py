@@ -22,12 +22,12 @@ MODULE = "05_autograd"
 @pytest.fixture(scope="module")
 def course_factory(tmp_path_factory: pytest.TempPathFactory):
     """Course directories of their own: nbgrader_config.py (+ an exchange root) and an empty
-    gradebook, created once per module (nbgrader runs an `alembic` subprocess to create one)."""
-    from tito.collect._nbgrader import scripts_on_path
-
+    gradebook, created once per module. A new gradebook asks the `alembic` executable for its
+    schema version (a second Python process, seconds on a loaded machine): ask in this process."""
     template = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
-    scripts_on_path()
-    Gradebook(f"sqlite:///{template}", "tinytorch").close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("nbgrader.api.get_alembic_version", _alembic_head)
+        Gradebook(f"sqlite:///{template}", "tinytorch").close()
 
     def make(root: Path, exchange: Path | None = None) -> Path:
         root.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,15 @@ def course_factory(tmp_path_factory: pytest.TempPathFactory):
         return root
 
     return make
+
+
+def _alembic_head() -> str:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini("sqlite:///unused.db") as ini:
+        return ScriptDirectory.from_config(Config(ini)).get_current_head()
 
 
 def _db(root: Path) -> str:
