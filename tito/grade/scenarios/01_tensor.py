@@ -5,7 +5,7 @@ Uses `tt.tensor` only (no autograd: `backward` is module 05's).
 
 import numpy as np
 
-from _common import arr, dtype_name, f64, registry, type_name
+from _common import arr, dtype_name, registry, type_name
 
 MODULE = "tensor"
 SCENARIOS = []
