@@ -1,0 +1,1 @@
+"""Build stages: sources -> reference package (export) and -> notebooks."""
