@@ -8,13 +8,19 @@ TITO    := $(PY) -m tito
 PYTEST  := $(PY) -m pytest
 STAMP   := $(VENV)/.installed
 SEEDS   ?= 20
+STUDENTS ?= 40
 
-.PHONY: help setup export notebooks release lint test test-quick checkpoints bench demo clean
+.PHONY: help setup export notebooks release lint test test-quick checkpoints bench demo clean \
+        synth autograde feedback grades report
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
+	@# bubblewrap is the sandbox that student code runs in (apt-get works: CI runs as root)
+	@command -v bwrap >/dev/null || (apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null)) || \
+		echo "warning: bubblewrap could not be installed; grading will refuse untrusted code"
 	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,lab]' --config-settings editable_mode=compat
@@ -37,7 +43,7 @@ release: $(STAMP)  ## build source notebooks and run nbgrader generate_assignmen
 lint: $(STAMP)  ## check the release: parses, fails only by stubs, no leaks, sound metadata
 	$(TITO) lint
 
-test: $(STAMP)  ## the whole suite: lint, freshness, package, oracle, checkpoints under $(SEEDS) seeds
+test: $(STAMP)  ## the whole suite: lint, freshness, package, oracle, checkpoints under 20 seeds
 	$(TITO) lint
 	$(PYTEST) -n 2 --checkpoint-seeds=$(SEEDS)
 
@@ -50,8 +56,23 @@ checkpoints: $(STAMP)  ## run every checkpoint against TINYTORCH_ROOT (default: 
 bench: $(STAMP)  ## benchmarks: ratios measured side by side in one run
 	$(PY) -m benchmarks
 
-demo: $(STAMP)  ## build the whole course and execute every source notebook
-	$(TITO) demo
+demo: $(STAMP)  ## the main job: build, lint, a synthetic class of 40, grade, feedback, grades, report
+	$(TITO) demo --students $(STUDENTS)
+
+synth: $(STAMP)  ## write a synthetic class (STUDENTS=40) into submitted/
+	$(TITO) synth --students $(STUDENTS)
+
+autograde: $(STAMP)  ## grade new or changed submissions (sandboxed, one worker per core)
+	$(TITO) autograde
+
+feedback: $(STAMP)  ## feedback/<student>/<module>/<module>.html
+	$(TITO) feedback
+
+grades: $(STAMP)  ## grades.csv (nbgrader export) and grades_canvas.csv
+	$(TITO) grades
+
+report: $(STAMP)  ## report/index.html with figures
+	$(TITO) report
 
 clean:  ## remove derived notebooks and caches (never touches student data)
 	rm -f source/*/*.ipynb
