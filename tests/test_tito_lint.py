@@ -165,3 +165,6 @@ def test_release_exec(built_course: Path) -> None:
     assert "fails with NameError: name 'demo_value' is not defined instead of NotImplementedError" in _message(
         findings, "release-wrong-failure", 4)
     assert _where(findings, "source-exec") == []
+    # the same test passes on the full source, but grading skips the demo cell it leans on
+    assert _where(findings, "tests-self-contained") == [("tests-self-contained", SRC, 4, "test-demo-value", None)]
+    assert "NameError: name 'demo_value' is not defined" in _message(findings, "tests-self-contained", 4)

@@ -28,6 +28,7 @@ from tito.grade.execute import execute
 from tito.grade.model import CellResult, Flag, GradeResult, Submission
 from tito.grade.prepare import Prepared, SubmissionError, prepare, read_submission
 from tito.grade.sandbox import Sandbox
+from tito.grade.selection import cells_to_run
 
 
 
@@ -118,23 +119,6 @@ def grade_one(context: GradingContext, submission: Submission, autograded_dir: P
         shutil.rmtree(scratch, ignore_errors=True)
         result.timings["total"] = time.perf_counter() - started
     return result
-
-
-def cells_to_run(notebook, student_cells: list[int]) -> list[int]:
-    """The code cells grading executes: everything that defines or tests the module.
-
-    That is every cell with nbgrader metadata (solutions, tests, given locked code), every
-    exported cell, and every cell the student wrote or changed. The instructor's own narrative
-    demos and analyses are skipped: the tests never depend on them (the lint proves it for every
-    module, rule `tests-self-contained`), and they are most of a notebook's running time.
-    """
-    authored = set(student_cells)
-    return [i for i, c in enumerate(notebook.cells)
-            if c.cell_type == "code" and (i in authored or c.metadata.get("nbgrader") or _is_exported(c.source))]
-
-
-def _is_exported(source: str) -> bool:
-    return any(line.strip().startswith(("#| export", "#| default_exp")) for line in source.splitlines())
 
 
 def _grade_prepared(context, module, prepared: Prepared, result: GradeResult, scratch: Path,

@@ -64,21 +64,25 @@ def lint(modules: list[Module], selected: list[Module] | None = None, *, execute
 
 def _execute_all(contexts: list[ModuleContext], workers: int) -> dict[tuple[str, str], NotebookRun | None]:
     """Run the source and release notebook of every module, `workers` kernels at a time."""
-    jobs = [(ctx, kind) for ctx in contexts for kind in ("source", "release")]
+    jobs = [(ctx, kind) for ctx in contexts for kind in ("source", "release", "graded-only")]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {(ctx.module.name, kind): pool.submit(_run, ctx, kind) for ctx, kind in jobs}
         return {key: future.result() for key, future in futures.items()}
 
 
 def _run(ctx: ModuleContext, kind: str) -> NotebookRun | None:
-    return execution.run_source(ctx) if kind == "source" else execution.run_release(ctx)
+    runners = {"source": execution.run_source, "release": execution.run_release,
+               "graded-only": execution.run_graded_only}
+    return runners[kind](ctx)
 
 
 def _judge(ctx: ModuleContext, runs: dict) -> list[Finding]:
     name = ctx.module.name
     if (name, "source") not in runs:
         return []
-    return execution.source_findings(ctx, runs[name, "source"]) + execution.release_findings(ctx, runs[name, "release"])
+    return (execution.source_findings(ctx, runs[name, "source"])
+            + execution.release_findings(ctx, runs[name, "release"])
+            + execution.graded_only_findings(ctx, runs.get((name, "graded-only"))))
 
 
 def _summary(ctx: ModuleContext, runs: dict) -> ModuleSummary:

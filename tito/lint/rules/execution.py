@@ -41,6 +41,42 @@ def run_release(ctx: ModuleContext) -> NotebookRun | None:
         return execute_notebook(ctx.release, cwd=ctx.module.release_dir, env=env, timeout=ctx.timeout)
 
 
+def run_graded_only(ctx: ModuleContext) -> NotebookRun:
+    """The source notebook as the autograder runs it: only the cells grading executes, with the
+    partial reference (earlier modules) on the path."""
+    import nbformat
+
+    from tito.grade.selection import cells_to_run
+
+    solutions = [i for i, c in enumerate(ctx.source.cells) if c.metadata.get("nbgrader", {}).get("solution")]
+    keep = set(cells_to_run(ctx.source, solutions))
+    subset = nbformat.from_dict(dict(ctx.source))
+    subset.cells = [c for i, c in enumerate(ctx.source.cells) if i in keep or c.cell_type != "code"]
+    with tempfile.TemporaryDirectory(prefix="tito-partial-") as tmp:
+        try:
+            reference = partial_reference(ctx.root, Path(tmp), ctx.earlier)
+        except TitoError as error:
+            return NotebookRun([], subset, f"no partial reference: {error}")
+        return execute_notebook(subset, cwd=ctx.module.source_py.parent, env=kernel_env([reference]),
+                                timeout=ctx.timeout)
+
+
+def graded_only_findings(ctx: ModuleContext, run: NotebookRun | None) -> list[Finding]:
+    """tests-self-contained: every graded test passes when grading skips the narrative's demos."""
+    if run is None:
+        return []
+    findings = [_kernel_finding(ctx, ctx.source_file, run, "tests-self-contained")] if run.kernel_error else []
+    by_grade_id = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(ctx.source.cells)}
+    for outcome in run.graded:
+        if not outcome.passed:
+            index = by_grade_id.get(outcome.grade_id, outcome.index)
+            findings.append(ctx.source_finding(
+                "tests-self-contained", index, None,
+                f"graded test fails when only the cells grading runs are executed (it depends on a demo "
+                f"cell, or on this module's reference): {_error(outcome)}"))
+    return findings
+
+
 def source_findings(ctx: ModuleContext, run: NotebookRun) -> list[Finding]:
     findings = [_kernel_finding(ctx, ctx.source_file, run, "source-exec")] if run.kernel_error else []
     for outcome in run.errors:
