@@ -252,3 +252,12 @@ def test_cli_rewrites_its_own_class(tmp_path: Path, capsys) -> None:
     other = _course(tmp_path / "other")
     (other / ROSTER).write_text("id,first_name,last_name,email\nx1,A,B,a@b.cd\n")
     assert synth_main(["--root", str(other), "--students", "2", "--module", "03"]) == 1
+
+
+def test_unreadable_manifest_protects_until_forced(tmp_path: Path) -> None:
+    root = _course(tmp_path / "course")
+    (root / MANIFEST).write_text("{not json")
+    with pytest.raises(TitoError, match="cannot read the synthetic class manifest"):
+        generate_class(root, 2, seed=0, modules=["04"])
+    assert generate_class(root, 2, seed=0, modules=["04"], force=True).modules == ["04_losses"]
+    assert ClassManifest.load(root).seed == 0

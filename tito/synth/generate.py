@@ -350,7 +350,12 @@ def roster_csv(roster: list[Student]) -> bytes:
 def check_writable(root: Path, *, force: bool = False) -> ClassManifest | None:
     """The previous synthetic manifest (or None); TitoError if submitted/ or roster.csv holds
     anything the generator did not write (a real submission, an edited file), unless `force`."""
-    previous = ClassManifest.load(root) if (root / MANIFEST).is_file() else None
+    try:
+        previous = ClassManifest.load(root) if (root / MANIFEST).is_file() else None
+    except TitoError:
+        if not force:
+            raise
+        previous = None  # forced: an unreadable manifest protects nothing
     known = previous.files if previous else {}
     foreign = []
     submitted = root / "submitted"
