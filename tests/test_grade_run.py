@@ -252,3 +252,14 @@ def test_results_round_trip_through_json(graded_class):
     for result in summary.graded:
         stored = json.loads((root / "autograded" / result.student / result.module / "result.json").read_text())
         assert stored["digest"] == result.digest and stored["status"] == result.status
+
+
+@pytest.mark.slow
+def test_the_catalogues_failing_checks_are_rederived_exactly():
+    """The synthetic class's expected check failures are constants; re-run the checks to prove them."""
+    from tito.synth.bugs import BUGS, STUB_FAILING_CHECKS
+    from tito.synth.derive import derive_checks
+
+    derived = derive_checks(REPO)
+    recorded = {("bug", b.name): tuple(b.failing_checks) for b in BUGS} | dict(STUB_FAILING_CHECKS)
+    assert derived == recorded

@@ -73,7 +73,8 @@ def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, cons
     modules = course.discover(root)
     console.rule(f"[bold]a synthetic class of {students} students (seed {seed})")
     manifest = generate_class(root, students, seed)
-    import_roster(root / ROSTER, _db_url(root))
+    import_roster(root / ROSTER, _db_url(root), course_id="tinytorch")
+    _set_due_dates(root, manifest.due_dates)
     console.print(f"{len(manifest.entries())} submissions written to submitted/, roster imported")
     console.rule("[bold]autograde (sandboxed, parallel)")
     summary = autograde(root, modules, workers=workers, console=console)
@@ -112,6 +113,15 @@ def _print_summary(console: Console, modules, paired) -> int:
         console.print(f"[red]unexpected score[/red] {result.student}/{result.module}: {result.score:g}, "
                       f"expected {expected:g}")
     return 1 if mismatches else 0
+
+
+def _set_due_dates(root: Path, due_dates: dict[str, str]) -> None:
+    """Give nbgrader each module's due date, so it computes lateness itself (formgrader, export)."""
+    from tito.grade.gradebook import open_gradebook
+
+    with open_gradebook(_db_url(root)) as book:
+        for module, due in due_dates.items():
+            book.update_or_create_assignment(module, duedate=due)
 
 
 def _db_url(root: Path) -> str:

@@ -71,6 +71,9 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
               force: bool = False, limits: Limits | None = None, console: Console | None = None,
               db_url: str | None = None) -> RunSummary:
     """Grade what is new or changed; returns what was graded (and how many were up to date)."""
+    from tito.release.generate import _put_scripts_on_path
+
+    _put_scripts_on_path()  # nbgrader runs `alembic` from the venv when it opens a new gradebook
     console = console or Console(stderr=True)
     started = time.perf_counter()
     sandbox = Sandbox(limits or Limits(), unsafe=unsafe)

@@ -71,3 +71,25 @@ def derive_all(root: Path, *, bugs: list[str] | None = None, stubs: bool = True,
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(failing_cells, root, m, bug=b, profile=p, demos=demos) for m, b, p in jobs]
         return [f.result() for f in futures]
+
+
+def failing_checks(root: Path, module: Module, *, bug: str | None = None, profile: str | None = None) -> tuple[str, ...]:
+    """The differential checkpoint scenarios a variant fails, run as grading runs them (sandboxed)."""
+    from tito.grade.checks import run_checks
+    from tito.grade.sandbox import Sandbox
+
+    notebook = with_instructor_cells(submission(module, bug=bug, profile=profile), to_notebook(module))
+    with tempfile.TemporaryDirectory(prefix="tito-synth-checks-") as tmp:
+        reference = partial_reference(root, Path(tmp) / "reference", course.modules_before(course.discover(root), module))
+        checks, _ = run_checks(module, notebook, sandbox=Sandbox(), scratch=Path(tmp) / "scratch", partial_lib=reference)
+    return tuple(c.name for c in checks if not c.passed)
+
+
+def derive_checks(root: Path, *, workers: int = 2) -> dict[tuple[str, str], tuple[str, ...]]:
+    """failing_checks for every bug ("bug", name) and stub profile (module, profile)."""
+    modules = {m.name: m for m in course.discover(root)}
+    jobs = {("bug", b.name): (modules[b.module], b.name, None) for b in BUGS}
+    jobs.update({(m.name, p): (m, None, p) for m in modules.values() for p in STUB_PROFILES})
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {key: pool.submit(failing_checks, root, m, bug=b, profile=p) for key, (m, b, p) in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}

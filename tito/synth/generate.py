@@ -262,7 +262,7 @@ def _plan(rng: random.Random, roster: list[Student], modules: list[course.Module
         elif variant == "stubs":
             entry.profile = rng.choice(STUB_PROFILES)
             entry.expected_failed_cells = list(STUB_FAILING_CELLS.get((module.name, entry.profile), graded))
-            entry.expected_failed_checks = [ALL]
+            entry.expected_failed_checks = list(STUB_FAILING_CHECKS.get((module.name, entry.profile), [ALL]))
         else:
             entry.profile = BROKEN_KINDS[broken_turn % len(BROKEN_KINDS)]
             broken_turn += 1
