@@ -30,7 +30,7 @@ import nbformat
 from tito import course
 from tito.errors import TitoError
 from tito.source import grade_id, is_graded_test
-from tito.synth.bugs import STUB_FAILING_CELLS, STUB_PROFILES, bugs_of
+from tito.synth.bugs import STUB_FAILING_CELLS, STUB_FAILING_CHECKS, STUB_PROFILES, bugs_of
 from tito.synth.names import FIRST_NAMES, LAST_NAMES
 from tito.synth.notebook import release_notebook
 from tito.synth.variants import submission
