@@ -247,11 +247,15 @@ def test_find_submissions_reads_nbgraders_layout(tmp_path):
         ("a", "05_autograd", "2026-11-20 14:03:11.123456 UTC"), ("b", "01_tensor", "2026-11-20 14:03:11.123456 UTC")]
 
 
-def test_results_round_trip_through_json(graded_class):
+def test_results_round_trip_through_json_with_the_digest_of_the_graded_files(graded_class):
+    from tito.grade.model import GradeResult
+
     root, _, summary = graded_class
     for result in summary.graded:
         stored = json.loads((root / "autograded" / result.student / result.module / "result.json").read_text())
-        assert stored["digest"] == result.digest and stored["status"] == result.status
+        assert GradeResult.from_json(stored).to_json() == stored
+        folder = root / "submitted" / result.student / result.module
+        assert stored["digest"] == Submission(result.student, result.module, folder).digest()
 
 
 @pytest.mark.slow

@@ -22,7 +22,7 @@ from tito.errors import TitoError
 from tito.source import SOLUTION_MARKER, grade_id, is_graded_test, nbgrader_meta, read_source
 from tito.synth import ClassManifest, generate_class
 from tito.synth.__main__ import main as synth_main
-from tito.synth.bugs import BUGS, BY_NAME, STUB_FAILING_CELLS, STUB_PROFILES, bugs_of
+from tito.synth.bugs import BUGS, BY_NAME, STUB_FAILING_CELLS, STUB_FAILING_CHECKS, STUB_PROFILES, bugs_of
 from tito.synth.generate import BROKEN_KINDS, MANIFEST, ROSTER, resolve_mix
 from tito.synth.variants import submission
 
@@ -109,10 +109,10 @@ def test_expected_outcomes(class40) -> None:
         elif entry.variant == "bug":
             bug = BY_NAME[entry.bug]
             assert bug.module == entry.module and entry.expected_failed_cells == list(bug.failing_cells)
-            assert entry.expected_failed_checks is None  # the scenarios decide; not filled in yet
+            assert entry.expected_failed_checks == list(bug.failing_checks)
         elif entry.variant == "stubs":
             assert entry.expected_failed_cells == list(STUB_FAILING_CELLS[(entry.module, entry.profile)])
-            assert entry.expected_failed_checks == ["*"]
+            assert entry.expected_failed_checks == list(STUB_FAILING_CHECKS[(entry.module, entry.profile)])
         else:
             assert entry.expected_status == "error" and entry.expected_failed_cells == graded and entry.reason
 
