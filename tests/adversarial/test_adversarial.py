@@ -429,5 +429,6 @@ def test_a_corrupt_or_locked_gradebook_is_refused_and_left_untouched(tmp_path):
 
 def test_the_security_page_holds_the_current_catalogue():
     page = (REPO / "docs" / "security.md").read_text()
-    assert cat.markdown() in page, "docs/security.md is stale: paste `python -m tests.adversarial.catalogue --markdown`"
+    assert cat.BEGIN + "\n" + cat.markdown() + cat.END in page, \
+        "docs/security.md is stale: run `python -m tests.adversarial.catalogue --write-docs`"
     assert len(cat.KINDS) >= 30 and len({k.name for k in cat.KINDS}) == len(cat.KINDS)
