@@ -303,8 +303,8 @@ KINDS: tuple[Kind, ...] = (
          cell_attack("def down(n):\n    return down(n + 1)\ndown(0)"),
          Expect()),
     Kind("recursion-limit-raised", "crashes", "02_activations",
-         "`sys.setrecursionlimit(10**9)`, then recursion through C (`repr` of a 300000-deep list)",
-         cell_attack("import sys\nsys.setrecursionlimit(10**9)\nx = []\nfor _ in range(300000):\n    x = [x]\nrepr(x)"),
+         "`sys.setrecursionlimit(10**9)`, then recursion through C (`repr` of a 100000-deep list)",
+         cell_attack("import sys\nsys.setrecursionlimit(10**9)\nx = []\nfor _ in range(100000):\n    x = [x]\nrepr(x)"),
          Expect(score=BEFORE_DEATH, flags=frozenset({"execution"}), reason="kernel died (signal 11: SIGSEGV)")),
     # escape -------------------------------------------------------------------------------------
     Kind("read-source", "escape", "01_tensor", "reads source/ and the reference tinytorch/ by path",
