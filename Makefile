@@ -11,7 +11,7 @@ SEEDS   ?= 20
 STUDENTS ?= 40
 
 .PHONY: help setup export notebooks release lint test test-quick checkpoints bench demo clean \
-        synth autograde feedback grades report
+        synth autograde feedback grades report lab
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,6 +73,12 @@ grades: $(STAMP)  ## grades.csv (nbgrader export) and grades_canvas.csv
 
 report: $(STAMP)  ## report/index.html with figures
 	$(TITO) report
+
+LAB_PORT ?= 8888
+lab: $(STAMP)  ## JupyterLab 4 on the course root with nbgrader's extension and jupytext (LAB_PORT=8888)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --config="$(CURDIR)/jupyter_server_config.py" \
+		--ServerApp.root_dir="$(CURDIR)" \
+		--port=$(LAB_PORT) $(LAB_ARGS)
 
 clean:  ## remove derived notebooks and caches (never touches student data)
 	rm -f source/*/*.ipynb

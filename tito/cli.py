@@ -12,6 +12,11 @@
     tito synth ...                     a synthetic class (see `tito synth --help`)
     tito collect ...                   roster, LMS downloads, nbgrader exchange (see `tito collect --help`)
     tito demo [--students N]           the full course cycle on a synthetic class
+
+  for students:
+    tito check NN_name [--notebook PATH]            run your notebook and the module's checkpoint
+    tito build [--notebooks DIR] [--out DIR]        your own tinytorch from your notebooks
+    tito submit NN_name (--zip [--student ID] | exchange)   hand a notebook in
 """
 
 from __future__ import annotations
@@ -92,6 +97,20 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--workers", type=int, default=None)
     demo.set_defaults(module=None, no_execute=False, check=False)
+    check_ = _add(commands, "check", "student: run your notebook's tests and the module's checkpoint on your work",
+                  cmd_check)
+    check_.add_argument("module_name", metavar="MODULE", help="the module: 01_tensor, 01 or tensor")
+    check_.add_argument("--notebook", type=Path, help="your notebook (default: release/NN_name/NN_name.ipynb)")
+    check_.add_argument("--seeds", type=int, default=1, help="run the checkpoint under this many seeds (default 1)")
+    build = _add(commands, "build", "student: export your notebooks into your own tinytorch (reference where unfinished)",
+                 cmd_build)
+    build.add_argument("--notebooks", type=Path, help="folder of NN_name/NN_name.ipynb (default: release/)")
+    build.add_argument("--out", type=Path, help="package root to write (default: .tito/student-build/)")
+    submit = _add(commands, "submit", "student: submit a notebook (nbgrader exchange) or zip it for an LMS", cmd_submit)
+    submit.add_argument("module_name", metavar="MODULE", help="the module: 01_tensor, 01 or tensor")
+    submit.add_argument("--zip", action="store_true", help="write submissions/<student>_<module>.zip for an LMS upload")
+    submit.add_argument("--student", help="your student id (default: $JUPYTERHUB_USER, else your user name)")
+    submit.add_argument("--notebook", type=Path, help="the notebook (default: release/NN_name/NN_name.ipynb)")
     return parser
 
 
@@ -241,4 +260,88 @@ def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
     flagged = sum(1 for r in summary.graded if any(f.kind != "note" for f in r.flags))
     console.print(f"graded {len(summary.graded)} submission(s) in {summary.wall:.1f} s "
                   f"({summary.skipped} unchanged, skipped; {errors_} not gradable; {flagged} flagged)")
+    return 0
+
+
+def _one_module(root: Path, name: str) -> course.Module:
+    modules = course.discover(root)
+    if not modules:
+        raise TitoError(f"{root / 'source'}: no modules (expected source/NN_name/NN_name.py)")
+    return course.select(modules, name)[0]
+
+
+def _student_path(path: Path | None) -> Path | None:
+    return path.expanduser().resolve() if path else None
+
+
+def cmd_check(root: Path, args: argparse.Namespace) -> int:
+    """The student's check: their notebook in a fresh kernel, then the checkpoint on their module."""
+    from tito.release import load_config
+    from tito.student.check import check
+
+    module = _one_module(root, args.module_name)
+    timeout = int(load_config(root).Execute.get("timeout", 60))
+    console.print(f"checking {module.name} ...")
+    report = check(root, module, _student_path(args.notebook), timeout=timeout, seeds=args.seeds)
+    console.print(f"notebook: {report.notebook}")
+    if report.kernel_error:
+        console.print(f"[red]the kernel failed:[/red] {report.kernel_error}", markup=True)
+    table = Table("test cell", "points", "result", "first failure", "try next")
+    for cell in report.cells:
+        result = "[green]passed[/green]" if cell.passed else "[red]failed[/red]"
+        table.add_row(cell.grade_id, f"{cell.points:g}", result, cell.message, cell.hint)
+    console.print(table)
+    passed = sum(c.points for c in report.cells if c.passed)
+    console.print(f"visible tests: {sum(c.passed for c in report.cells)}/{len(report.cells)} cells passed "
+                  f"({passed:g}/{sum(c.points for c in report.cells):g} points; hidden tests run only at grading)")
+    point = report.checkpoint
+    if point is None:
+        console.print("checkpoint: none for this module")
+    elif point.problem:
+        console.print(f"checkpoint {point.file}: [red]not run[/red]: {point.problem}", markup=True)
+    else:
+        verdict = "[green]passed[/green]" if point.passed else "[red]failed[/red]"
+        console.print(f"checkpoint {point.file}: {verdict} ({point.summary})", markup=True)
+        for line in point.failures:
+            console.print(f"  {line}", markup=False)
+    failed = [c for c in report.cells if not c.passed]
+    if failed:
+        console.print(f"next: {failed[0].hint} (cell {failed[0].grade_id}), then run `tito check {module.name}` again")
+    elif point is not None and not point.passed:
+        console.print("next: your visible tests pass but the checkpoint does not: read its first failure above")
+    else:
+        console.print(f"[green]all good.[/green] next: `tito submit {module.name} --zip` (or without --zip "
+                      "through the exchange)", markup=True)
+    return 0 if report.passed else 1
+
+
+def cmd_build(root: Path, args: argparse.Namespace) -> int:
+    from tito.student.build import DEFAULT_OUT, build
+
+    notebooks = _student_path(args.notebooks) or root / "release"
+    out = _student_path(args.out) or root / DEFAULT_OUT
+    choices = build(root, _modules(root, args), notebooks, out)
+    table = Table("module", "code from", "why")
+    for choice in choices:
+        owner = "[green]you[/green]" if choice.owner == "student" else "reference"
+        table.add_row(choice.module.name, owner, choice.reason)
+    console.print(table)
+    console.print(f"wrote {out / 'tinytorch'}")
+    console.print(f"run the checkpoints on your stack: TINYTORCH_ROOT={out} make checkpoints")
+    return 0
+
+
+def cmd_submit(root: Path, args: argparse.Namespace) -> int:
+    from tito.student import submit
+
+    module = _one_module(root, args.module_name)
+    notebook = _student_path(args.notebook)
+    if args.zip:
+        student = args.student or submit.default_student()
+        path = submit.submit_zip(root, module, student, notebook)
+        console.print(f"wrote {course.relpath(root, path)} (student {student}): upload it to your LMS")
+        return 0
+    output = submit.submit_exchange(root, module, notebook)
+    console.print(output, markup=False)
+    console.print(f"submitted {module.name} through the nbgrader exchange")
     return 0

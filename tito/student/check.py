@@ -1,0 +1,149 @@
+"""`tito check NN_name`: the student's notebook in a fresh kernel, then the module's checkpoint on
+the student's own exported module, with a friendly summary.
+
+Only what the student has is run: their notebook (the release has visible tests only) and the
+public checkpoint. The kernel sees the published reference of the earlier modules only, exactly
+as the autograder does; the checkpoint runs on the student's module plus that reference.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from tito import course
+from tito.build.partial import partial_reference
+from tito.course import Module
+from tito.errors import TitoError
+from tito.execute import CellOutcome, execute_notebook, kernel_env
+from tito.grade.checks import export_problems
+from tito.student.stack import write_stack
+
+FRAME = re.compile(r", in ([A-Za-z_][\w.]*)\(")
+ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
+SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors|skipped)")
+
+
+@dataclass(frozen=True)
+class CellReport:
+    grade_id: str
+    points: float
+    passed: bool
+    message: str = ""  # the first failure, one line
+    hint: str = ""  # what to try next
+
+
+@dataclass
+class CheckpointReport:
+    file: str
+    passed: bool
+    summary: str
+    failures: list[str] = field(default_factory=list)
+    problem: str = ""  # the student's module could not be built / imported
+
+
+@dataclass
+class CheckReport:
+    module: str
+    notebook: str
+    cells: list[CellReport]
+    checkpoint: CheckpointReport | None
+    kernel_error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return (not self.kernel_error and all(c.passed for c in self.cells)
+                and (self.checkpoint is None or self.checkpoint.passed))
+
+
+def checkpoint_file(root: Path, module: Module) -> Path | None:
+    found = sorted((root / "checkpoints").glob(f"checkpoint_{module.number:02d}_*.py"))
+    return found[0] if found else None
+
+
+def check(root: Path, module: Module, notebook: Path | None = None, *, timeout: int = 60,
+          seeds: int = 1) -> CheckReport:
+    """Run the student's notebook and the module's checkpoint; never raises for student errors."""
+    root = root.resolve()
+    path = (notebook or module.release_ipynb).resolve()
+    if not path.is_file():
+        raise TitoError(f"{path}: no such notebook")
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+    except Exception as error:
+        raise TitoError(f"{path}: not a readable notebook ({type(error).__name__}: {error})") from None
+    earlier = course.modules_before(course.discover(root), module)
+    with tempfile.TemporaryDirectory(prefix="tito-check-") as tmp:
+        reference = partial_reference(root, Path(tmp) / "reference", earlier)
+        run = execute_notebook(nb, cwd=path.parent, env=kernel_env([reference]), timeout=timeout)
+        cells = [_cell_report(o) for o in run.graded]
+        checkpoint = _checkpoint(root, module, nb, earlier, Path(tmp) / "stack", seeds)
+    return CheckReport(module.name, course.relpath(root, path), cells, checkpoint, run.kernel_error)
+
+
+def _cell_report(outcome: CellOutcome) -> CellReport:
+    name = outcome.grade_id or f"cell {outcome.index}"
+    if outcome.passed:
+        if outcome.stderr.strip():  # nbgrader scores a cell with stderr output 0
+            return CellReport(name, outcome.points, False, "the cell wrote to stderr: "
+                              + outcome.stderr.strip().splitlines()[-1][:200],
+                              "nbgrader gives 0 points to a test cell that prints to stderr (a warning counts)")
+        return CellReport(name, outcome.points, True)
+    return CellReport(name, outcome.points, False, _message(outcome), _hint(outcome))
+
+
+def _message(outcome: CellOutcome) -> str:
+    evalue = (outcome.evalue or "").strip()
+    if evalue:
+        return f"{outcome.ename}: {evalue.splitlines()[0][:300]}"
+    if outcome.ename == "NotImplementedError":
+        return "NotImplementedError: a `raise NotImplementedError()` stub was reached"
+    failing = [m.group(1).strip() for m in map(ARROW.match, outcome.traceback.splitlines()) if m]
+    where = f" at `{failing[-1]}`" if failing else ""
+    return f"{outcome.ename}{where}"
+
+
+def _hint(outcome: CellOutcome) -> str:
+    frames = FRAME.findall(outcome.traceback)
+    function = frames[-1] if frames else None
+    if outcome.ename == "NotImplementedError":
+        return f"implement `{function}` first" if function else "replace the `raise NotImplementedError()` stubs above"
+    if outcome.ename == "AssertionError":
+        return "read the assertion: your function returns something, but not what the test expects"
+    if outcome.ename == "NameError":
+        return "run the cells above this one first (or a name is misspelt)"
+    if outcome.ename == "CellTimeoutError":
+        return "look for an endless loop or a very slow computation"
+    return f"the error comes from `{function}`" if function else "read the traceback in the notebook"
+
+
+def _checkpoint(root: Path, module: Module, nb, earlier: list[Module], stack: Path, seeds: int) -> CheckpointReport | None:
+    file = checkpoint_file(root, module)
+    if file is None:
+        return None
+    rel = course.relpath(root, file)
+    problems = export_problems(nb)
+    if problems:
+        return CheckpointReport(rel, False, "not run", problem="; ".join(problems))
+    write_stack(root, stack, earlier, {module: nb})
+    command = [sys.executable, "-m", "pytest", str(file), f"--tinytorch-root={stack}", "-q", "--tb=line",
+               f"--checkpoint-seeds={seeds}", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600)
+    lines = done.stdout.splitlines()
+    summary = next((l.strip("= ") for l in reversed(lines) if SUMMARY.search(l)), "")
+    failures = []
+    for line in lines:  # --tb=line: `path:line: message`, one per failed test; the first distinct ones
+        line = line.strip().replace(f"{stack}/", "")
+        if re.match(r"^(/|[\w./]+\.py:\d+)", line) and ": " in line and line not in failures:
+            failures.append(line)
+    failures = failures[:3]
+    if done.returncode == 4 or (done.returncode and not summary):  # a usage error: the module did not import
+        text = (done.stderr or done.stdout).strip().splitlines()
+        return CheckpointReport(rel, False, "not run", problem=(text[-1] if text else f"pytest exit {done.returncode}"))
+    return CheckpointReport(rel, done.returncode == 0, summary, failures)
