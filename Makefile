@@ -21,6 +21,11 @@ $(STAMP): pyproject.toml
 	@command -v bwrap >/dev/null || (apt-get install -y -q bubblewrap >/dev/null 2>&1 || \
 		(apt-get update -q >/dev/null && apt-get install -y -q bubblewrap >/dev/null)) || \
 		echo "warning: bubblewrap could not be installed; grading will refuse untrusted code"
+	@# Debian's chromium is the browser of the real-browser tests (tests/e2e, driven by Playwright,
+	@# which never downloads a browser of its own); ~1 min to install; without it those tests skip
+	@command -v chromium >/dev/null || timeout 300 sh -c 'apt-get install -y -q chromium >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)' || \
+		echo "warning: chromium could not be installed; the browser tests (tests/e2e) will skip"
 	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,lab]' --config-settings editable_mode=compat
