@@ -22,7 +22,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "docs" / "img"
+# Screenshots are test artifacts (gitignored); `TITO_UPDATE_DOCS_IMAGES=1` writes them into
+# docs/img instead, so a normal test run never modifies committed files.
+SCREENSHOTS = REPO / ("docs/img" if os.environ.get("TITO_UPDATE_DOCS_IMAGES") == "1" else "tests/e2e/artifacts")
 BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
