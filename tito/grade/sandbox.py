@@ -333,7 +333,10 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
             cmd += ["--symlink", os.readlink(target), str(target)]
         elif target.is_dir():
             cmd += ["--ro-bind", str(target), str(target)]
-    made: set[Path] = {Path("/")}
+    # the private /tmp comes before every other bind: an interpreter or venv that lives under /tmp
+    # (a CI checkout, say) is then bound inside it instead of being hidden by it
+    cmd += ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
+    made: set[Path] = {Path("/"), Path("/tmp")}
     bound = [Path("/usr")]
 
     def bind_ro(src: Path, dest: Path) -> None:
@@ -355,8 +358,6 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
         bind_ro(real, real)
         if directory != real:
             bind_ro(real, directory)
-    cmd += ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
-    made.add(Path("/tmp"))
     cmd += ["--bind", str(scratch), SCRATCH]
     for path in readonly:
         path = Path(path).resolve()
