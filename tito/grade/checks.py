@@ -30,6 +30,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -195,6 +196,13 @@ def reference_values(module: Module, *, refresh: bool = False) -> dict:
     cache = module.root / ".tito" / "reference" / f"{module.name}-{reference_key(module)}.npz"
     if not refresh and cache in _MEMO:
         return _MEMO[cache]
+    with _REFERENCE_LOCK:  # the pool's workers all need it when a run starts: compute it once
+        if not refresh and cache in _MEMO:
+            return _MEMO[cache]
+        return _reference_values(module, cache, refresh)
+
+
+def _reference_values(module: Module, cache: Path, refresh: bool) -> dict:
     if cache.is_file() and not refresh:
         try:
             _MEMO[cache] = _load_reference(cache)
@@ -234,6 +242,7 @@ def reference_values(module: Module, *, refresh: bool = False) -> dict:
 
 
 _MEMO: dict[Path, dict] = {}  # cache file -> its contents, for the life of the process
+_REFERENCE_LOCK = threading.Lock()
 
 
 def _store_reference(cache: Path, result: dict) -> None:

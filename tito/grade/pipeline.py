@@ -11,6 +11,7 @@ import json
 import platform
 import shutil
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -54,27 +55,33 @@ class GradingContext:
             self.work = Path(tempfile.mkdtemp(prefix="tito-grade-"))
         self._partials: dict[str, Path] = {}
         self._instructors: dict[str, nbformat.NotebookNode] = {}
+        # the pool's workers ask for these at the same moment when a run starts: one builds, the
+        # others wait (two builders writing one partial/ folder left a worker copying truncated
+        # files, and that submission's cells failed)
+        self._lock = threading.Lock()
 
     def module(self, name: str) -> Module:
         return next(m for m in self.modules if m.name == name)
 
     def partial_lib(self, module: Module) -> Path:
         """The reference of the modules before `module` only (never its own), built once per run."""
-        if module.name not in self._partials:
-            dest = self.work / "partial" / module.name
-            partial_reference(self.root, dest, modules_before(self.modules, module))
-            self._partials[module.name] = dest
-        return self._partials[module.name]
+        with self._lock:
+            if module.name not in self._partials:
+                dest = self.work / "partial" / module.name
+                partial_reference(self.root, dest, modules_before(self.modules, module))
+                self._partials[module.name] = dest
+            return self._partials[module.name]
 
     def instructor(self, module: Module) -> nbformat.NotebookNode:
         """The instructor's notebook (solutions and hidden tests): the authority on locked cells."""
-        if module.name not in self._instructors:
-            if not module.source_ipynb.is_file():
-                from tito.build import notebooks
+        with self._lock:
+            if module.name not in self._instructors:
+                if not module.source_ipynb.is_file():
+                    from tito.build import notebooks
 
-                notebooks.build(module)
-            self._instructors[module.name] = nbformat.read(module.source_ipynb, as_version=4)
-        return self._instructors[module.name]
+                    notebooks.build(module)
+                self._instructors[module.name] = nbformat.read(module.source_ipynb, as_version=4)
+            return self._instructors[module.name]
 
     @cached_property
     def versions(self) -> dict[str, str]:
