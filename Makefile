@@ -10,7 +10,7 @@ STAMP   := $(VENV)/.installed
 SEEDS   ?= 20
 STUDENTS ?= 40
 
-.PHONY: help setup export notebooks release lint test test-quick checkpoints bench demo clean \
+.PHONY: help setup export notebooks release lint test test-e2e test-quick checkpoints bench demo clean \
         synth autograde feedback grades report lab
 
 help:  ## list the targets
@@ -51,6 +51,9 @@ lint: $(STAMP)  ## check the release: parses, fails only by stubs, no leaks, sou
 test: $(STAMP)  ## the whole suite: lint, freshness, package, oracle, checkpoints under 20 seeds
 	$(TITO) lint
 	$(PYTEST) -n 2 --checkpoint-seeds=$(SEEDS)
+
+test-e2e: $(STAMP)  ## the real-browser tests alone (JupyterLab in headless Chromium; part of make test)
+	$(PYTEST) tests/e2e -m e2e -q
 
 test-quick: $(STAMP)  ## the inner loop: everything not marked slow
 	$(PYTEST) -n 2 -m "not slow"
