@@ -107,8 +107,8 @@ def run(repeats: int = 5) -> dict:
 def report(results: dict) -> list[str]:
     chains = results["chains"]
     lines = ["## Backward time per graph node (chains of `x = x * 1.0001 + 0.0`, float64 scalar)", ""]
-    header = "| nodes | tinytorch us/node, median (min) |" + \
-             (" torch us/node, median (min) |" if results["have_torch"] else "") + " gradient rel. error |"
+    torch_column = " torch us/node, median (min) |" if results["have_torch"] else ""
+    header = "| nodes | tinytorch us/node, median (min) |" + torch_column + " gradient rel. error |"
     lines += [header, "|" + "---|" * (header.count("|") - 1)]
     for nodes, row in chains.items():
         line = f"| {nodes:,} | {row['tinytorch_us']:.2f} ({row['tinytorch_min_us']:.2f}) |"

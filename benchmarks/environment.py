@@ -68,7 +68,8 @@ def blas_description() -> list[str]:
         name = Path(info["filepath"]).name
         extra = ", ".join(f"{key} {info[key]}" for key in ("architecture", "threading_layer")
                           if info.get(key))
-        lines.append(f"{info['internal_api']} {info.get('version') or ''} ({name}; {extra or info['user_api']}; "
+        version = info.get("version") or ""
+        lines.append(f"{info['internal_api']} {version} ({name}; {extra or info['user_api']}; "
                      f"{info['num_threads']} threads by default)".replace("  ", " "))
     return lines
 

@@ -98,7 +98,8 @@ def make_root(tmp_path: Path, modules, name: str = "root") -> Path:
     shutil.copyfile(REFERENCE / "__init__.py", root / "tinytorch" / "__init__.py")
     shutil.copyfile(REFERENCE / "core" / "__init__.py", root / "tinytorch" / "core" / "__init__.py")
     for module in modules:
-        shutil.copyfile(REFERENCE / "core" / f"{module}.py", root / "tinytorch" / "core" / f"{module}.py")
+        name = f"{module}.py"
+        shutil.copyfile(REFERENCE / "core" / name, root / "tinytorch" / "core" / name)
     return root
 
 
