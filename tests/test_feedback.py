@@ -16,8 +16,8 @@ import pytest
 
 from tito import course
 from tito.errors import TitoError
-from tito.feedback import run, write_all, write_feedback
-from tito.feedback.redact import WITHHELD
+from tito.feedback_pages import run, write_all, write_feedback
+from tito.feedback_pages.redact import WITHHELD
 from tito.grade.model import CellResult, CheckResult, Flag, GradeResult
 from tito.source import grade_id, is_graded_test, points, read_source
 

@@ -227,7 +227,7 @@ def cmd_demo(root: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(root: Path, args: argparse.Namespace) -> int:
-    from tito.feedback import run
+    from tito.feedback_pages import run
 
     module = course.select(course.discover(root), args.module)[0].name if args.module else None
     run(root, console, module=module, student=args.student)

@@ -65,7 +65,7 @@ def compare_with_expected(root: Path, results: list[GradeResult], manifest) -> l
 
 def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, console: Console) -> int:
     from tito.collect.roster import import_roster
-    from tito.feedback import run as write_feedback
+    from tito.feedback_pages import run as write_feedback
     from tito.grade.run import autograde, find_submissions, load_result
     from tito.report import run_grades, run_report
     from tito.synth.generate import ROSTER, generate_class

@@ -290,7 +290,7 @@ def test_nothing_under_release_holds_solution_or_hidden_test_text():
 
 
 def feedback_leaks(root: Path) -> list[str]:
-    from tito.feedback.page import write_all
+    from tito.feedback_pages.page import write_all
 
     pages = write_all(root)
     assert pages

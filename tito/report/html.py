@@ -17,7 +17,7 @@ from pathlib import Path
 import jinja2
 
 from tito.course import relpath
-from tito.feedback.page import feedback_path
+from tito.feedback_pages.page import feedback_path
 from tito.report import figures
 from tito.report.results import Results, load_results, review_flags
 from tito.report.results import notes as grading_notes

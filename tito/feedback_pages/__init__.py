@@ -5,7 +5,7 @@
     run(root, console)                   -> the `tito feedback` command: pages + a rich summary
 """
 
-from tito.feedback.command import run
-from tito.feedback.page import feedback_path, render, write_all, write_feedback
+from tito.feedback_pages.command import run
+from tito.feedback_pages.page import feedback_path, render, write_all, write_feedback
 
 __all__ = ["feedback_path", "render", "run", "write_all", "write_feedback"]

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tito.course import relpath
-from tito.feedback.page import write_feedback
+from tito.feedback_pages.page import write_feedback
 from tito.report.results import load_results, review_flags
 
 

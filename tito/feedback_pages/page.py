@@ -22,7 +22,7 @@ import jinja2
 
 from tito.course import Module
 from tito.errors import TitoError
-from tito.feedback.redact import Secrets, course_secrets
+from tito.feedback_pages.redact import Secrets, course_secrets
 from tito.grade.model import CellResult, GradeResult
 from tito.report.results import is_safe_name, load_results, notes, review_flags
 
