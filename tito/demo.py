@@ -49,7 +49,6 @@ def scenario_points(module: course.Module) -> dict[str, float]:
 
 def compare_with_expected(root: Path, results: list[GradeResult], manifest) -> list[tuple[GradeResult, float | None]]:
     """Each result with the score its synthetic submission expects (None: not determined)."""
-    from tito.grade.pipeline import GradingContext  # noqa: F401  (instructor notebooks via the module)
     import nbformat
 
     modules = {m.name: m for m in course.discover(root)}
