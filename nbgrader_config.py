@@ -31,3 +31,11 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # the training module needs more). `tito lint` executes notebooks with the same limit.
 c.Execute.timeout = 60
 c.ExecutePreprocessor.timeout = 60
+
+# The published reference (tito reads it; nbgrader ignores it): the modules whose reference code
+# `tito release` ships in release/_reference/tinytorch/, so that a student who has not finished
+# one of them can still work on the modules after it (`tito check` and `tito build` use it).
+# Publishing hands that solution to every student and cannot be undone: add a module once its
+# deadline has passed, then `make release`. Default (no line): nothing is published.
+# The kit ships as the course stands in week 4: modules 01 to 03 are published.
+c.PublishedReference.modules = ["01_tensor", "02_activations", "03_layers"]

@@ -1,5 +1,8 @@
 """Generated files that are committed (tinytorch/, release/) must match their sources.
 
+release/ is the student notebooks and the published reference (release/_reference/), which
+holds the reference of the modules nbgrader_config.py publishes, copied from tinytorch/.
+
 A reviewer reads tinytorch/ and release/ in the repository; if they drifted from source/, the
 review would be of something no student ever gets. These tests regenerate both and compare.
 """
@@ -11,7 +14,7 @@ import pytest
 
 from tito import course
 from tito.build import export, notebooks
-from tito.release import generate
+from tito.release import generate, published_modules, write_published
 
 REPO = Path(__file__).resolve().parents[1]
 MODULES = course.discover(REPO)
@@ -33,17 +36,29 @@ def test_reference_package_is_exported_from_the_current_sources():
 def test_release_is_generated_from_the_current_sources(tmp_path):
     copy = tmp_path / "course"
     shutil.copytree(REPO / "source", copy / "source", ignore=shutil.ignore_patterns("*.ipynb"))
+    shutil.copytree(REPO / "tinytorch", copy / "tinytorch", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "nbgrader_config.py", copy)
     stale = []
-    for module in course.discover(copy):
+    modules = course.discover(copy)
+    for module in modules:
         notebooks.build(module)
         fresh = generate(copy, module).read_bytes()
         committed = REPO / "release" / module.name / module.release_ipynb.name
         if not committed.is_file() or committed.read_bytes() != fresh:
             stale.append(module.name)
-    assert stale == [], "release/ is stale for these modules: run `make release`"
+    write_published(copy, modules)
+    if _tree(course.published_root(copy)) != _tree(course.published_root(REPO)):
+        stale.append("the published reference (release/_reference/)")
+    assert stale == [], "release/ is stale for these: run `make release`"
 
 
-def test_release_holds_exactly_one_notebook_per_module_and_nothing_else():
+def _tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_release_holds_one_notebook_per_module_and_the_published_reference_only():
     files = sorted(p.relative_to(REPO).as_posix() for p in (REPO / "release").rglob("*") if p.is_file())
-    assert files == [f"release/{m.name}/{m.name}.ipynb" for m in MODULES]
+    published = published_modules(REPO, MODULES)
+    reference = [course.relpath(REPO, m.published_target) for m in published]
+    inits = ["release/_reference/tinytorch/__init__.py", "release/_reference/tinytorch/core/__init__.py"]
+    assert files == sorted([f"release/{m.name}/{m.name}.ipynb" for m in MODULES] + reference + inits)

@@ -26,10 +26,20 @@ MODULE_B = "02_fixture_b"
 
 
 def make_course(dest: Path) -> Path:
-    """A fresh copy of the valid fixture course (sources and package root only) at `dest`."""
+    """A fresh copy of the valid fixture course (sources and package root only) at `dest`.
+
+    The real config publishes the real course's modules; the fixture course publishes none.
+    """
     shutil.copytree(COURSE, dest, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "nbgrader_config.py", dest / "nbgrader_config.py")
+    publish(dest, [])
     return dest
+
+
+def publish(root: Path, names: list[str]) -> None:
+    """Set c.PublishedReference.modules of the course at `root` (a later line wins)."""
+    with (root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write(f"c.PublishedReference.modules = {names!r}\n")
 
 
 def build(root: Path, modules: list[course.Module] | None = None) -> list[course.Module]:

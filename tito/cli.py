@@ -3,7 +3,8 @@
     tito modules                       list the course modules
     tito export [--check]              source -> tinytorch/ (or: exit 1 if it is stale)
     tito notebooks                     source/NN/NN.py -> source/NN/NN.ipynb
-    tito release [--module M]          notebooks + nbgrader generate_assignment -> release/
+    tito release [--module M]          notebooks + nbgrader generate_assignment -> release/,
+                                       and the published modules' reference -> release/_reference/
     tito lint [--module M] [--no-execute]
     tito autograde [--module M] [--student S] [--workers N] [--force] [--unsafe]
     tito feedback [--module M] [--student S]   feedback/<student>/<module>/<module>.html
@@ -173,13 +174,16 @@ def cmd_notebooks(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_release(root: Path, args: argparse.Namespace) -> int:
     from tito.build import notebooks
-    from tito.release import generate
+    from tito.release import generate, write_published
 
     table = Table("module", "release")
     for module in _modules(root, args):
         notebooks.build(module)
         table.add_row(module.name, module.rel(generate(root, module)))
     console.print(table)
+    published = write_published(root, course.discover(root))
+    names = ", ".join(m.name for m in published) or "none (c.PublishedReference.modules in nbgrader_config.py)"
+    console.print(f"published reference {course.relpath(root, course.published_root(root))}: {names}")
     return 0
 
 

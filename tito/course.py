@@ -15,6 +15,7 @@ from tito.errors import TitoError
 
 CONFIG_FILE = "nbgrader_config.py"
 PACKAGE = "tinytorch"
+PUBLISHED_DIR = "_reference"  # release/_reference/: never an assignment (those are source/NN_name)
 MODULE_DIR = re.compile(r"^(?P<number>\d{2})_(?P<title>[a-z0-9_]+)$")
 DEFAULT_EXP = re.compile(r"^\s*#\|\s*default_exp\s+(?P<target>\S+)\s*$")
 DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
@@ -52,6 +53,11 @@ class Module:
     def release_ipynb(self) -> Path:
         return self.release_dir / f"{self.name}.ipynb"
 
+    @property
+    def published_target(self) -> Path:
+        """This module's file in the published reference; it exists only if the module is published."""
+        return published_root(self.root) / self.export_target.relative_to(self.root)
+
     @cached_property
     def export_module(self) -> str:
         """The dotted module the `#| default_exp` directive names (`tinytorch.core.tensor`)."""
@@ -73,6 +79,15 @@ def relpath(root: Path, path: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def published_root(root: Path) -> Path:
+    """The package root of the published reference (`release/_reference/`, holding `tinytorch/`).
+
+    It ships inside the release, which students have. nbgrader finds assignments under `source/`
+    (and module folders are `NN_name`), so it never takes this folder for one.
+    """
+    return root.resolve() / "release" / PUBLISHED_DIR
 
 
 def read_default_exp(source_py: Path) -> str:

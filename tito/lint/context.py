@@ -15,13 +15,15 @@ from tito.source import grade_id
 
 @dataclass
 class ModuleContext:
-    """One module, its in-memory source notebook, its release notebook (None if missing)."""
+    """One module, its in-memory source notebook, its release notebook (None if missing), and
+    the modules whose reference the course publishes (their code is public)."""
 
     module: Module
     modules: list[Module]
     source: nbformat.NotebookNode
     release: nbformat.NotebookNode | None
     timeout: int = 60
+    published: tuple[Module, ...] = ()
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -55,11 +57,12 @@ class ModuleContext:
         return self.finding(rule, self.release_file, cell, line, message, self.release)
 
 
-def load(module: Module, modules: list[Module], timeout: int = 60) -> ModuleContext:
+def load(module: Module, modules: list[Module], timeout: int = 60,
+         published: tuple[Module, ...] = ()) -> ModuleContext:
     """Build the module's context (the source notebook comes straight from the .py)."""
     path = module.release_ipynb
     release = nbformat.read(path, as_version=4) if path.is_file() else None
-    return ModuleContext(module, modules, to_notebook(module), release, timeout)
+    return ModuleContext(module, modules, to_notebook(module), release, timeout, published=published)
 
 
 def code_cells(notebook: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:

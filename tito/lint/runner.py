@@ -9,7 +9,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from tito.course import Module
+from tito.course import CONFIG_FILE, Module
 from tito.errors import TitoError
 from tito.execute import NotebookRun
 from tito.lint import context
@@ -46,9 +46,10 @@ def lint(modules: list[Module], selected: list[Module] | None = None, *, execute
          workers: int = 2, timeout: int = 60) -> LintReport:
     """Lint `selected` (default: all) of the course `modules`; findings are sorted by place."""
     contexts, report = [], LintReport()
+    published = _published(modules, report)
     for module in selected or modules:
         try:
-            contexts.append(context.load(module, modules, timeout))
+            contexts.append(context.load(module, modules, timeout, published))
         except TitoError as error:
             report.findings.append(Finding("source-read", module.name, module.rel(module.source_py), None, None, None, str(error)))
     for ctx in contexts:
@@ -60,6 +61,20 @@ def lint(modules: list[Module], selected: list[Module] | None = None, *, execute
         report.summaries.append(_summary(ctx, runs))
     report.findings.sort(key=lambda f: (f.module, f.file, -1 if f.cell is None else f.cell, f.line or 0, f.rule))
     return report
+
+
+def _published(modules: list[Module], report: LintReport) -> tuple[Module, ...]:
+    """The modules whose reference the course publishes; a bad setting is a finding, and then
+    nothing counts as published (so any reference under release/ is reported as a leak)."""
+    from tito.release import published_modules
+
+    if not modules:
+        return ()
+    try:
+        return tuple(published_modules(modules[0].root, modules))
+    except TitoError as error:
+        report.findings.append(Finding("config", modules[0].name, CONFIG_FILE, None, None, None, str(error)))
+        return ()
 
 
 def _execute_all(contexts: list[ModuleContext], workers: int) -> dict[tuple[str, str], NotebookRun | None]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from tito.build.partial import _copy_init, _packages_above, partial_reference
+from tito.build.partial import copy_package_inits, partial_reference
 from tito.course import Module
 from tito.grade.checks import student_module_source
 from tito.source import is_exported
@@ -42,9 +42,7 @@ def write_stack(root: Path, dest: Path, modules: list[Module], student: dict[Mod
     root = root.resolve()
     partial_reference(root, dest, [m for m in modules if m not in student])
     for module, notebook in student.items():
-        for package in _packages_above(root, module.export_target):
-            _copy_init(root, dest, package)
-        target = dest / module.export_target.relative_to(root)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(student_module_source(notebook, module), encoding="utf-8")
+        relative = module.export_target.relative_to(root)
+        copy_package_inits(root, dest, relative)
+        (dest / relative).write_text(student_module_source(notebook, module), encoding="utf-8")
     return dest

@@ -1,10 +1,13 @@
 """leak: no solution or hidden-test text appears anywhere under release/.
 
 Each non-blank line of a solution region or hidden-tests region that is long enough to be
-distinctive and does not also occur outside the regions of any course source (a hidden test's
-`from tinytorch.core.layers import Dense` is no secret when module 03 shows it) is a fingerprint. Every file under
+distinctive and is not public is a fingerprint. Public is what occurs outside the regions of any
+course source (a hidden test's `from tinytorch.core.layers import Dense` is no secret when module
+03 shows it) and the reference code of the modules the course publishes (nbgrader_config.py,
+c.PublishedReference.modules), which `tito release` ships in release/_reference/. Every file under
 release/ is scanned (notebooks cell by cell), so a copied `.py`, an output that printed a
-solution, or a stub that failed to clear are all caught.
+solution, a stub that failed to clear, or an unpublished module's reference under
+release/_reference/ are all caught.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ def fingerprints(ctx: ModuleContext) -> list[Fingerprint]:
         for what, line in _classify(cell.source)
         if what
     ]
-    public = "\n".join(_public_text(m.source_py, m.source_py.stat().st_mtime_ns) for m in ctx.modules)
+    public = "\n".join([_public_text(m.source_py, m.source_py.stat().st_mtime_ns) for m in ctx.modules]
+                       + [_published_text(m.export_target) for m in ctx.published])
     unique: dict[str, Fingerprint] = {}
     for fp in inside:
         if len(fp.text) >= MIN_LENGTH and fp.text not in public:
@@ -68,6 +72,11 @@ def _public_text(source_py: Path, mtime_ns: int) -> str:
     for cell in read_source(source_py).cells:
         lines += [line for what, line in _classify(cell.source) if what is None]
     return "\n".join(lines)
+
+
+def _published_text(target: Path) -> str:
+    """A published module's reference code (its export target), public by the instructor's choice."""
+    return target.read_text(encoding="utf-8") if target.is_file() else ""
 
 
 def _classify(source: str) -> list[tuple[str | None, str]]:

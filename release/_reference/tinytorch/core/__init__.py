@@ -1,0 +1,1 @@
+"""The course modules of TinyTorch, one concept each, in the order they are taught."""
