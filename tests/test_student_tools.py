@@ -22,7 +22,7 @@ from tito.synth.variants import submission
 
 REPO = Path(__file__).resolve().parents[1]
 MODULES = course.discover(REPO)
-TENSOR, ACTIVATIONS = course.select(MODULES, "01")[0], course.select(MODULES, "02")[0]
+TENSOR, ACTIVATIONS, LAYERS, LOSSES, AUTOGRAD = (course.select(MODULES, f"0{n}")[0] for n in range(1, 6))
 
 
 def _write(nb, path: Path) -> Path:
@@ -75,26 +75,61 @@ def test_check_runs_the_checkpoint_on_the_students_module(tmp_path: Path) -> Non
     assert report.checkpoint is not None and not report.checkpoint.passed
 
 
-def test_build_uses_finished_modules_and_the_reference_elsewhere(tmp_path: Path, capsys) -> None:
+def test_build_uses_finished_modules_then_the_published_reference_and_names_what_is_missing(
+        tmp_path: Path, capsys) -> None:
+    """The course publishes 01-03: a finished notebook is the student's, an unfinished published
+    module is the published reference, an unfinished unpublished one is missing."""
     notebooks = tmp_path / "release"
     _write(submission(ACTIVATIONS), notebooks / "02_activations" / "02_activations.ipynb")
     shutil.copytree(TENSOR.release_dir, notebooks / "01_tensor")  # the untouched release: stubs
-    _write(submission(course.select(MODULES, "03")[0], profile="first-half"),
-           notebooks / "03_layers" / "03_layers.ipynb")  # half done: stubs left
+    _write(submission(LAYERS, profile="first-half"), notebooks / "03_layers" / "03_layers.ipynb")
+    _write(submission(LOSSES), notebooks / "04_losses" / "04_losses.ipynb")  # finished, unpublished
+    shutil.copytree(AUTOGRAD.release_dir, notebooks / "05_autograd")
     out = tmp_path / "build"
     assert main(["--root", str(REPO), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"TINYTORCH_ROOT={out} make checkpoints" in printed
-    owners = {c.module.name: c.owner for c in build(REPO, MODULES, notebooks, out)}
-    assert owners == {m.name: ("student" if m is ACTIVATIONS else "reference") for m in MODULES}
+    notebook = f"{tmp_path}/release/05_autograd/05_autograd.ipynb"
+    assert (f"05_autograd is missing (the modules after it cannot import it): finish it in {notebook} "
+            "or ask your instructor to publish its reference") in printed
+    choices = {c.module.name: (c.owner, c.reason) for c in build(REPO, MODULES, notebooks, out)}
+    assert choices == {
+        "01_tensor": ("reference", "unfinished: 24 `raise NotImplementedError()` stub(s) left; the published reference"),
+        "02_activations": ("student", "finished (no stubs left in its export cells)"),
+        "03_layers": ("reference", "unfinished: 3 `raise NotImplementedError()` stub(s) left; the published reference"),
+        "04_losses": ("student", "finished (no stubs left in its export cells)"),
+        "05_autograd": ("missing", "unfinished: 28 `raise NotImplementedError()` stub(s) left; its reference is not published"),
+        "06_optimizers": ("missing", "no notebook 06_optimizers.ipynb; its reference is not published"),
+        "07_training": ("missing", "no notebook 07_training.ipynb; its reference is not published"),
+    }
     core = out / "tinytorch" / "core"
-    assert sorted(p.name for p in core.glob("*.py")) == sorted(
-        ["__init__.py"] + [m.export_target.name for m in MODULES])
+    assert sorted(p.name for p in core.glob("*.py")) == ["__init__.py", "activations.py", "layers.py", "losses.py", "tensor.py"]
     assert "from the student's notebook (02_activations)" in (core / "activations.py").read_text()
-    for module in MODULES:
-        if module is not ACTIVATIONS:
-            assert (core / module.export_target.name).read_bytes() == module.export_target.read_bytes()
+    assert "from the student's notebook (04_losses)" in (core / "losses.py").read_text()
+    for module in (TENSOR, LAYERS):
+        assert (core / module.export_target.name).read_bytes() == module.published_target.read_bytes()
     assert (out / "tinytorch" / "__init__.py").read_bytes() == (REPO / "tinytorch" / "__init__.py").read_bytes()
+
+
+def test_check_stops_when_an_earlier_module_is_neither_finished_nor_published(capsys) -> None:
+    """05 needs 04, which the course does not publish and the untouched release has not finished."""
+    assert main(["--root", str(REPO), "check", "05_autograd"]) == 1
+    err = capsys.readouterr().err
+    assert ("error: 05_autograd needs 04_losses: finish it in release/04_losses/04_losses.ipynb or ask your "
+            "instructor to publish its reference") in " ".join(err.split())
+
+
+@pytest.mark.slow
+def test_check_uses_the_students_finished_module_where_none_is_published(tmp_path: Path, capsys) -> None:
+    """05 on the student's own finished 04 (unpublished) and the published 01-03."""
+    notebooks = tmp_path / "work"
+    _write(submission(LOSSES), notebooks / "04_losses" / "04_losses.ipynb")
+    mine = _write(submission(AUTOGRAD), notebooks / "05_autograd" / "05_autograd.ipynb")
+    assert main(["--root", str(REPO), "check", "05", "--notebook", str(mine), "--notebooks", str(notebooks)]) == 0
+    out = capsys.readouterr().out
+    assert ("earlier modules: 01_tensor (published reference), 02_activations (published reference), "
+            "03_layers (published reference), 04_losses (your notebook)") in " ".join(out.split())
+    assert "11/11 cells passed" in out and "checkpoint checkpoints/checkpoint_05_differentiation.py: passed" in out
 
 
 def _course_copy(dest: Path) -> Path:

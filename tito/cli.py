@@ -16,6 +16,7 @@
 
   for students:
     tito check NN_name [--notebook PATH]            run your notebook and the module's checkpoint
+                                                    (or, in the notebook: tito.student.check_module)
     tito build [--notebooks DIR] [--out DIR]        your own tinytorch from your notebooks
     tito submit NN_name (--zip [--student ID] | exchange)   hand a notebook in
 """
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from tito import course
 from tito.errors import TitoError
@@ -102,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
                   cmd_check)
     check_.add_argument("module_name", metavar="MODULE", help="the module: 01_tensor, 01 or tensor")
     check_.add_argument("--notebook", type=Path, help="your notebook (default: release/NN_name/NN_name.ipynb)")
+    check_.add_argument("--notebooks", type=Path,
+                        help="folder of your other NN_name/NN_name.ipynb, for earlier modules that are not published "
+                             "(default: release/)")
     check_.add_argument("--seeds", type=int, default=1, help="run the checkpoint under this many seeds (default 1)")
     build = _add(commands, "build", "student: export your notebooks into your own tinytorch (reference where unfinished)",
                  cmd_build)
@@ -280,57 +285,43 @@ def _student_path(path: Path | None) -> Path | None:
 
 def cmd_check(root: Path, args: argparse.Namespace) -> int:
     """The student's check: their notebook in a fresh kernel, then the checkpoint on their module."""
-    from tito.release import load_config
-    from tito.student.check import check
+    from tito.student import summary
+    from tito.student.check import check, execute_timeout
 
     module = _one_module(root, args.module_name)
-    timeout = int(load_config(root).Execute.get("timeout", 60))
     console.print(f"checking {module.name} ...")
-    report = check(root, module, _student_path(args.notebook), timeout=timeout, seeds=args.seeds)
+    report = check(root, module, _student_path(args.notebook), notebooks=_student_path(args.notebooks),
+                   timeout=execute_timeout(root), seeds=args.seeds)
     console.print(f"notebook: {report.notebook}")
-    if report.kernel_error:
-        console.print(f"[red]the kernel failed:[/red] {report.kernel_error}", markup=True)
-    table = Table("test cell", "points", "result", "first failure", "try next")
-    for cell in report.cells:
-        result = "[green]passed[/green]" if cell.passed else "[red]failed[/red]"
-        table.add_row(cell.grade_id, f"{cell.points:g}", result, cell.message, cell.hint)
+    for line in summary.preamble(report):
+        console.print(line, markup=False, soft_wrap=True)
+    table = Table(*summary.TABLE_HEADER)
+    for grade_id, points, result, message, hint in summary.cell_rows(report):
+        colour = "green" if result == "passed" else "red"
+        table.add_row(grade_id, points, f"[{colour}]{result}[/{colour}]", Text(message), Text(hint))
     console.print(table)
-    passed = sum(c.points for c in report.cells if c.passed)
-    console.print(f"visible tests: {sum(c.passed for c in report.cells)}/{len(report.cells)} cells passed "
-                  f"({passed:g}/{sum(c.points for c in report.cells):g} points; hidden tests run only at grading)")
-    point = report.checkpoint
-    if point is None:
-        console.print("checkpoint: none for this module")
-    elif point.problem:
-        console.print(f"checkpoint {point.file}: [red]not run[/red]: {point.problem}", markup=True)
-    else:
-        verdict = "[green]passed[/green]" if point.passed else "[red]failed[/red]"
-        console.print(f"checkpoint {point.file}: {verdict} ({point.summary})", markup=True)
-        for line in point.failures:
-            console.print(f"  {line}", markup=False)
-    failed = [c for c in report.cells if not c.passed]
-    if failed:
-        console.print(f"next: {failed[0].hint} (cell {failed[0].grade_id}), then run `tito check {module.name}` again")
-    elif point is not None and not point.passed:
-        console.print("next: your visible tests pass but the checkpoint does not: read its first failure above")
-    else:
-        console.print(f"[green]all good.[/green] next: `tito submit {module.name} --zip` (or without --zip "
-                      "through the exchange)", markup=True)
+    for line in summary.conclusion(report, f"run `tito check {module.name}` again"):
+        console.print(line, markup=False, soft_wrap=True)
     return 0 if report.passed else 1
 
 
 def cmd_build(root: Path, args: argparse.Namespace) -> int:
     from tito.student.build import DEFAULT_OUT, build
+    from tito.student.stack import MISSING, STUDENT, how_to_get
 
     notebooks = _student_path(args.notebooks) or root / "release"
     out = _student_path(args.out) or root / DEFAULT_OUT
     choices = build(root, _modules(root, args), notebooks, out)
+    owners = {STUDENT: "[green]you[/green]", MISSING: "[red]missing[/red]"}
     table = Table("module", "code from", "why")
     for choice in choices:
-        owner = "[green]you[/green]" if choice.owner == "student" else "reference"
-        table.add_row(choice.module.name, owner, choice.reason)
+        table.add_row(choice.module.name, owners.get(choice.owner, "published reference"), Text(choice.reason))
     console.print(table)
     console.print(f"wrote {out / 'tinytorch'}")
+    for choice in choices:
+        if choice.owner == MISSING:
+            console.print(f"{choice.module.name} is missing (the modules after it cannot import it): "
+                          f"{how_to_get(root, choice)}", markup=False, soft_wrap=True)
     console.print(f"run the checkpoints on your stack: TINYTORCH_ROOT={out} make checkpoints")
     return 0
 

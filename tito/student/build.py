@@ -1,8 +1,10 @@
 """`tito build`: the student's own `tinytorch` from their notebooks' `#| export` cells.
 
-Modules whose notebook is missing or still holds `raise NotImplementedError()` stubs in its export
-cells come from the published reference, so the whole stack always imports and every checkpoint
-can run on it: `TINYTORCH_ROOT=<out> make checkpoints`.
+A module whose notebook is finished (no `raise NotImplementedError()` stub left in its export
+cells) is the student's; any other comes from the published reference if the instructor
+published it, and is otherwise missing (the table says how to get it). With every module
+available the whole stack imports and every checkpoint can run on it:
+`TINYTORCH_ROOT=<out> make checkpoints`.
 """
 
 from __future__ import annotations
@@ -10,38 +12,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import nbformat
-
 from tito.course import Module
 from tito.errors import TitoError
-from tito.grade.checks import export_problems
-from tito.student.stack import Choice, stub_lines, write_stack
+from tito.student.stack import Choice, choose, write_stack
 
 DEFAULT_OUT = Path(".tito") / "student-build"
 
 
 def plan(modules: list[Module], notebooks: Path) -> list[Choice]:
-    """Whose code each module will be, and why."""
-    choices = []
-    for module in modules:
-        path = notebooks / module.name / f"{module.name}.ipynb"
-        if not path.is_file():
-            choices.append(Choice(module, "reference", f"no notebook {path.name}"))
-            continue
-        try:
-            nb = nbformat.read(str(path), as_version=4)
-        except Exception as error:
-            choices.append(Choice(module, "reference", f"unreadable notebook ({type(error).__name__})", path))
-            continue
-        stubs = stub_lines(nb)
-        problems = export_problems(nb)
-        if stubs:
-            choices.append(Choice(module, "reference", f"unfinished: {stubs} `raise NotImplementedError()` stub(s) left", path))
-        elif problems:
-            choices.append(Choice(module, "reference", f"an export cell does not parse: {problems[0]}", path))
-        else:
-            choices.append(Choice(module, "student", "finished (no stubs left in its export cells)", path))
-    return choices
+    """Whose code each module will be, and why: the student's finished work first."""
+    return [choose(module, notebooks, prefer_reference=False) for module in modules]
 
 
 def build(root: Path, modules: list[Module], notebooks: Path, out: Path) -> list[Choice]:
@@ -52,6 +32,5 @@ def build(root: Path, modules: list[Module], notebooks: Path, out: Path) -> list
         if not (package / "__init__.py").is_file():
             raise TitoError(f"{package} exists and is not a tinytorch build; choose another --out")
         shutil.rmtree(package)
-    student = {c.module: nbformat.read(str(c.notebook), as_version=4) for c in choices if c.owner == "student"}
-    write_stack(root, out, modules, student)
+    write_stack(root, out, choices)
     return choices

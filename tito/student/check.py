@@ -2,8 +2,10 @@
 the student's own exported module, with a friendly summary.
 
 Only what the student has is run: their notebook (the release has visible tests only) and the
-public checkpoint. The kernel sees the published reference of the earlier modules only, exactly
-as the autograder does; the checkpoint runs on the student's module plus that reference.
+public checkpoint. The kernel sees the earlier modules only, never this module's reference: each
+from the published reference when the instructor published it (the autograder uses the
+reference too), else from the student's own finished notebook. A module that is neither stops
+the check with what to do. The checkpoint runs on the student's module plus those modules.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ from pathlib import Path
 import nbformat
 
 from tito import course
-from tito.build.partial import partial_reference
 from tito.course import Module
 from tito.errors import TitoError
 from tito.execute import CellOutcome, execute_notebook, kernel_env
 from tito.grade.checks import export_problems
-from tito.student.stack import write_stack
+from tito.student.stack import MISSING, STUDENT, Choice, choose, how_to_get, write_stack
 
 FRAME = re.compile(r", in ([A-Za-z_][\w.]*)\(")
 ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
@@ -55,6 +56,7 @@ class CheckReport:
     cells: list[CellReport]
     checkpoint: CheckpointReport | None
     kernel_error: str | None = None
+    earlier: list[Choice] = field(default_factory=list)  # where each earlier module came from
 
     @property
     def passed(self) -> bool:
@@ -62,14 +64,25 @@ class CheckReport:
                 and (self.checkpoint is None or self.checkpoint.passed))
 
 
+def execute_timeout(root: Path) -> int:
+    """The per-cell timeout grading uses (nbgrader_config.py), so a check times out like grading."""
+    from tito.release import load_config
+
+    return int(load_config(root).Execute.get("timeout", 60))
+
+
 def checkpoint_file(root: Path, module: Module) -> Path | None:
     found = sorted((root / "checkpoints").glob(f"checkpoint_{module.number:02d}_*.py"))
     return found[0] if found else None
 
 
-def check(root: Path, module: Module, notebook: Path | None = None, *, timeout: int = 60,
-          seeds: int = 1) -> CheckReport:
-    """Run the student's notebook and the module's checkpoint; never raises for student errors."""
+def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks: Path | None = None,
+          timeout: int = 60, seeds: int = 1) -> CheckReport:
+    """Run the student's notebook and the module's checkpoint; never raises for student errors.
+
+    `notebooks` is the folder of the student's other notebooks (default release/), read for the
+    earlier modules the instructor has not published.
+    """
     root = root.resolve()
     path = (notebook or module.release_ipynb).resolve()
     if not path.is_file():
@@ -78,13 +91,25 @@ def check(root: Path, module: Module, notebook: Path | None = None, *, timeout: 
         nb = nbformat.read(str(path), as_version=4)
     except Exception as error:
         raise TitoError(f"{path}: not a readable notebook ({type(error).__name__}: {error})") from None
-    earlier = course.modules_before(course.discover(root), module)
+    earlier = earlier_modules(root, module, notebooks or root / "release")
+    under_check = Choice(module, STUDENT, "the notebook under check", path, nb)
     with tempfile.TemporaryDirectory(prefix="tito-check-") as tmp:
-        reference = partial_reference(root, Path(tmp) / "reference", earlier)
+        reference = write_stack(root, Path(tmp) / "reference", earlier)
         run = execute_notebook(nb, cwd=path.parent, env=kernel_env([reference]), timeout=timeout)
         cells = [_cell_report(o) for o in run.graded]
-        checkpoint = _checkpoint(root, module, nb, earlier, Path(tmp) / "stack", seeds)
-    return CheckReport(module.name, course.relpath(root, path), cells, checkpoint, run.kernel_error)
+        checkpoint = _checkpoint(root, module, nb, earlier + [under_check], Path(tmp) / "stack", seeds)
+    return CheckReport(module.name, course.relpath(root, path), cells, checkpoint, run.kernel_error, earlier)
+
+
+def earlier_modules(root: Path, module: Module, notebooks: Path) -> list[Choice]:
+    """Every module before `module`, from the published reference or else the student's finished
+    notebook; raises, saying what to do, when one is neither (the notebook could not import it)."""
+    modules = course.modules_before(course.discover(root), module)
+    choices = [choose(m, notebooks, prefer_reference=True) for m in modules]
+    missing = [c for c in choices if c.owner == MISSING]
+    if missing:
+        raise TitoError("\n".join(f"{module.name} needs {c.module.name}: {how_to_get(root, c)}" for c in missing))
+    return choices
 
 
 def _cell_report(outcome: CellOutcome) -> CellReport:
@@ -123,7 +148,8 @@ def _hint(outcome: CellOutcome) -> str:
     return f"the error comes from `{function}`" if function else "read the traceback in the notebook"
 
 
-def _checkpoint(root: Path, module: Module, nb, earlier: list[Module], stack: Path, seeds: int) -> CheckpointReport | None:
+def _checkpoint(root: Path, module: Module, nb, stack_choices: list[Choice], stack: Path,
+                seeds: int) -> CheckpointReport | None:
     file = checkpoint_file(root, module)
     if file is None:
         return None
@@ -131,7 +157,7 @@ def _checkpoint(root: Path, module: Module, nb, earlier: list[Module], stack: Pa
     problems = export_problems(nb)
     if problems:
         return CheckpointReport(rel, False, "not run", problem="; ".join(problems))
-    write_stack(root, stack, earlier, {module: nb})
+    write_stack(root, stack, stack_choices)
     command = [sys.executable, "-m", "pytest", str(file), f"--tinytorch-root={stack}", "-q", "--tb=line",
                f"--checkpoint-seeds={seeds}", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600)

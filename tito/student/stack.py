@@ -1,33 +1,39 @@
-"""A student's own `tinytorch` package root: their exported modules plus the published reference.
+"""A student's own `tinytorch` package root: their finished modules plus the published reference.
 
 A module is the student's when their notebook's `#| export` cells hold no `raise NotImplementedError()`
-stub line any more (the line nbgrader puts where a solution goes); otherwise the reference stands in.
+stub line any more (the line nbgrader puts where a solution goes). Otherwise only the published
+reference (`release/_reference/`, the modules the instructor chose to publish) can stand in; a
+module that is neither finished nor published is missing, and the student is told how to fix it.
+Never the instructor's full `tinytorch/`: what a student runs is what a student has.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
 from tito.build.partial import copy_package_inits, partial_reference
-from tito.course import Module
-from tito.grade.checks import student_module_source
+from tito.course import Module, published_root, relpath
+from tito.grade.checks import export_problems, student_module_source
 from tito.source import is_exported
 
 STUB_LINE = re.compile(r"^\s*raise NotImplementedError\(\)\s*$")
+STUDENT, REFERENCE, MISSING = "student", "reference", "missing"
 
 
 @dataclass(frozen=True)
 class Choice:
-    """Where one module of a build comes from."""
+    """Where one module of a build comes from: the student's notebook, the published reference,
+    or nowhere (missing)."""
 
     module: Module
-    owner: str  # "student" or "reference"
+    owner: str  # STUDENT, REFERENCE or MISSING
     reason: str
-    notebook: Path | None = None
+    path: Path | None = None  # where the student's notebook of this module is (or would be)
+    notebook: nbformat.NotebookNode | None = field(default=None, compare=False, repr=False)  # STUDENT: its code
 
 
 def stub_lines(notebook: nbformat.NotebookNode) -> int:
@@ -36,13 +42,58 @@ def stub_lines(notebook: nbformat.NotebookNode) -> int:
                for line in cell.source.splitlines() if STUB_LINE.match(line))
 
 
-def write_stack(root: Path, dest: Path, modules: list[Module], student: dict[Module, nbformat.NotebookNode]) -> Path:
-    """Write `dest/tinytorch/`: each module in `student` from the student's export cells, every
-    other module of `modules` from the published reference. Returns `dest`, a package root."""
+def notebook_path(notebooks: Path, module: Module) -> Path:
+    """The student's notebook of `module` in a folder laid out like release/."""
+    return notebooks / module.name / f"{module.name}.ipynb"
+
+
+def read_finished(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+    """The notebook at `path` if it is finished (None otherwise), and why."""
+    if not path.is_file():
+        return None, f"no notebook {path.name}"
+    try:
+        notebook = nbformat.read(str(path), as_version=4)
+    except Exception as error:
+        return None, f"unreadable notebook ({type(error).__name__})"
+    stubs = stub_lines(notebook)
+    if stubs:
+        return None, f"unfinished: {stubs} `raise NotImplementedError()` stub(s) left"
+    problems = export_problems(notebook)
+    if problems:
+        return None, f"an export cell does not parse: {problems[0]}"
+    return notebook, "finished (no stubs left in its export cells)"
+
+
+def choose(module: Module, notebooks: Path, *, prefer_reference: bool) -> Choice:
+    """Whose code `module` will be. `prefer_reference`: the published reference wins over a
+    finished notebook (as in grading, where earlier modules are the reference); otherwise the
+    student's finished work wins (their own build)."""
+    path = notebook_path(notebooks, module)
+    notebook, why = read_finished(path)
+    published = module.published_target.is_file()
+    if published and (prefer_reference or notebook is None):
+        return Choice(module, REFERENCE, "the published reference" if notebook else f"{why}; the published reference", path)
+    if notebook is not None:
+        return Choice(module, STUDENT, why, path, notebook)
+    return Choice(module, MISSING, f"{why}; its reference is not published", path)
+
+
+def how_to_get(root: Path, choice: Choice) -> str:
+    """What a student does about a missing module."""
+    return (f"finish it in {relpath(root, choice.path)} "
+            "or ask your instructor to publish its reference")
+
+
+def write_stack(root: Path, dest: Path, choices: list[Choice]) -> Path:
+    """Write `dest/tinytorch/`: each STUDENT module from the student's export cells, each
+    REFERENCE module from the published reference; MISSING modules are left out. Returns `dest`,
+    a package root."""
     root = root.resolve()
-    partial_reference(root, dest, [m for m in modules if m not in student])
-    for module, notebook in student.items():
-        relative = module.export_target.relative_to(root)
-        copy_package_inits(root, dest, relative)
-        (dest / relative).write_text(student_module_source(notebook, module), encoding="utf-8")
+    published = published_root(root)
+    partial_reference(root, dest, [c.module for c in choices if c.owner == REFERENCE], origin=published)
+    for choice in choices:
+        if choice.owner == STUDENT:
+            relative = choice.module.export_target.relative_to(root)
+            copy_package_inits(published, dest, relative)
+            (dest / relative).write_text(student_module_source(choice.notebook, choice.module), encoding="utf-8")
     return dest
