@@ -12,4 +12,9 @@ A chain of small stages around stock nbgrader (see docs/architecture.md):
 
 from tito.errors import TitoError
 
-__all__ = ["TitoError"]
+# Set in the environment of every kernel tito starts (tito.execute). A notebook cell that would
+# start tito itself (`tito.student.check_module`) skips when it sees it: a check inside a check,
+# a lint or a synthetic run would recurse or waste minutes.
+UNDER_TITO = "TITO_EXECUTING"
+
+__all__ = ["TitoError", "UNDER_TITO"]

@@ -16,6 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from tito import UNDER_TITO
 from tito.source import grade_id, is_graded_test, points
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -95,7 +96,7 @@ def execute_notebook(
     """Execute every cell (errors do not stop the run) and return per-cell outcomes.
 
     `env` replaces the kernel's whole environment (jupyter_client's `start_kernel(env=...)`),
-    so build it with `kernel_env`. The input notebook is not modified.
+    so build it with `kernel_env`; UNDER_TITO is always added. The input notebook is not modified.
     """
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else nbformat.from_dict(notebook)
     _ensure_ids(nb)
@@ -111,7 +112,7 @@ def execute_notebook(
     kernel_error = None
     try:
         # the kernel's own stderr (launch chatter) is dropped; cell stderr still arrives as output
-        client.execute(env=env or dict(os.environ), cwd=str(cwd), stderr=subprocess.DEVNULL)
+        client.execute(env={**(env or os.environ), UNDER_TITO: "1"}, cwd=str(cwd), stderr=subprocess.DEVNULL)
     except DeadKernelError as error:
         kernel_error = f"DeadKernelError: {error}"
     except Exception as error:  # a kernel that cannot start: report it, do not crash the batch

@@ -1075,3 +1075,19 @@ def test_checkpoint_optimization():
 
 
 test_checkpoint_optimization()
+
+
+# %% [markdown]
+# ## Check your work
+#
+# Save the notebook (Ctrl+S), then run the cell below. It runs the same check as
+# `tito check 06_optimizers` in a terminal: your saved notebook, top to bottom in a fresh kernel that
+# sees only the earlier modules (as grading does), then the module's checkpoint on the code of
+# your export cells. It lists which visible tests pass, the first failure of the others and what
+# to try next. Hidden tests run only at grading. When tito or nbgrader runs this notebook, the
+# cell only says it was skipped.
+
+# %%
+from tito.student import check_module
+
+check_module("06_optimizers")

@@ -945,3 +945,19 @@ def test_checkpoint_training():
 
 
 test_checkpoint_training()
+
+
+# %% [markdown]
+# ## Check your work
+#
+# Save the notebook (Ctrl+S), then run the cell below. It runs the same check as
+# `tito check 07_training` in a terminal: your saved notebook, top to bottom in a fresh kernel that
+# sees only the earlier modules (as grading does), then the module's checkpoint on the code of
+# your export cells. It lists which visible tests pass, the first failure of the others and what
+# to try next. Hidden tests run only at grading. When tito or nbgrader runs this notebook, the
+# cell only says it was skipped.
+
+# %%
+from tito.student import check_module
+
+check_module("07_training")

@@ -6,4 +6,10 @@ holding hidden tests: what a student runs is what a student has. An earlier modu
 the published reference (`release/_reference/`, the modules the instructor chose to publish) or
 from the student's own finished notebook, so a student can work on module k before finishing
 module k-1 once k-1 is published.
+
+`check_module("01_tensor")` runs `tito check` from a cell of the notebook itself.
 """
+
+from tito.student.in_notebook import check_module
+
+__all__ = ["check_module"]

@@ -4,6 +4,10 @@ Allowed: the standard library, numpy, matplotlib, sklearn, and `tinytorch.core.<
 is the export target of an EARLIER module. A later module, the module's own target (the
 reference solution!), `tito` or a helper that does not exist (seed 003) are findings.
 
+One part of tito is the student's: `tito.student` (e.g. `check_module`, the check a student runs
+from the closing section). It is allowed in plain narrative cells only, never in an nbgrader or
+export cell: grading runs those where tito cannot be imported, and skips the narrative's cells.
+
 One exception: a later module imported inside a function body (a deferred import, e.g.
 `Tensor.backward` reaching for the autograd engine of module 05). It runs only when that
 later feature is used; should a graded test of this module need it, release-exec fails it,
@@ -19,9 +23,11 @@ from tito.course import Module
 from tito.lint.context import ModuleContext, code_cells
 from tito.lint.findings import Finding
 from tito.lint.rules.python import try_parse
+from tito.source import is_exported, nbgrader_meta
 
 RULE = "imports"
 THIRD_PARTY = {"numpy", "matplotlib", "sklearn"}
+STUDENT_TOOLS = "tito.student"
 
 
 def check(ctx: ModuleContext) -> list[Finding]:
@@ -30,7 +36,10 @@ def check(ctx: ModuleContext) -> list[Finding]:
     for index, cell in code_cells(ctx.source):
         tree = try_parse(cell.source)
         deferred = _deferred_lines(tree) if tree else set()
+        narrative = not nbgrader_meta(cell) and not is_exported(cell)
         for node, name in _imported_names(tree) if tree else []:
+            if narrative and _is_student_tool(name):
+                continue
             message = _verdict(ctx.module, owners, name, node.lineno in deferred)
             if message:
                 findings.append(ctx.source_finding(RULE, index, node.lineno, message))
@@ -74,6 +83,10 @@ def _deferred_lines(tree: ast.Module) -> set[int]:
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             lines |= {n.lineno for n in ast.walk(function) if isinstance(n, (ast.Import, ast.ImportFrom))}
     return lines
+
+
+def _is_student_tool(name: str) -> bool:
+    return name == STUDENT_TOOLS or name.startswith(f"{STUDENT_TOOLS}.")
 
 
 def _verdict(module: Module, owners: dict[str, Module], name: str, deferred: bool) -> str | None:
