@@ -204,11 +204,17 @@ def step(self, grad):
 
 
 def source_cells(module, notebook):
-    """Every code cell a student can edit: solution cells, export cells, unlocked demo cells."""
+    """Every code cell a student can edit: solution cells, export cells, unlocked demo cells.
+
+    Except the closing check cell: it imports `tito.student` on purpose (the student's own tool,
+    not the grading machinery). Grading neither runs nor scans it unless the student edits it;
+    an edited one is flagged `grading-import` for a reviewer (tests/test_check_in_notebook.py).
+    """
     cells = {}
     for index, cell in enumerate(notebook.cells):
         meta = nbgrader_meta(cell)
-        if cell.cell_type == "code" and not meta.get("locked") and not (meta.get("grade") and not meta.get("solution")):
+        if cell.cell_type == "code" and not meta.get("locked") and not (meta.get("grade") and not meta.get("solution")) \
+                and not cell.source.startswith("from tito.student import check_module"):
             cells[index] = cell.source
     return cells
 
