@@ -72,3 +72,13 @@ def test_python_dash_m_tito_finds_the_course_from_a_subdirectory(tmp_path: Path)
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "release/" not in done.stdout and "02_fixture_b" in done.stdout
+
+
+def test_a_delegated_command_that_succeeds_exits_zero(built_course: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`tito collect ...` hands its arguments to tito.collect; that command's exit code 0 is tito's,
+    not a cue to parse the arguments again as a tito command (which fails on them)."""
+    (built_course / "roster.csv").write_text("id,first_name,last_name,email\ns001,Ada,Lovelace,ada@example.org\n")
+    monkeypatch.chdir(built_course)
+    assert main(["collect", "roster", "roster.csv"]) == 0
+    assert "unrecognized arguments" not in capsys.readouterr().err

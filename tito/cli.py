@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; a TitoError becomes one red line on stderr and exit code 1."""
     argv = sys.argv[1:] if argv is None else argv
     delegated = _delegated(argv)
-    if delegated:
+    if delegated is not None:
         return delegated
     args = _parser().parse_args(argv)
     try:
