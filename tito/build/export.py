@@ -11,6 +11,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
+from tito import parsing
 from tito.course import Module, read_default_exp, relpath
 from tito.errors import TitoError
 from tito.source import DIRECTIVE, SOLUTION_MARKER, is_exported, read_source
@@ -56,7 +57,7 @@ def _strip_markers(source: str) -> str:
 
 def _check_parses(module: Module, index: int, code: str) -> None:
     try:
-        ast.parse(code)
+        parsing.parse(code)
     except SyntaxError as error:
         raise TitoError(
             f"{module.rel(module.source_py)}: cell {index}: export cell does not parse "
@@ -71,7 +72,7 @@ def public_names(code: str) -> list[str]:
     own API, not numpy.
     """
     names: list[str] = []
-    for node in ast.parse(code).body:
+    for node in parsing.parse(code).body:
         for name in _defined_names(node):
             if not name.startswith("_") and name not in names:
                 names.append(name)

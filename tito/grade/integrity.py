@@ -36,6 +36,7 @@ import ast
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from tito import parsing
 from tito.grade.model import CellResult, CheckResult, Flag
 
 EVIDENCE_CODE_CAP = 160
@@ -189,7 +190,7 @@ class _Scanner:
         if python is None:
             return
         try:
-            tree = ast.parse(python)
+            tree = parsing.parse(python)
         except SyntaxError:
             self._text(index)
             return

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import re
 
+from tito import parsing
+
 MAGIC = re.compile(r"^(?P<indent>\s*)[%!]")
 
 
@@ -19,7 +21,7 @@ def without_magics(source: str) -> str:
 
 def parse(source: str) -> ast.Module:
     """`ast.parse` of the cell with magics removed; raises SyntaxError."""
-    return ast.parse(without_magics(source))
+    return parsing.parse(without_magics(source))
 
 
 def try_parse(source: str) -> ast.Module | None:
