@@ -94,8 +94,8 @@ def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks
     earlier = earlier_modules(root, module, notebooks or root / "release")
     under_check = Choice(module, STUDENT, "the notebook under check", path, nb)
     with tempfile.TemporaryDirectory(prefix="tito-check-") as tmp:
-        reference = write_stack(root, Path(tmp) / "reference", earlier)
-        run = execute_notebook(nb, cwd=path.parent, env=kernel_env([reference]), timeout=timeout)
+        earlier_root = write_stack(root, Path(tmp) / "earlier", earlier)
+        run = execute_notebook(nb, cwd=path.parent, env=kernel_env([earlier_root]), timeout=timeout)
         cells = [_cell_report(o) for o in run.graded]
         checkpoint = _checkpoint(root, module, nb, earlier + [under_check], Path(tmp) / "stack", seeds)
     return CheckReport(module.name, course.relpath(root, path), cells, checkpoint, run.kernel_error, earlier)

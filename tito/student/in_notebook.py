@@ -11,7 +11,7 @@ notebook runs, and there it must do nothing:
 - under nbgrader (its Validate button, a stock `nbgrader autograde`): NBGRADER_EXECUTION is set;
 - in tito's grading sandbox tito is not importable, but grading never runs the cell: it is no
   nbgrader cell and no export cell (tito.grade.selection); an edited copy that fails to import
-  is an ungraded cell, which costs nothing.
+  is an ungraded cell, which costs no points (the integrity scan notes the import for a reviewer).
 Everything heavy is imported only after those checks, so skipping costs no time.
 """
 
