@@ -134,8 +134,8 @@ def test_check_module_in_a_real_kernel_on_the_stub_release_and_on_a_finished_not
 
     outputs = _run_cell(cell, root / "release" / "01_tensor")
     stub = root / "release" / "01_tensor" / "01_tensor.ipynb"
-    assert outputs[0]["text"] == (f"checking the saved notebook release/01_tensor/01_tensor.ipynb (saved {_saved(stub)}); "
-                                  "save first to include your latest edits\n")
+    assert outputs[0]["text"] == ("checking the saved notebook release/01_tensor/01_tensor.ipynb "
+                                  f"(saved {_saved(stub)}); save first to include your latest edits\n")
     text, page = outputs[1]["data"]["text/plain"], outputs[1]["data"]["text/html"]
     assert ("  failed  tensor-creation (10 points): NotImplementedError: a `raise NotImplementedError()` stub "
             "was reached; try: implement `_to_array` first") in text.splitlines()
@@ -149,7 +149,8 @@ def test_check_module_in_a_real_kernel_on_the_stub_release_and_on_a_finished_not
     mine.parent.mkdir(parents=True)
     nbformat.write(submission(TENSOR), str(mine))  # the solution copied from the source's cells
     outputs = _run_cell(cell, mine.parent)
-    assert outputs[0]["text"].startswith(f"checking the saved notebook work/01_tensor/01_tensor.ipynb (saved {_saved(mine)})")
+    assert outputs[0]["text"].startswith(
+        f"checking the saved notebook work/01_tensor/01_tensor.ipynb (saved {_saved(mine)})")
     text = outputs[1]["data"]["text/plain"]
     assert "visible tests: 9/9 cells passed (120/120 points; hidden tests run only at grading)" in text
     assert "checkpoint checkpoints/checkpoint_01_tensor.py: passed" in text and "failed" not in text
@@ -179,7 +180,8 @@ def test_an_edited_check_cell_that_cannot_import_tito_costs_no_points_in_the_san
     for name in ("release", "tinytorch"):
         shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "nbgrader_config.py", root)
-    subprocess.run([sys.executable, "-m", "tito", "release", "--module", "01"], cwd=root, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "tito", "release", "--module", "01"], cwd=root, check=True,
+                   capture_output=True)
     untouched = submission(TENSOR)
     edited = copy.deepcopy(untouched)
     edited.cells[-1].source = 'from tito.student import check_module\n\ncheck_module("tensor")'

@@ -93,17 +93,19 @@ def test_build_uses_finished_modules_then_the_published_reference_and_names_what
     assert (f"05_autograd is missing (the modules after it cannot import it): finish it in {notebook} "
             "or ask your instructor to publish its reference") in printed
     choices = {c.module.name: (c.owner, c.reason) for c in build(REPO, MODULES, notebooks, out)}
+    stubs = "`raise NotImplementedError()` stub(s) left"
     assert choices == {
-        "01_tensor": ("reference", "unfinished: 24 `raise NotImplementedError()` stub(s) left; the published reference"),
+        "01_tensor": ("reference", f"unfinished: 24 {stubs}; the published reference"),
         "02_activations": ("student", "finished (no stubs left in its export cells)"),
-        "03_layers": ("reference", "unfinished: 3 `raise NotImplementedError()` stub(s) left; the published reference"),
+        "03_layers": ("reference", f"unfinished: 3 {stubs}; the published reference"),
         "04_losses": ("student", "finished (no stubs left in its export cells)"),
-        "05_autograd": ("missing", "unfinished: 28 `raise NotImplementedError()` stub(s) left; its reference is not published"),
+        "05_autograd": ("missing", f"unfinished: 28 {stubs}; its reference is not published"),
         "06_optimizers": ("missing", "no notebook 06_optimizers.ipynb; its reference is not published"),
         "07_training": ("missing", "no notebook 07_training.ipynb; its reference is not published"),
     }
     core = out / "tinytorch" / "core"
-    assert sorted(p.name for p in core.glob("*.py")) == ["__init__.py", "activations.py", "layers.py", "losses.py", "tensor.py"]
+    assert sorted(p.name for p in core.glob("*.py")) == [
+        "__init__.py", "activations.py", "layers.py", "losses.py", "tensor.py"]
     assert "from the student's notebook (02_activations)" in (core / "activations.py").read_text()
     assert "from the student's notebook (04_losses)" in (core / "losses.py").read_text()
     for module in (TENSOR, LAYERS):

@@ -108,7 +108,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="folder of your other NN_name/NN_name.ipynb, for earlier modules that are not published "
                              "(default: release/)")
     check_.add_argument("--seeds", type=int, default=1, help="run the checkpoint under this many seeds (default 1)")
-    build = _add(commands, "build", "student: export your notebooks into your own tinytorch (published reference where unfinished)",
+    build = _add(commands, "build",
+                 "student: export your notebooks into your own tinytorch (published reference where unfinished)",
                  cmd_build)
     build.add_argument("--notebooks", type=Path, help="folder of NN_name/NN_name.ipynb (default: release/)")
     build.add_argument("--out", type=Path, help="package root to write (default: .tito/student-build/)")

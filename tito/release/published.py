@@ -46,7 +46,8 @@ def published_modules(root: Path, modules: list[Module]) -> list[Module]:
     try:
         names = PublishedReference(config=load_config(root)).modules
     except TraitError as error:
-        raise TitoError(f"{CONFIG_FILE}: c.PublishedReference.modules must be a list of module names: {error}") from None
+        raise TitoError(f"{CONFIG_FILE}: c.PublishedReference.modules must be a list of module names: "
+                        f"{error}") from None
     known = {m.name for m in modules}
     unknown = [name for name in names if name not in known]
     if unknown:

@@ -72,7 +72,8 @@ def choose(module: Module, notebooks: Path, *, prefer_reference: bool) -> Choice
     notebook, why = read_finished(path)
     published = module.published_target.is_file()
     if published and (prefer_reference or notebook is None):
-        return Choice(module, REFERENCE, "the published reference" if notebook else f"{why}; the published reference", path)
+        reason = "the published reference" if notebook else f"{why}; the published reference"
+        return Choice(module, REFERENCE, reason, path)
     if notebook is not None:
         return Choice(module, STUDENT, why, path, notebook)
     return Choice(module, MISSING, f"{why}; its reference is not published", path)
