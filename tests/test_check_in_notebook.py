@@ -101,6 +101,22 @@ def test_the_check_cell_passes_the_lints_imports_rule_only_outside_graded_cells(
                       "tinytorch.core.<x>")]
 
 
+def test_the_notebook_summary_escapes_what_the_students_code_printed() -> None:
+    from tito.student.check import CellReport, CheckReport
+    from tito.student.summary import as_html, as_text
+
+    report = CheckReport("01_tensor", "release/01_tensor/01_tensor.ipynb",
+                         [CellReport("tensor-creation", 10, False, "AssertionError: <script>x</script>", "read it")],
+                         checkpoint=None)
+    page = as_html(report, "run this cell again")
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
+    assert as_text(report, "run this cell again").splitlines() == [
+        "  failed  tensor-creation (10 points): AssertionError: <script>x</script>; try: read it",
+        "visible tests: 0/1 cells passed (0/10 points; hidden tests run only at grading)",
+        "checkpoint: none for this module",
+        "next: read it (cell tensor-creation), then run this cell again"]
+
+
 def _student_course(dest: Path) -> Path:
     """What a student has: release/ (with the published reference), checkpoints/, the config.
     The module sources are there only because `course.discover` reads the module list from them."""
