@@ -21,9 +21,9 @@ coalesce(manual_score, auto_score) over its grades, and every graded cell's scor
 too. Any difference fails the benchmark (after the figures are printed).
 
 Where our time goes comes from each GradeResult's `timings`: prepare, startup (the sandboxed
-interpreter and its imports until the first cell starts), execute minus startup (student code and
-tests), checks (the differential scenarios: a second sandboxed process), record (the gradebook
-transaction, in the supervisor). The floor is the student code's own CPU time: per module, the
+interpreter and its imports until the first cell starts, the checks apart), execute minus startup
+(student code and tests), checks (the differential scenarios, in a forked child of the same
+sandboxed runner, before the cells), record (the gradebook transaction, in the supervisor). The floor is the student code's own CPU time: per module, the
 cells grading runs (`tito.grade.selection.cells_to_run`) of the instructor's notebook, executed
 in-process in a fresh subprocess, timed around the cell executions only (interpreter start,
 numpy and the partial reference imported before the clock starts), times the number of
@@ -323,7 +323,7 @@ def report(results: dict) -> list[str]:
         "prepare": [t.get("prepare", 0.0) for t in timings],
         "startup (sandboxed interpreter + imports)": [t.get("startup", 0.0) for t in timings],
         "execute - startup (student code + tests)": [t.get("execute", 0.0) - t.get("startup", 0.0) for t in timings],
-        "checks (differential, 2nd sandbox)": [t.get("checks", 0.0) for t in timings],
+        "checks (differential, forked in the same sandbox)": [t.get("checks", 0.0) for t in timings],
         "record (gradebook, supervisor)": [t.get("record", 0.0) for t in timings],
     }
     total = sum(t.get("total", 0.0) + t.get("record", 0.0) for t in timings)

@@ -19,6 +19,8 @@ fails: the numbers must equal the reference's. Points are all or nothing per sce
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import hashlib
 import io
 import json
@@ -33,12 +35,14 @@ import tempfile
 import threading
 import time
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 import numpy as np
 
 from tito.build.export import HEADER, _split_future_imports, _strip_markers, public_names
+from tito import parsing
 from tito.course import PACKAGE, Module, discover
 from tito.errors import TitoError
 from tito.grade.model import CheckResult
@@ -49,10 +53,12 @@ SCENARIO_DIR = HERE / "scenarios"
 COMMON = SCENARIO_DIR / "_common.py"
 RUNNER = HERE / "inner" / "run_scenarios.py"
 
-VALUES_CAP = 50 * 2**20  # bytes of values.npz (and of its uncompressed members together)
+VALUES_CAP = 4 * 2**20  # bytes of values.npz (and of its uncompressed members together); the
+                        # reference's largest is 63 kB
 MEMBERS_CAP = 5_000  # arrays in values.npz
 MESSAGE_CAP = 300
 REFERENCE_TIMEOUT = 300.0
+CHECKS_TIMEOUT = 60.0  # seconds for one submission's scenarios, import included
 SANDBOX_ROOT = "/scratch"
 META_KEY = "__meta__"
 
@@ -126,7 +132,7 @@ def export_problems(notebook) -> list[str]:
     problems = []
     for index, code in _export_cells(_read(notebook)):
         try:
-            ast.parse(code)
+            parsing.parse(code)
         except SyntaxError as error:
             problems.append(f"export cell {index} does not parse (line {error.lineno}: {error.msg})")
     return problems
@@ -268,64 +274,166 @@ def _load_npz_trusted(path: Path) -> dict:
 
 # ----------------------------------------------------------------------------- the student's run
 
-def run_checks(module: Module, notebook, *, sandbox, scratch: Path, partial_lib: Path,
-               timeout: float = 60) -> tuple[list[CheckResult], dict]:
-    """Run module `module`'s scenarios in the sandbox on the student's export cells; compare.
+@dataclass
+class CheckPlan:
+    """The checks of one submission, ready to run: the reference's specs, the student's module
+    written into `scratch` (unless `failure` says why there is nothing to run)."""
 
-    `scratch` becomes the sandbox's /scratch; this function owns its `lib/`, `checks/` and `out/`
-    (whatever is there is removed first: a previous run of student code may have planted files or
-    links). `partial_lib` is a partial reference package (modules < k only, see
-    `tito.build.partial`). Returns the CheckResults, in scenario order, and raw information for
-    the integrity stage and the report.
-    """
+    module: Module
+    specs: list[dict]
+    reference: dict
+    info: dict
+    spans: list = field(default_factory=list)
+    failure: str | None = None
+
+    def argv(self, root: str = SANDBOX_ROOT) -> list[str]:
+        """The scenario runner's arguments, with the scratch directory seen at `root`."""
+        return [f"{root}/checks/run_scenarios.py", f"{root}/checks/{scenario_file(self.module).name}", f"{root}/out"]
+
+
+@dataclass
+class CheckRun:
+    """What one run of the scenario runner produced, wherever it ran (all of it untrusted)."""
+
+    stdout: bytes
+    stderr: bytes
+    returncode: int | None
+    timed_out: bool
+    signal: int | None
+    wall: float
+    values: bytes | None = None  # values.npz as the run handed it over (None: read `out` instead)
+    values_problem: str | None = None  # why the run could not hand values.npz over
+
+    @classmethod
+    def from_event(cls, event: dict) -> "CheckRun":
+        """The runner's "checks" event (see `inner/checks_child.py`), every field checked: it
+        comes from the sandbox."""
+        def text(key: str) -> bytes:
+            value = event.get(key)
+            return value.encode("utf-8", "replace") if isinstance(value, str) else b""
+
+        def integer(key: str) -> int | None:
+            value = event.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        wall = event.get("wall")
+        run = cls(stdout=text("stdout"), stderr=text("stderr")[-4000:], returncode=integer("returncode"),
+                  timed_out=event.get("timed_out") is True, signal=integer("signal"),
+                  wall=float(wall) if isinstance(wall, (int, float)) and 0 <= wall < 1e6 else 0.0, values=b"")
+        problem, values = event.get("values_problem"), event.get("values")
+        if isinstance(problem, str) and problem:
+            run.values_problem = _cap(problem)
+        elif isinstance(values, str):
+            try:
+                run.values = base64.b64decode(values, validate=True)
+            except (binascii.Error, ValueError):
+                run.values_problem = "the results came back garbled: results refused"
+        elif values is not None:
+            run.values_problem = "the results came back garbled: results refused"
+        return run
+
+
+def plan_checks(module: Module, notebook, scratch: Path, partial_lib: Path) -> CheckPlan:
+    """Build the student's module and the runner under `scratch` (its `lib/`, `checks/` and `out/`
+    are this function's: whatever is there is removed first, since a previous run of student code
+    may have planted files or links there). `partial_lib` is a partial reference package
+    (modules < k only, see `tito.build.partial`)."""
     reference = reference_values(module)
-    specs = reference["scenarios"]
-    info: dict = {"reason": None, "returncode": None, "timed_out": False, "wall": 0.0, "signal": None,
-                  "import": None, "scenarios": {}, "stderr": "", "reference_wall": reference["wall"]}
+    plan = CheckPlan(module, reference["scenarios"], reference,
+                     {"reason": None, "returncode": None, "timed_out": False, "wall": 0.0, "signal": None,
+                      "import": None, "scenarios": {}, "stderr": "", "reference_wall": reference["wall"]})
     try:
         problems = export_problems(notebook)
-        source, spans = _build_source(_read(notebook), module)
+        source, plan.spans = _build_source(_read(notebook), module)
     except Exception as error:  # an unreadable notebook: nothing to run
-        return _all_fail(specs, info, f"cannot read the notebook's export cells: {error}")
+        plan.failure = f"cannot read the notebook's export cells: {error}"
+        return plan
     if problems:
-        return _all_fail(specs, info, "your module cannot be built: " + "; ".join(problems))
-    if not _export_cells(_read(notebook)):
-        return _all_fail(specs, info, "your notebook has no `#| export` cells, so there is no module to check")
+        plan.failure = "your module cannot be built: " + "; ".join(problems)
+    elif not _export_cells(_read(notebook)):
+        plan.failure = "your notebook has no `#| export` cells, so there is no module to check"
+    else:
+        _build_scratch(module, Path(scratch), Path(partial_lib), source)
+    return plan
 
-    scratch = Path(scratch)
-    _build_scratch(module, scratch, Path(partial_lib), source)
-    argv = ["python", f"{SANDBOX_ROOT}/checks/run_scenarios.py",
-            f"{SANDBOX_ROOT}/checks/{scenario_file(module).name}", f"{SANDBOX_ROOT}/out"]
-    outcome = sandbox.run(scratch, argv, timeout=timeout, env={"PYTHONPATH": f"{SANDBOX_ROOT}/lib"})
-    info.update(returncode=outcome.returncode, timed_out=outcome.timed_out, wall=outcome.wall,
-                signal=outcome.signal, stderr=outcome.stderr[-4000:].decode(errors="replace"))
-    header, lines = _parse_lines(outcome.stdout)
+
+def fail_all(plan: CheckPlan) -> tuple[list[CheckResult], dict]:
+    """Every scenario failed for the reason the plan gives (a module that cannot be built)."""
+    return _all_fail(plan.specs, plan.info, plan.failure or "the checks did not run")
+
+
+def preload_modules(module: Module) -> tuple[str, ...]:
+    """`PRELOAD` of the module's scenario file: what its reference imports lazily and slowly
+    (scikit-learn for the training module). Read as a literal, never executed here."""
+    tree = parsing.parse(scenario_file(module).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PRELOAD" for t in node.targets):
+            return tuple(str(name) for name in ast.literal_eval(node.value))
+    return ()
+
+
+def run_checks(module: Module, notebook, *, sandbox, scratch: Path, partial_lib: Path,
+               timeout: float = CHECKS_TIMEOUT) -> tuple[list[CheckResult], dict]:
+    """Run module `module`'s scenarios in a sandbox of their own on the student's export cells;
+    compare. (Grading runs them in the notebook's sandbox session instead, see
+    `inner/checks_child.py`; this is the standalone path and the fallback.)
+
+    `scratch` becomes the sandbox's /scratch (see `plan_checks`). Returns the CheckResults, in
+    scenario order, and raw information for the integrity stage and the report.
+    """
+    plan = plan_checks(module, notebook, scratch, partial_lib)
+    if plan.failure:
+        return _all_fail(plan.specs, plan.info, plan.failure)
+    outcome = sandbox.run(scratch, ["python", *plan.argv()], timeout=timeout,
+                          env={"PYTHONPATH": f"{SANDBOX_ROOT}/checks/lib"})
+    run = CheckRun(outcome.stdout, outcome.stderr, outcome.returncode, outcome.timed_out, outcome.signal,
+                   outcome.wall)
+    return score_checks(plan, run, Path(scratch) / "out", timeout)
+
+
+def score_checks(plan: CheckPlan, run: CheckRun, out: Path | None, timeout: float) -> tuple[list[CheckResult], dict]:
+    """Compare what `run` produced with the reference. The values come from `run.values` when the
+    run handed them over, else from `out/values.npz`."""
+    info, specs, module = plan.info, plan.specs, plan.module
+    info.update(returncode=run.returncode, timed_out=run.timed_out, wall=run.wall,
+                signal=run.signal, stderr=run.stderr[-4000:].decode(errors="replace"))
+    header, lines = _parse_lines(run.stdout)
     module_file = "/".join(module.export_module.split(".")) + ".py"
     if header and header.get("error"):
-        header["error"] = _name_cells(str(header["error"])[:2000], spans, module_file)
+        header["error"] = _name_cells(str(header["error"])[:2000], plan.spans, module_file)
     info["import"] = header
     statuses = {}
     for line in lines:
         name = line.get("scenario")
         if isinstance(name, str) and name not in statuses:
-            error = _name_cells(str(line.get("error") or "")[:2000], spans, module_file)
+            error = _name_cells(str(line.get("error") or "")[:2000], plan.spans, module_file)
             statuses[name] = {"status": line.get("status"), "error": _cap(error)}
     info["scenarios"] = statuses
 
-    values, reason = read_values(scratch / "out", {key for spec in specs for key in _keys(spec)})
+    expected = {key for spec in specs for key in _keys(spec)}
+    if run.values_problem:
+        values, reason = {}, run.values_problem
+    elif run.values:
+        values, reason = parse_values(run.values, expected)
+    elif run.values is not None:  # handed over: none were written (the per-scenario errors say why)
+        values, reason = {}, None
+    elif out is not None:
+        values, reason = read_values(out, expected)
+    else:
+        values, reason = {}, None
     if reason:
         return _all_fail(specs, info, reason)
-    fallback = _run_problem(outcome, header, timeout)
-    results = [_compare(spec, reference["values"], values, statuses.get(spec["scenario"]), fallback)
+    fallback = _run_problem(run, header, timeout)
+    results = [_compare(spec, plan.reference["values"], values, statuses.get(spec["scenario"]), fallback)
                for spec in specs]
     return results, info
 
 
 def _build_scratch(module: Module, scratch: Path, partial_lib: Path, source: str) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
-    for name in ("lib", "checks", "out"):
+    for name in ("checks", "out"):
         _remove(scratch / name)
-    lib = scratch / "lib"
+    lib = scratch / "checks" / "lib"
     shutil.copytree(partial_lib, lib, symlinks=False)
     target = lib.joinpath(*module.export_module.split(".")).with_suffix(".py")
     directory = target.parent
@@ -337,8 +445,8 @@ def _build_scratch(module: Module, scratch: Path, partial_lib: Path, source: str
         directory = directory.parent
     target.write_text(source, encoding="utf-8")  # replaces module k's reference, should it be there
     _copy_runner(scenario_file(module), scratch / "checks")
-    for tree in (lib, scratch / "checks"):  # readable (never writable) by the sandbox's uid,
-        _readable(tree)                      # whatever the modes of the copied folders were
+    _readable(scratch / "checks")  # readable (never writable) by the sandbox's uid, whatever the
+                                   # modes of the copied folders were
 
 
 def _readable(tree: Path) -> None:
@@ -380,8 +488,7 @@ def _parse_lines(stdout: bytes) -> tuple[dict | None, list[dict]]:
 def read_values(out: Path, expected: set[str] | None = None, *, cap: int = VALUES_CAP) -> tuple[dict, str | None]:
     """Load `out/values.npz` written by untrusted code: ({key: array}, None) or ({}, reason).
 
-    Refuses links, non-regular files, anything over `cap` bytes (on disk or uncompressed), too
-    many members, and anything that needs a pickle. Keys outside `expected` are dropped.
+    Refuses links and non-regular files, then everything `parse_values` refuses.
     """
     try:
         info = os.lstat(out)
@@ -403,6 +510,17 @@ def read_values(out: Path, expected: set[str] | None = None, *, cap: int = VALUE
         if info.st_size > cap:
             return {}, f"values.npz is {info.st_size / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
         data = handle.read(cap + 1)
+    return parse_values(data, expected, cap=cap)
+
+
+def parse_values(data: bytes, expected: set[str] | None = None, *, cap: int = VALUES_CAP) -> tuple[dict, str | None]:
+    """The arrays of an untrusted values.npz: ({key: array}, None) or ({}, reason).
+
+    Refuses anything over `cap` bytes (packed or unpacked), too many members, and anything that
+    needs a pickle. Keys outside `expected` are dropped.
+    """
+    if len(data) > cap:
+        return {}, f"values.npz is {len(data) / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()

@@ -28,6 +28,9 @@ from tito.grade.sandbox import Sandbox
 
 GRACE = 3.0  # seconds a cell gets to stop after the SIGINT at its timeout
 RUNNER = "run_notebook.py"
+CHECKS_CHILD = "checks_child.py"  # imported by the runner when it runs the checks first
+CHECKS_EVENT_BYTES = 16 * 2**20  # room on one channel line for the "checks" event
+RUNNER_STARTUP = 60.0  # seconds the runner may take to start (interpreter, imports), checks apart
 CAPTURE = ".tito"  # the runner's fd captures of the current cell, under scratch
 OOM_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory",
                "Unable to allocate", "failed to allocate")
@@ -56,25 +59,46 @@ class ExecuteOutcome:
     cells: list[CellOutcome]
     failure: str | None  # why the run as a whole stopped early, if it did
     wall: float = 0.0
-    startup: float = 0.0  # seconds until the first cell started (interpreter + imports)
+    startup: float = 0.0  # seconds until the first cell started (interpreter + imports), checks apart
     malformed: int = 0  # lines on the runner's channel that were not a valid, expected event
+    checks: dict | None = None  # the runner's "checks" event, when it ran the checks first
 
     def cell(self, index: int) -> CellOutcome:
         return next(c for c in self.cells if c.index == index)
 
 
-def execute(cells: list[dict], *, sandbox: Sandbox, scratch: Path, lib: Path | None) -> ExecuteOutcome:
+@dataclass(frozen=True)
+class SessionChecks:
+    """Run the checkpoint scenarios in the same sandbox session, before the cells (see
+    `inner/checks_child.py`): the scenario file and the results folder as the sandbox sees them
+    (prepared under scratch by `checks.plan_checks`), and their time limit."""
+
+    scenario: str
+    out: str
+    timeout: float
+    values_cap: int
+    kill_strays: bool  # only in a real sandbox: its own pid namespace holds nothing else to spare
+
+
+def execute(cells: list[dict], *, sandbox: Sandbox, scratch: Path, lib: Path | None,
+            checks: SessionChecks | None = None, preload: tuple[str, ...] = ()) -> ExecuteOutcome:
     """Run `cells` ({"index", "source", "grade_id"}; code cells in notebook order) in `sandbox`.
 
     `scratch` is this submission's fresh directory; `lib` (the partial reference, holding
-    `tinytorch/`) is copied to `scratch/lib` and put on PYTHONPATH.
+    `tinytorch/`) is copied to `scratch/lib` and put on PYTHONPATH. With `checks`, the runner
+    runs the checkpoint scenarios first and the outcome carries their event. `preload` names
+    modules the runner imports before anything else (shared by the checks and the cells).
     """
-    return _Supervisor(cells, sandbox, Path(scratch), lib).run()
+    return _Supervisor(cells, sandbox, Path(scratch), lib, checks, preload).run()
 
 
 class _Supervisor:
-    def __init__(self, cells: list[dict], sandbox: Sandbox, scratch: Path, lib: Path | None):
+    def __init__(self, cells: list[dict], sandbox: Sandbox, scratch: Path, lib: Path | None,
+                 checks: SessionChecks | None, preload: tuple[str, ...]):
         self.sandbox = sandbox
+        self.session_checks = checks
+        self.preload = preload
+        self.checks: dict | None = None
         self.limits = sandbox.limits
         self.scratch = scratch
         self.lib = lib
@@ -89,7 +113,7 @@ class _Supervisor:
         self.malformed = 0
         self.ended = False
         self.last_done: int | None = None
-        self.max_line = 8 * self.limits.output_bytes + 2**20
+        self.max_line = 8 * self.limits.output_bytes + CHECKS_EVENT_BYTES
         self.stderr = b""
 
     # ------------------------------------------------------------------ setup
@@ -97,11 +121,19 @@ class _Supervisor:
     def _write_scratch(self) -> list[str]:
         self.scratch.mkdir(parents=True, exist_ok=True)
         (self.scratch / "cells.json").write_text(json.dumps(self.cells), encoding="utf-8")
-        shutil.copyfile(script(RUNNER), self.scratch / RUNNER)
+        for name in (RUNNER, CHECKS_CHILD):
+            shutil.copyfile(script(name), self.scratch / name)
         if self.lib is not None:
             shutil.copytree(self.lib, self.scratch / "lib", dirs_exist_ok=True)
-        return ["python", "-X", "faulthandler", f"/scratch/{RUNNER}", "--output-bytes", str(self.limits.output_bytes),
-                "--capture-dir", f"/scratch/{CAPTURE}", "/scratch/cells.json"]
+        argv = ["python", "-X", "faulthandler", f"/scratch/{RUNNER}", "--output-bytes", str(self.limits.output_bytes),
+                "--capture-dir", f"/scratch/{CAPTURE}"]
+        if self.preload:
+            argv += ["--preload", ",".join(self.preload)]
+        if self.session_checks is not None:
+            c = self.session_checks
+            argv += ["--checks", c.scenario, "--checks-out", c.out, "--checks-timeout", f"{c.timeout:g}",
+                     "--values-cap", str(c.values_cap)] + (["--kill-strays", "1"] if c.kill_strays else [])
+        return argv + ["/scratch/cells.json"]
 
     # ------------------------------------------------------------------ main loop
 
@@ -113,7 +145,8 @@ class _Supervisor:
         failure = None
         startup = None
         notebook_deadline = start + self.limits.notebook_timeout
-        cell_deadline = start + max(self.limits.cell_timeout, 60.0)  # the runner's own startup
+        checks_budget = self.session_checks.timeout + 5.0 if self.session_checks else 0.0
+        cell_deadline = start + max(self.limits.cell_timeout, RUNNER_STARTUP) + checks_budget
         interrupted_at: float | None = None
         selector = selectors.DefaultSelector()
         selector.register(proc.stdout, selectors.EVENT_READ, "stdout")
@@ -160,7 +193,9 @@ class _Supervisor:
                             discarding = False
                             continue
                         event = self._event(line)
-                        if event == "start":
+                        if event == "checks":  # the runner goes on to start IPython
+                            cell_deadline = time.monotonic() + max(self.limits.cell_timeout, RUNNER_STARTUP)
+                        elif event == "start":
                             startup = time.monotonic() - start if startup is None else startup
                             cell_deadline = time.monotonic() + self.limits.cell_timeout
                             interrupted_at = None
@@ -183,8 +218,10 @@ class _Supervisor:
             for stream in (proc.stdout, proc.stderr):
                 stream.close()
         self._mark_not_run(failure)
+        checks_wall = _seconds(self.checks.get("wall")) if self.checks else 0.0
         return ExecuteOutcome(cells=[self.outcomes[i] for i in self.order], failure=failure,
-                              wall=time.monotonic() - start, startup=startup or 0.0, malformed=self.malformed)
+                              wall=time.monotonic() - start, startup=max(0.0, (startup or 0.0) - checks_wall),
+                              malformed=self.malformed, checks=self.checks)
 
     # ------------------------------------------------------------------ events
 
@@ -199,6 +236,10 @@ class _Supervisor:
         if not isinstance(event, dict):
             self.malformed += 1
             return None
+        if kind == "checks" and self.session_checks is not None and self.checks is None \
+                and self.current is None and self.next == 0:
+            self.checks = event
+            return "checks"
         if kind == "start" and self.current is None and self.next < len(self.order) \
                 and event.get("index") == self.order[self.next]:
             self.current = self.order[self.next]
@@ -337,6 +378,13 @@ def _read(stream) -> bytes:
         return os.read(stream.fileno(), 65536)
     except OSError:
         return b""
+
+
+def _seconds(value) -> float:
+    """A duration the runner reported (untrusted): a finite number >= 0, else 0."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf"):
+        return float(value)
+    return 0.0
 
 
 def _text(value, cap: int) -> str:

@@ -24,13 +24,13 @@ import nbformat
 from tito.build.partial import modules_before, partial_reference
 from tito.course import Module
 from tito.grade import integrity
-from tito.grade.checks import run_checks
-from tito.grade.execute import execute
+from tito.grade.checks import (CHECKS_TIMEOUT, VALUES_CAP, CheckRun, fail_all, plan_checks, preload_modules,
+                               run_checks, score_checks)
+from tito.grade.execute import SessionChecks, execute
 from tito.grade.model import CellResult, Flag, GradeResult, Submission
 from tito.grade.prepare import Prepared, SubmissionError, prepare, read_submission
 from tito.grade.sandbox import Sandbox
 from tito.grade.selection import cells_to_run
-
 
 
 def checkpoint_cell_id(module_name: str) -> str:
@@ -133,14 +133,7 @@ def _grade_prepared(context, module, prepared: Prepared, result: GradeResult, sc
     cells = [{"index": i, "source": prepared.notebook.cells[i].source,
               "grade_id": prepared.notebook.cells[i].metadata.get("nbgrader", {}).get("grade_id")}
              for i in cells_to_run(prepared.notebook, prepared.student_cells)]
-    clock = time.perf_counter()
-    outcome = execute(cells, sandbox=context.sandbox, scratch=scratch / "notebook", lib=context.partial_lib(module))
-    result.timings["execute"] = time.perf_counter() - clock
-    result.timings["startup"] = outcome.startup
-    clock = time.perf_counter()
-    checks, _raw = run_checks(module, prepared.notebook, sandbox=context.sandbox, scratch=scratch / "checks",
-                              partial_lib=context.partial_lib(module))
-    result.timings["checks"] = time.perf_counter() - clock
+    outcome, checks = _run_session(context, module, prepared.notebook, cells, scratch, result.timings)
     result.checks = checks
     by_index = {o.index: o for o in outcome.cells}
     for index, cell in enumerate(prepared.notebook.cells):
@@ -155,6 +148,47 @@ def _grade_prepared(context, module, prepared: Prepared, result: GradeResult, sc
         result.flags.append(Flag("execution", outcome.failure))
     if autograded_dir is not None:
         _write_autograded(prepared.notebook, outcome, autograded_dir / f"{module.name}.ipynb")
+
+
+def _run_session(context, module, notebook, cells: list[dict], scratch: Path, timings: dict):
+    """One sandbox session: the differential checks in a pristine child first, then the cells.
+
+    When the session brings no checks back (the runner died or was killed before it reported
+    them: only code that attacks the runner does that), the submission is graded the separate
+    way instead, the notebook and the checks each in a sandbox of their own, so that neither can
+    cost the other's points. Returns (the notebook's ExecuteOutcome, the CheckResults)."""
+    plan = plan_checks(module, notebook, scratch / "session", context.partial_lib(module))
+    request = None if plan.failure else SessionChecks(
+        scenario=plan.argv()[1], out=plan.argv()[2], timeout=CHECKS_TIMEOUT, values_cap=VALUES_CAP,
+        kill_strays=context.sandbox.isolated)
+    clock = time.perf_counter()
+    outcome = _execute(context, module, cells, scratch / "session", request)
+    wall = time.perf_counter() - clock
+    run = CheckRun.from_event(outcome.checks) if outcome.checks is not None else None
+    if request is not None and run is None:
+        return _run_separately(context, module, notebook, cells, scratch, timings)
+    timings["startup"] = outcome.startup
+    timings["execute"] = wall - (run.wall if run else 0.0)
+    timings["checks"] = run.wall if run else 0.0
+    checks = score_checks(plan, run, None, CHECKS_TIMEOUT)[0] if run else fail_all(plan)[0]
+    return outcome, checks
+
+
+def _run_separately(context, module, notebook, cells: list[dict], scratch: Path, timings: dict):
+    clock = time.perf_counter()
+    outcome = _execute(context, module, cells, scratch / "notebook", None)
+    timings["startup"] = outcome.startup
+    timings["execute"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    checks, _raw = run_checks(module, notebook, sandbox=context.sandbox, scratch=scratch / "checks",
+                              partial_lib=context.partial_lib(module))
+    timings["checks"] = time.perf_counter() - clock
+    return outcome, checks
+
+
+def _execute(context, module, cells: list[dict], scratch: Path, checks: SessionChecks | None):
+    return execute(cells, sandbox=context.sandbox, scratch=scratch, lib=context.partial_lib(module),
+                   checks=checks, preload=preload_modules(module))
 
 
 def _score_cell(cell, outcome, checks, checkpoint_id: str) -> CellResult:

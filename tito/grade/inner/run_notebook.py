@@ -1,11 +1,19 @@
 """Execute a notebook's code cells inside the sandbox and report each cell as a JSON line.
 
 Runs INSIDE the sandbox, copied into the scratch directory: standard library, IPython and numpy
-only, never tito. Usage: python run_notebook.py [--output-bytes N] [--capture-dir DIR] [cells.json]
+only, never tito. Usage:
+    python run_notebook.py [--output-bytes N] [--capture-dir DIR] [--preload MOD,MOD]
+                           [--checks SCENARIO_FILE --checks-out DIR --checks-timeout S --values-cap N
+                            --kill-strays 1]
+                           [cells.json]
+With --checks, the module's checkpoint scenarios run first, in a forked child of this still
+pristine process (`checks_child.py`), and their results come as one "checks" event before the
+first cell.
 
 Input: a JSON list of {"index", "source", "grade_id"} (the code cells, in order).
 Output, on the ORIGINAL stdout (a private duplicate of fd 1 taken at startup), one JSON object
 per line:
+    {"event": "checks", ...}            (with --checks only; see checks_child.py)
     {"event": "start", "index": i}
     {"event": "done", "index": i, "ename", "evalue", "traceback", "stdout", "stderr", "outputs"}
     {"event": "end"}
@@ -263,6 +271,19 @@ def seed(index: int) -> None:
         pass
 
 
+def preload(names: list[str]) -> None:
+    """Import what every submission needs before the first cell (and before the checks fork):
+    numpy, and what the module's reference imports lazily (scikit-learn's loader for the training
+    module), once per submission instead of once in the checks and again in the notebook."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 (the cell that needs it reports the error itself)
+            pass
+
+
 IN_CELL = False
 
 
@@ -274,16 +295,15 @@ def on_sigint(signum, frame):
 
 def main(argv: list[str]) -> int:
     global CURRENT, IN_CELL, CAPTURE_DIR
-    cap = 2**20
+    options = {"--output-bytes": str(2**20), "--capture-dir": CAPTURE_DIR, "--preload": "", "--checks": "",
+               "--checks-out": "/scratch/out", "--checks-timeout": "60", "--values-cap": str(4 * 2**20), "--kill-strays": ""}
     args = list(argv)
-    for option in ("--output-bytes", "--capture-dir"):
+    for option in options:
         if option in args:
             at = args.index(option)
-            if option == "--output-bytes":
-                cap = int(args[at + 1])
-            else:
-                CAPTURE_DIR = args[at + 1]
+            options[option] = args[at + 1]
             del args[at: at + 2]
+    cap, CAPTURE_DIR = int(options["--output-bytes"]), options["--capture-dir"]
     cells_path = args[0] if args else "/scratch/cells.json"
 
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -312,10 +332,12 @@ def main(argv: list[str]) -> int:
             os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     except Exception:  # noqa: BLE001
         pass
-    try:
-        import numpy  # noqa: F401 (imported once, before the clock of the first cell)
-    except Exception:  # noqa: BLE001
-        pass
+    preload(["numpy"] + [name for name in options["--preload"].split(",") if name])
+    if options["--checks"]:
+        import checks_child  # beside this script
+
+        emit(checks_child.run(options["--checks"], options["--checks-out"], float(options["--checks-timeout"]),
+                              int(options["--values-cap"]), kill_strays=bool(options["--kill-strays"])))
     shell = make_shell(cap)
     real_stdout, real_stderr = sys.stdout, sys.stderr
     out_stream, err_stream = CappedStream("stdout", 1), CappedStream("stderr", 2)

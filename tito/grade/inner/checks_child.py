@@ -1,0 +1,210 @@
+"""Run the checkpoint scenarios in a forked child of the notebook runner (runs INSIDE the sandbox).
+
+Why a child of the runner and not a sandbox of their own: starting a sandboxed interpreter and
+importing numpy (and, for the training module, scikit-learn) is most of what a cheap submission
+costs. The runner pays it once, forks this child before any notebook cell has run, waits for it,
+and only then runs the cells. So the scenarios see a pristine interpreter, as in a sandbox of
+their own: nothing the notebook does can reach them, and they are over before it starts.
+
+The child runs `run_scenarios.main` on the student's module (the `lib/` of the checks directory,
+not the notebook's), in its own session so that whatever it leaves running is killed with it.
+The runner reads its stdout and stderr (capped), enforces the time limit, reads `values.npz`
+without following links, and reports everything as ONE "checks" event on its channel, before the
+first cell starts. The supervisor trusts none of it beyond its schema: the child ran the
+student's code, and the comparison with the reference happens outside.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import select
+import signal
+import stat
+import sys
+import time
+
+STDOUT_CAP = 1 * 2**20  # bytes of the scenario runner's JSON lines kept (a dozen short lines)
+STDERR_TAIL = 4000  # bytes of its stderr kept (the end: where the error is)
+
+
+def run(scenario_path: str, out_dir: str, timeout: float, values_cap: int, *, kill_strays: bool) -> dict:
+    """Fork, run the scenarios, wait at most `timeout` seconds; the "checks" event.
+
+    `kill_strays`: afterwards, kill every other process in the sandbox (only in a sandbox with
+    its own pid namespace, where nothing else lives: never in the unsafe mode)."""
+    start = time.monotonic()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(out_r)
+        os.close(err_r)
+        _child(scenario_path, out_dir, out_w, err_w)  # never returns
+    os.close(out_w)
+    os.close(err_w)
+    stdout, stderr, status = _collect(pid, out_r, err_r, start + timeout)
+    _killpg(pid)  # whatever it left running
+    if status is None:  # still running at the deadline (and maybe out of its process group)
+        _kill(pid)
+        os.waitpid(pid, 0)
+        returncode, sig = None, signal.SIGKILL
+    else:
+        returncode, sig = _status(status)
+    if kill_strays:
+        _kill_strays()
+    values, problem = _values(out_dir, values_cap)
+    return {"event": "checks", "stdout": stdout.decode("utf-8", "replace"),
+            "stderr": stderr.decode("utf-8", "replace"), "returncode": returncode, "signal": sig,
+            "timed_out": status is None, "wall": round(time.monotonic() - start, 4),
+            "values": base64.b64encode(values).decode("ascii") if values is not None else None,
+            "values_problem": problem}
+
+
+def _child(scenario_path: str, out_dir: str, out_w: int, err_w: int) -> None:
+    checks_dir = os.path.dirname(scenario_path)
+    try:
+        os.setsid()  # its own process group: the runner kills whatever it leaves behind
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        os.closerange(3, _max_fd())  # the runner's channel and capture files are not its business
+        for name in ("SIGINT", "SIGTERM"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        lib = os.path.join(checks_dir, "lib")
+        # the student's module and the earlier modules' reference, never the notebook's lib/
+        # (PYTHONPATH) nor the runner's folder (sys.path[0])
+        notebook_lib = {os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+        sys.path[:] = [lib, checks_dir] + [p for p in sys.path[1:] if p and os.path.abspath(p) not in notebook_lib]
+        os.environ["PYTHONPATH"] = lib
+        sys.stdout = os.fdopen(1, "w", buffering=1)
+        sys.stderr = os.fdopen(2, "w", buffering=1)
+        import run_scenarios
+
+        code = run_scenarios.main(["run_scenarios.py", scenario_path, out_dir])
+    except BaseException as error:  # noqa: BLE001 (report anything, never return to the runner)
+        try:
+            os.write(2, f"the check runner failed: {type(error).__name__}: {error}\n".encode())
+        except OSError:
+            pass
+        code = 1
+    os._exit(code if isinstance(code, int) else 1)
+
+
+def _max_fd() -> int:
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (ValueError, OSError):
+        return 4096
+
+
+def _collect(pid: int, out_r: int, err_r: int, deadline: float) -> tuple[bytes, bytes, int | None]:
+    """Both pipes until they close or the deadline passes: (stdout, stderr tail, wait status or
+    None if the child is still running). A process the child left behind may hold the pipes
+    open: one second after the child has exited, what came is what there is."""
+    stdout, stderr = bytearray(), bytearray()
+    open_fds = {out_r, err_r}
+    status, exited_at = None, None
+    while open_fds:
+        now = time.monotonic()
+        if status is None:
+            done, found = os.waitpid(pid, os.WNOHANG)
+            if done:
+                status, exited_at = found, now
+        if now >= deadline or (exited_at is not None and now > exited_at + 1.0):
+            break
+        ready, _, _ = select.select(list(open_fds), [], [], min(deadline - now, 0.05 if exited_at is None else 0.2))
+        for fd in ready:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                open_fds.discard(fd)
+                os.close(fd)
+            elif fd == out_r:
+                stdout += chunk[: max(0, STDOUT_CAP - len(stdout))]
+            else:
+                stderr = (stderr + chunk)[-STDERR_TAIL:]
+    for fd in open_fds:
+        os.close(fd)
+    if status is None:
+        done, found = os.waitpid(pid, os.WNOHANG)
+        status = found if done else None
+    return bytes(stdout), bytes(stderr), status
+
+
+def _kill_strays() -> None:
+    """SIGKILL every process of the sandbox but this runner and its ancestors (the sandbox's own
+    bwrap processes), until none is left: what the checks started, even in a session of its own,
+    must not run beside the notebook (a fork bomb would starve it)."""
+    keep = _ancestors()
+    for _ in range(100):
+        strays = [int(n) for n in os.listdir("/proc") if n.isdigit() and int(n) not in keep]
+        if not strays:
+            return
+        for pid in strays:
+            _kill(pid)
+        _reap_children()
+        time.sleep(0.001)
+
+
+def _ancestors() -> set[int]:
+    chain, pid = {os.getpid()}, os.getpid()
+    while pid > 1:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                pid = int(handle.read().rsplit(")", 1)[1].split()[1])  # field 4: the parent
+        except (OSError, ValueError, IndexError):
+            break
+        chain.add(pid)
+    return chain
+
+
+def _reap_children() -> None:
+    """Reap our own dead children (orphans of the checks are reaped by the namespace's init)."""
+    while True:
+        try:
+            done, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if not done:
+            return
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _killpg(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _status(status: int) -> tuple[int | None, int | None]:
+    if os.WIFSIGNALED(status):
+        return None, os.WTERMSIG(status)
+    return os.WEXITSTATUS(status), None
+
+
+def _values(out_dir: str, cap: int) -> tuple[bytes | None, str | None]:
+    """values.npz as the child left it: (bytes, None), (None, None) when there is none, or
+    (None, reason) when it is not a plain file within the cap."""
+    try:
+        if not stat.S_ISDIR(os.lstat(out_dir).st_mode):
+            return None, "the results directory was replaced by something else (a link?): results refused"
+        fd = os.open(os.path.join(out_dir, "values.npz"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None, None
+    except OSError as error:
+        return None, f"values.npz cannot be opened safely ({error.strerror}): results refused"
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None, "values.npz is not a regular file: results refused"
+        if info.st_size > cap:
+            return None, f"values.npz is {info.st_size / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
+        return handle.read(cap + 1), None
