@@ -2,9 +2,11 @@
 
 CPython 3.11 keeps the AST constructor's recursion depth in interpreter-wide state, so two
 threads parsing at the same moment can fail with "SystemError: AST constructor recursion depth
-mismatch" (python/cpython#106905). It happened here in the adversarial suite's determinism
-batch, and one submission was graded as an internal error. Every parse in tito goes through one
-lock; parsing is fast, so the lock costs nothing measurable.
+mismatch" (python/cpython#106905). It happened here in the adversarial suite's batches: a
+submission's export cells could not be read and its checks scored 0. Parsing is fast, so one
+lock for every parse in the process costs nothing measurable. Our own parses call `parse`;
+`serialize_all_parsing` also routes third-party ones through the lock (numpy's `np.load` reads
+each array header with `ast.literal_eval`, which calls `ast.parse`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from __future__ import annotations
 import ast
 import threading
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()
+_UNLOCKED = ast.parse
 
 
-def parse(source: str, filename: str = "<unknown>") -> ast.Module:
-    """`ast.parse(source)`, one thread at a time; raises SyntaxError as ast.parse does."""
+def parse(source, filename="<unknown>", mode="exec", **kwargs) -> ast.AST:
+    """`ast.parse`, one thread at a time; raises SyntaxError as ast.parse does."""
     with _LOCK:
-        return ast.parse(source, filename)
+        return _UNLOCKED(source, filename, mode, **kwargs)
+
+
+def serialize_all_parsing() -> None:
+    """Make `ast.parse` itself take the lock, for every caller in this process (idempotent).
+    The grading pool calls it before it starts its threads."""
+    ast.parse = parse

@@ -19,6 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from tito import parsing
 from tito.course import Module
 from tito.errors import TitoError
 from tito.grade import gradebook
@@ -108,6 +109,7 @@ def _run_pool(context, todo, book, checkpoint_cells, workers, console) -> list[G
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("grading", total=len(todo), status="")
+        parsing.serialize_all_parsing()  # CPython 3.11: two threads must never parse at once
         with ThreadPoolExecutor(max_workers=workers) as pool:
             pending = {}
             queue = list(todo)
