@@ -13,7 +13,7 @@ from tinytorch.core.losses import (BinaryCrossEntropy, CrossEntropyLoss, Loss, M
                                    cross_entropy)
 from tinytorch.core.optimizers import SGD, Adam, Optimizer
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.training import (DataLoader, accuracy, evaluate, fit, load_digits, train_epoch,
+from tinytorch.core.training import (DataLoader, accuracy, digits_file, evaluate, fit, load_digits, train_epoch,
                                      train_test_split)
 
 
@@ -427,6 +427,18 @@ def test_load_digits_shapes_dtypes_and_split(digits):
     assert 0.0 <= x_train.min() and x_train.max() <= 1.0
     assert set(np.unique(y_train)) == set(range(10))
     np.testing.assert_array_equal(load_digits()[1], y_train)         # the split is seeded
+
+
+def test_load_digits_reads_exactly_what_scikit_learn_loads(digits):
+    """The file is read directly (no scikit-learn import); it must be scikit-learn's own data."""
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    bunch = sklearn_digits()
+    order = np.random.default_rng(0).permutation(len(bunch.target))
+    x_train, y_train, x_test, y_test = digits
+    np.testing.assert_array_equal(x_train, (bunch.data[order[:1438]] / 16.0).astype(np.float32))
+    np.testing.assert_array_equal(y_test, bunch.target[order[1438:]])
+    assert digits_file().name == "digits.csv.gz" and digits_file().is_file()
 
 
 def test_an_mlp_learns_the_digits_to_at_least_95_percent(digits):

@@ -48,6 +48,9 @@
 # %% nbgrader={"grade": false, "grade_id": "training-imports", "locked": false, "schema_version": 3, "solution": false, "task": false}
 #| default_exp core.training
 #| export
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from tinytorch.core.tensor import Tensor
@@ -267,8 +270,12 @@ test_dataloader_shuffle_hidden()
 #
 # ### The digits
 # scikit-learn ships a small dataset of handwritten digits *inside the package* (no download):
-# 1,797 images of 8x8 pixels, each pixel an integer intensity from 0 to 16, labelled 0-9. We
-# flatten each image into a row of 64 numbers and divide by 16, so inputs lie in $[0, 1]$:
+# 1,797 images of 8x8 pixels, each pixel an integer intensity from 0 to 16, labelled 0-9. It is a
+# plain gzipped CSV file, `datasets/data/digits.csv.gz` in scikit-learn's folder, one image per
+# row: 64 pixel values, then the label. We read that file ourselves rather than through
+# `sklearn.datasets.load_digits`: importing scikit-learn loads SciPy and takes about a second,
+# far longer than reading the file. Knowing your data down to its file format is part of the job.
+# We divide by 16, so inputs lie in $[0, 1]$:
 # inputs of a similar, small scale keep the first layer's outputs in the range where its
 # initialisation was designed to work. With the default 20% held out: 1,438 training and 359
 # test images.
@@ -299,6 +306,18 @@ def train_test_split(inputs, targets, test_fraction: float = 0.2, seed: int = 0)
 
 # %% nbgrader={"grade": false, "grade_id": "training-digits", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
+def digits_file() -> Path:
+    """The digits' CSV file inside scikit-learn's package folder.
+
+    Found without importing scikit-learn (`find_spec` only locates the package), since the import
+    alone takes about a second.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("scikit-learn is not installed (pip install scikit-learn): it ships the digits")
+    return Path(spec.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+
+
 def load_digits(test_fraction: float = 0.2, seed: int = 0):
     """scikit-learn's 1,797 handwritten digits (8x8 images, shipped with the package: no download).
 
@@ -306,18 +325,16 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0):
     labels as integers 0-9.
 
     TODO:
-    1. Import scikit-learn's loader inside this function (`from sklearn.datasets import
-       load_digits`, renamed so it does not shadow this function) and call it. Its `.data` has
-       shape (1797, 64) with values 0-16; its `.target` holds the labels.
+    1. Read the file `digits_file()` names with `np.loadtxt`, comma-separated (numpy unpacks a
+       `.gz` file by itself): an array of shape (1797, 65), one image per row, 64 pixel values
+       0-16 and then the label.
     2. Divide the pixels by 16.0 and convert them to float32; convert the labels to int64.
     3. Split with your `train_test_split`, passing `test_fraction` and `seed` on.
     """
     ### BEGIN SOLUTION
-    from sklearn.datasets import load_digits as sklearn_digits
-
-    digits = sklearn_digits()
-    inputs = (digits.data / 16.0).astype(np.float32)
-    return train_test_split(inputs, digits.target.astype(np.int64), test_fraction, seed)
+    rows = np.loadtxt(digits_file(), delimiter=",")
+    inputs = (rows[:, :64] / 16.0).astype(np.float32)
+    return train_test_split(inputs, rows[:, 64].astype(np.int64), test_fraction, seed)
     ### END SOLUTION
 
 
@@ -387,11 +404,10 @@ def test_load_digits():
     assert x_train.min() == 0.0 and x_train.max() == 1.0
     assert sorted(set(y_train.tolist())) == list(range(10))
 
-    from sklearn.datasets import load_digits as sklearn_digits
-    digits = sklearn_digits()
+    raw = np.loadtxt(digits_file(), delimiter=",")
     order = np.random.default_rng(0).permutation(1797)
-    np.testing.assert_array_equal(x_test, (digits.data[order[1438:]] / 16.0).astype(np.float32))
-    np.testing.assert_array_equal(y_train, digits.target[order[:1438]])
+    np.testing.assert_array_equal(x_test, (raw[order[1438:], :64] / 16.0).astype(np.float32))
+    np.testing.assert_array_equal(y_train, raw[order[:1438], 64])
 
 
 test_load_digits()
@@ -399,11 +415,10 @@ test_load_digits()
 def test_load_digits_hidden():
     half_train, half_train_labels, half_test, half_test_labels = load_digits(test_fraction=0.5, seed=3)
     assert half_train.shape == (898, 64) and half_test.shape == (899, 64)   # round(898.5) = 898
-    from sklearn.datasets import load_digits as sklearn_digits_hidden
-    bunch = sklearn_digits_hidden()
+    table = np.loadtxt(digits_file(), delimiter=",")
     order_seed_3 = np.random.default_rng(3).permutation(1797)
-    np.testing.assert_array_equal(half_train, (bunch.data[order_seed_3[:898]] / 16.0).astype(np.float32))
-    np.testing.assert_array_equal(half_test_labels, bunch.target[order_seed_3[898:]])
+    np.testing.assert_array_equal(half_train, (table[order_seed_3[:898], :64] / 16.0).astype(np.float32))
+    np.testing.assert_array_equal(half_test_labels, table[order_seed_3[898:], 64])
     np.testing.assert_array_equal(load_digits(test_fraction=0.5, seed=3)[0], half_train)
     assert np.all((half_test >= 0) & (half_test <= 1)) and len(half_train_labels) == 898
 

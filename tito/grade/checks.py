@@ -18,7 +18,6 @@ fails: the numbers must equal the reference's. Points are all or nothing per sce
 
 from __future__ import annotations
 
-import ast
 import base64
 import binascii
 import hashlib
@@ -360,16 +359,6 @@ def plan_checks(module: Module, notebook, scratch: Path, partial_lib: Path) -> C
 def fail_all(plan: CheckPlan) -> tuple[list[CheckResult], dict]:
     """Every scenario failed for the reason the plan gives (a module that cannot be built)."""
     return _all_fail(plan.specs, plan.info, plan.failure or "the checks did not run")
-
-
-def preload_modules(module: Module) -> tuple[str, ...]:
-    """`PRELOAD` of the module's scenario file: what its reference imports lazily and slowly
-    (scikit-learn for the training module). Read as a literal, never executed here."""
-    tree = parsing.parse(scenario_file(module).read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "PRELOAD" for t in node.targets):
-            return tuple(str(name) for name in ast.literal_eval(node.value))
-    return ()
 
 
 def run_checks(module: Module, notebook, *, sandbox, scratch: Path, partial_lib: Path,

@@ -81,23 +81,21 @@ class SessionChecks:
 
 
 def execute(cells: list[dict], *, sandbox: Sandbox, scratch: Path, lib: Path | None,
-            checks: SessionChecks | None = None, preload: tuple[str, ...] = ()) -> ExecuteOutcome:
+            checks: SessionChecks | None = None) -> ExecuteOutcome:
     """Run `cells` ({"index", "source", "grade_id"}; code cells in notebook order) in `sandbox`.
 
     `scratch` is this submission's fresh directory; `lib` (the partial reference, holding
     `tinytorch/`) is copied to `scratch/lib` and put on PYTHONPATH. With `checks`, the runner
-    runs the checkpoint scenarios first and the outcome carries their event. `preload` names
-    modules the runner imports before anything else (shared by the checks and the cells).
+    runs the checkpoint scenarios first and the outcome carries their event.
     """
-    return _Supervisor(cells, sandbox, Path(scratch), lib, checks, preload).run()
+    return _Supervisor(cells, sandbox, Path(scratch), lib, checks).run()
 
 
 class _Supervisor:
     def __init__(self, cells: list[dict], sandbox: Sandbox, scratch: Path, lib: Path | None,
-                 checks: SessionChecks | None, preload: tuple[str, ...]):
+                 checks: SessionChecks | None):
         self.sandbox = sandbox
         self.session_checks = checks
-        self.preload = preload
         self.checks: dict | None = None
         self.limits = sandbox.limits
         self.scratch = scratch
@@ -127,8 +125,6 @@ class _Supervisor:
             shutil.copytree(self.lib, self.scratch / "lib", dirs_exist_ok=True)
         argv = ["python", "-X", "faulthandler", f"/scratch/{RUNNER}", "--output-bytes", str(self.limits.output_bytes),
                 "--capture-dir", f"/scratch/{CAPTURE}"]
-        if self.preload:
-            argv += ["--preload", ",".join(self.preload)]
         if self.session_checks is not None:
             c = self.session_checks
             argv += ["--checks", c.scenario, "--checks-out", c.out, "--checks-timeout", f"{c.timeout:g}",

@@ -24,8 +24,8 @@ import nbformat
 from tito.build.partial import modules_before, partial_reference
 from tito.course import Module
 from tito.grade import integrity
-from tito.grade.checks import (CHECKS_TIMEOUT, VALUES_CAP, CheckRun, fail_all, plan_checks, preload_modules,
-                               run_checks, score_checks)
+from tito.grade.checks import (CHECKS_TIMEOUT, VALUES_CAP, CheckRun, fail_all, plan_checks, run_checks,
+                               score_checks)
 from tito.grade.execute import SessionChecks, execute
 from tito.grade.model import CellResult, Flag, GradeResult, Submission
 from tito.grade.prepare import Prepared, SubmissionError, prepare, read_submission
@@ -187,8 +187,7 @@ def _run_separately(context, module, notebook, cells: list[dict], scratch: Path,
 
 
 def _execute(context, module, cells: list[dict], scratch: Path, checks: SessionChecks | None):
-    return execute(cells, sandbox=context.sandbox, scratch=scratch, lib=context.partial_lib(module),
-                   checks=checks, preload=preload_modules(module))
+    return execute(cells, sandbox=context.sandbox, scratch=scratch, lib=context.partial_lib(module), checks=checks)
 
 
 def _score_cell(cell, outcome, checks, checkpoint_id: str) -> CellResult:

@@ -1,9 +1,8 @@
 """Run the checkpoint scenarios in a forked child of the notebook runner (runs INSIDE the sandbox).
 
 Why a child of the runner and not a sandbox of their own: starting a sandboxed interpreter and
-importing numpy (and, for the training module, scikit-learn) is most of what a cheap submission
-costs. The runner pays it once, forks this child before any notebook cell has run, waits for it,
-and only then runs the cells. So the scenarios see a pristine interpreter, as in a sandbox of
+importing numpy is most of what a cheap submission costs. The runner pays it once, forks this
+child before any notebook cell has run, waits for it, and only then runs the cells. So the scenarios see a pristine interpreter, as in a sandbox of
 their own: nothing the notebook does can reach them, and they are over before it starts.
 
 The child runs `run_scenarios.main` on the student's module (the `lib/` of the checks directory,

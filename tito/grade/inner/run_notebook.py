@@ -2,7 +2,7 @@
 
 Runs INSIDE the sandbox, copied into the scratch directory: standard library, IPython and numpy
 only, never tito. Usage:
-    python run_notebook.py [--output-bytes N] [--capture-dir DIR] [--preload MOD,MOD]
+    python run_notebook.py [--output-bytes N] [--capture-dir DIR]
                            [--checks SCENARIO_FILE --checks-out DIR --checks-timeout S --values-cap N
                             --kill-strays 1]
                            [cells.json]
@@ -271,19 +271,6 @@ def seed(index: int) -> None:
         pass
 
 
-def preload(names: list[str]) -> None:
-    """Import what every submission needs before the first cell (and before the checks fork):
-    numpy, and what the module's reference imports lazily (scikit-learn's loader for the training
-    module), once per submission instead of once in the checks and again in the notebook."""
-    import importlib
-
-    for name in names:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 (the cell that needs it reports the error itself)
-            pass
-
-
 IN_CELL = False
 
 
@@ -295,7 +282,7 @@ def on_sigint(signum, frame):
 
 def main(argv: list[str]) -> int:
     global CURRENT, IN_CELL, CAPTURE_DIR
-    options = {"--output-bytes": str(2**20), "--capture-dir": CAPTURE_DIR, "--preload": "", "--checks": "",
+    options = {"--output-bytes": str(2**20), "--capture-dir": CAPTURE_DIR, "--checks": "",
                "--checks-out": "/scratch/out", "--checks-timeout": "60", "--values-cap": str(4 * 2**20), "--kill-strays": ""}
     args = list(argv)
     for option in options:
@@ -332,7 +319,10 @@ def main(argv: list[str]) -> int:
             os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     except Exception:  # noqa: BLE001
         pass
-    preload(["numpy"] + [name for name in options["--preload"].split(",") if name])
+    try:
+        import numpy  # noqa: F401 (imported once, before the checks fork and the first cell's clock)
+    except Exception:  # noqa: BLE001
+        pass
     if options["--checks"]:
         import checks_child  # beside this script
 
