@@ -111,6 +111,9 @@ CASES = [
     ("grading-import",
      "from nbgrader.api import Gradebook",
      "cell 0, line 1: from nbgrader.api import Gradebook  [imports nbgrader]"),
+    ("grading-import",
+     "from tito.grade import gradebook",
+     "cell 0, line 1: from tito.grade import gradebook  [imports tito]"),
     ("filesystem-probe",
      "text = open('/proc/self/cmdline').read()",
      "cell 0, line 1: text = open('/proc/self/cmdline').read()  [path '/proc/self/cmdline']"),
@@ -203,18 +206,19 @@ def step(self, grad):
     assert flags_of(honest) == []
 
 
-def source_cells(module, notebook):
-    """Every code cell a student can edit: solution cells, export cells, unlocked demo cells.
+def test_the_students_own_check_tool_is_not_grading_machinery():
+    assert flags_of('from tito.student import check_module\n\ncheck_module("01_tensor")') == []
+    assert [f.kind for f in integrity.scan({0: "import tito.student.check"})] == []
+    assert [f.kind for f in integrity.scan({0: "from tito import student"})] == ["grading-import"]
 
-    Except the closing check cell: it imports `tito.student` on purpose (the student's own tool,
-    not the grading machinery). Grading neither runs nor scans it unless the student edits it;
-    an edited one is flagged `grading-import` for a reviewer (tests/test_check_in_notebook.py).
-    """
+
+def source_cells(module, notebook):
+    """Every code cell a student can edit: solution cells, export cells, unlocked demo cells
+    (the closing check cell included: its `tito.student` import is the student's own tool)."""
     cells = {}
     for index, cell in enumerate(notebook.cells):
         meta = nbgrader_meta(cell)
-        if cell.cell_type == "code" and not meta.get("locked") and not (meta.get("grade") and not meta.get("solution")) \
-                and not cell.source.startswith("from tito.student import check_module"):
+        if cell.cell_type == "code" and not meta.get("locked") and not (meta.get("grade") and not meta.get("solution")):
             cells[index] = cell.source
     return cells
 

@@ -77,6 +77,14 @@ PROCESS_MODULES = {"subprocess", "socket", "multiprocessing", "pty", "urllib", "
 NATIVE_MODULES = {"ctypes", "_ctypes", "cffi", "mmap"}
 GRADING_MODULES = {"nbgrader", "tito", "otter", "nbclient", "nbconvert", "jupyter_client", "ipykernel",
                    "traitlets", "IPython", "gradebook"}
+STUDENT_TOOL = "tito.student"  # the closing check cell's import: the student's own tool, which
+                               # grading skips (and which the sandbox cannot import anyway)
+
+
+def _is_student_tool(name: str) -> bool:
+    return name == STUDENT_TOOL or name.startswith(STUDENT_TOOL + ".")
+
+
 DYNAMIC = {"exec", "eval", "compile", "__import__", "importlib.import_module", "importlib.__import__",
            "importlib.util.spec_from_file_location", "runpy.run_path", "runpy.run_module"}
 ASSERT_BUILTINS = {"AssertionError", "Exception", "BaseException", "isinstance", "issubclass", "all",
@@ -110,7 +118,8 @@ TEXT_RULES = [
     ("module-patch", re.compile(r"sys\.(modules|meta_path|path_hooks)|importlib\.reload")),
     ("native-code", re.compile(r"\b(ctypes|cffi)\b")),
     ("grading-env", re.compile(r"environ|getenv|NBGRADER|TITO_")),
-    ("grading-import", re.compile(r"\b(import|from)\s+(nbgrader|tito|otter|nbclient|jupyter_client|ipykernel)\b")),
+    ("grading-import", re.compile(r"\b(import|from)\s+(nbgrader|tito(?!\.student\b)|otter|nbclient|jupyter_client|"
+                                  r"ipykernel)\b")),
     ("filesystem-probe", re.compile(r"/proc\b|gradebook|\.\./")),
     ("process-or-network", re.compile(r"\b(subprocess|socket|urllib|requests|os\.system|os\.popen|"
                                       r"os\.fork|os\.exec\w*|os\.spawn\w*|multiprocessing|os\.dup2)\b")),
@@ -345,7 +354,7 @@ class _Scanner:
                 self.flag("native-code", self.index, node.lineno, f"imports {top}")
             elif top in PROCESS_MODULES:
                 self.flag("process-or-network", self.index, node.lineno, f"imports {top}")
-            elif top in GRADING_MODULES:
+            elif top in GRADING_MODULES and not _is_student_tool(name):
                 self.flag("ipython-hook" if top in {"IPython", "ipykernel"} else "grading-import",
                           self.index, node.lineno, f"imports {top}")
             elif top == "builtins":

@@ -159,7 +159,8 @@ def _checkpoint(root: Path, module: Module, nb, stack_choices: list[Choice], sta
         return CheckpointReport(rel, False, "not run", problem="; ".join(problems))
     write_stack(root, stack, stack_choices)
     command = [sys.executable, "-m", "pytest", str(file), f"--tinytorch-root={stack}", "-q", "--tb=line",
-               f"--checkpoint-seeds={seeds}", "-p", "no:cacheprovider", "-p", "no:randomly", "-o", "addopts="]
+               "--color=no", f"--checkpoint-seeds={seeds}", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "-o", "addopts="]  # --color=no: a notebook's kernel forces colour on, and the codes showed
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600)
     lines = done.stdout.splitlines()
     summary = next((l.strip("= ") for l in reversed(lines) if SUMMARY.search(l)), "")
