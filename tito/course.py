@@ -6,6 +6,7 @@ written down exactly once.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,6 +15,7 @@ from pathlib import Path
 from tito.errors import TitoError
 
 CONFIG_FILE = "nbgrader_config.py"
+SOURCE, RELEASE = "source", "release"  # where modules are found: the instructor's course, a student kit
 PACKAGE = "tinytorch"
 PUBLISHED_DIR = "_reference"  # release/_reference/: never an assignment (those are source/NN_name)
 MODULE_DIR = re.compile(r"^(?P<number>\d{2})_(?P<title>[a-z0-9_]+)$")
@@ -26,11 +28,14 @@ class Module:
     """One course module: `source/NN_title/NN_title.py` and everything derived from it.
 
     `name` is the directory name (`01_tensor`), which is also nbgrader's assignment id.
+    `declared_in` says which file names its export target: the source in the instructor's course,
+    the release notebook in a student kit (which has no source/).
     """
 
     number: int
     name: str
     root: Path
+    declared_in: str = SOURCE
 
     @property
     def title(self) -> str:
@@ -61,6 +66,8 @@ class Module:
     @cached_property
     def export_module(self) -> str:
         """The dotted module the `#| default_exp` directive names (`tinytorch.core.tensor`)."""
+        if self.declared_in == RELEASE:
+            return f"{PACKAGE}.{read_release_default_exp(self.release_ipynb)}"
         return f"{PACKAGE}.{read_default_exp(self.source_py)}"
 
     @property
@@ -92,14 +99,30 @@ def published_root(root: Path) -> Path:
 
 def read_default_exp(source_py: Path) -> str:
     """The first `#| default_exp X` in a source; a source without one cannot be exported."""
-    for line in source_py.read_text(encoding="utf-8").splitlines():
+    return _default_exp(source_py, source_py.read_text(encoding="utf-8").splitlines())
+
+
+def read_release_default_exp(release_ipynb: Path) -> str:
+    """The first `#| default_exp X` in a release notebook's code cells: a student kit's only record
+    of where a module's code goes (nbgrader keeps the directive, which sits outside any solution)."""
+    try:
+        cells = json.loads(release_ipynb.read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise TitoError(f"{release_ipynb}: not a readable notebook ({type(error).__name__}: {error})") from None
+    code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in cells if c.get("cell_type") == "code"]
+    return _default_exp(release_ipynb, "\n".join(code).splitlines())
+
+
+def _default_exp(path: Path, lines: list[str]) -> str:
+    for line in lines:
         match = DEFAULT_EXP.match(line)
         if match:
             target = match["target"]
             if not DOTTED.match(target):
-                raise TitoError(f"{source_py}: `#| default_exp {target}` is not a dotted module path")
+                raise TitoError(f"{path}: `#| default_exp {target}` is not a dotted module path")
             return target
-    raise TitoError(f"{source_py}: no `#| default_exp <module>` directive; tito cannot tell where to export")
+    raise TitoError(f"{path}: no `#| default_exp <module>` directive; tito cannot tell where to export")
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -111,14 +134,36 @@ def find_root(start: Path | None = None) -> Path:
     raise TitoError(f"{here}: not inside a course directory (no {CONFIG_FILE} here or above)")
 
 
+def is_student_kit(root: Path) -> bool:
+    """A course folder without source/ but with release/: what students get (`tito student-kit`)."""
+    return not (root / SOURCE).is_dir() and (root / RELEASE).is_dir()
+
+
+def require_source(root: Path, command: str) -> None:
+    """Instructor commands need the sources; in a student kit, say so instead of failing later."""
+    if is_student_kit(root):
+        raise TitoError(f"this is a student kit: no source/ in {root}; "
+                        f"`tito {command}` is an instructor command (run it in the course repository)")
+
+
 def discover(root: Path) -> list[Module]:
-    """Every `source/NN_name/NN_name.py`, ordered by number; duplicate numbers are an error."""
-    source = root / "source"
+    """Every `source/NN_name/NN_name.py`, ordered by number; duplicate numbers are an error.
+
+    In a student kit, every `release/NN_name/NN_name.ipynb` instead: the student's tools need the
+    module list too, and the release is all a student has.
+    """
+    if is_student_kit(root):
+        return _discover(root, RELEASE, ".ipynb")
+    return _discover(root, SOURCE, ".py")
+
+
+def _discover(root: Path, folder: str, suffix: str) -> list[Module]:
     modules = []
-    for directory in sorted(source.iterdir()) if source.is_dir() else []:
+    base = root / folder
+    for directory in sorted(base.iterdir()) if base.is_dir() else []:
         match = MODULE_DIR.match(directory.name)
-        if match and (directory / f"{directory.name}.py").is_file():
-            modules.append(Module(int(match["number"]), directory.name, root.resolve()))
+        if match and (directory / f"{directory.name}{suffix}").is_file():
+            modules.append(Module(int(match["number"]), directory.name, root.resolve(), folder))
     _reject_duplicate_numbers(modules)
     return sorted(modules, key=lambda m: m.number)
 
@@ -128,7 +173,9 @@ def _reject_duplicate_numbers(modules: list[Module]) -> None:
     seen: dict[int, str] = {}
     for module in modules:
         if module.number in seen:
-            raise TitoError(f"source/{module.name}: number {module.number:02d} already used by source/{seen[module.number]}")
+            folder = module.declared_in
+            raise TitoError(f"{folder}/{module.name}: number {module.number:02d} already used by "
+                            f"{folder}/{seen[module.number]}")
         seen[module.number] = module.name
 
 
@@ -139,7 +186,8 @@ def select(modules: list[Module], name: str | None) -> list[Module]:
     chosen = [m for m in modules if name in (m.name, f"{m.number:02d}", m.title)]
     if not chosen:
         known = ", ".join(m.name for m in modules) or "none"
-        raise TitoError(f"no module called {name!r} under source/ (known: {known})")
+        folder = modules[0].declared_in if modules else SOURCE
+        raise TitoError(f"no module called {name!r} under {folder}/ (known: {known})")
     return chosen
 
 

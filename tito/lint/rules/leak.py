@@ -3,11 +3,12 @@
 Each non-blank line of a solution region or hidden-tests region that is long enough to be
 distinctive and is not public is a fingerprint. Public is what occurs outside the regions of any
 course source (a hidden test's `from tinytorch.core.layers import Dense` is no secret when module
-03 shows it) and the reference code of the modules the course publishes (nbgrader_config.py,
-c.PublishedReference.modules), which `tito release` ships in release/_reference/. Every file under
-release/ is scanned (notebooks cell by cell), so a copied `.py`, an output that printed a
-solution, a stub that failed to clear, or an unpublished module's reference under
-release/_reference/ are all caught.
+03 shows it), the reference code of the modules the course publishes (nbgrader_config.py,
+c.PublishedReference.modules), which `tito release` ships in release/_reference/, and the
+modules' checkpoints, which every student runs. Every file under release/ is scanned (notebooks
+cell by cell), so a copied `.py`, an output that printed a solution, a stub that failed to clear,
+or an unpublished module's reference under release/_reference/ are all caught. `scan` searches
+any folder the same way: `tito student-kit` scans the whole kit before it is written.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from tito.course import Module
 from tito.lint.context import ModuleContext
 from tito.lint.findings import Finding
 from tito.source import grade_id, read_source
@@ -37,14 +39,22 @@ class Fingerprint:
 
 
 def check(ctx: ModuleContext) -> list[Finding]:
+    return scan(ctx, ctx.root / "release")
+
+
+def scan(ctx: ModuleContext, folder: Path) -> list[Finding]:
+    """Every fingerprint of the module found in any file under `folder` (release/, or a whole
+    student kit before it is handed out)."""
     prints = fingerprints(ctx)
-    release = ctx.root / "release"
-    if not prints or not release.is_dir():
+    if not prints or not folder.is_dir():
         return []
     findings = []
-    for path in sorted(p for p in release.rglob("*") if p.is_file()):
-        for cell, gid, line, text in _release_lines(path):
-            findings += [_finding(ctx, path, cell, gid, line, fp) for fp in prints if fp.text in text]
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        lines = _release_lines(path)
+        whole = "\n".join(text for *_, text in lines)
+        present = [fp for fp in prints if fp.text in whole]  # most files hold none: skip their lines
+        for cell, gid, line, text in lines if present else []:
+            findings += [_finding(ctx, path, cell, gid, line, fp) for fp in present if fp.text in text]
     return findings
 
 
@@ -57,7 +67,8 @@ def fingerprints(ctx: ModuleContext) -> list[Fingerprint]:
         if what
     ]
     public = "\n".join([_public_text(m.source_py, m.source_py.stat().st_mtime_ns) for m in ctx.modules]
-                       + [_published_text(m.export_target) for m in ctx.published])
+                       + [_published_text(m.export_target) for m in ctx.published]
+                       + [_checkpoints_text(ctx.root, ctx.modules)])
     unique: dict[str, Fingerprint] = {}
     for fp in inside:
         if len(fp.text) >= MIN_LENGTH and fp.text not in public:
@@ -77,6 +88,13 @@ def _public_text(source_py: Path, mtime_ns: int) -> str:
 def _published_text(target: Path) -> str:
     """A published module's reference code (its export target), public by the instructor's choice."""
     return target.read_text(encoding="utf-8") if target.is_file() else ""
+
+
+def _checkpoints_text(root: Path, modules: list[Module]) -> str:
+    """The modules' checkpoints (`checkpoints/checkpoint_NN_*.py`): public tests students run, so a
+    line one of them shares with a hidden test (`x = rng.standard_normal((5, 4))...`) tells nothing."""
+    files = sorted({p for m in modules for p in (root / "checkpoints").glob(f"checkpoint_{m.number:02d}_*.py")})
+    return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 
 def _classify(source: str) -> list[tuple[str | None, str]]:
