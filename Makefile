@@ -9,9 +9,10 @@ PYTEST  := $(PY) -m pytest
 STAMP   := $(VENV)/.installed
 SEEDS   ?= 20
 STUDENTS ?= 40
+KIT     ?= build/student-kit
 
 .PHONY: help setup export notebooks release lint test test-e2e test-quick checkpoints bench demo clean \
-        synth autograde feedback grades report lab
+        synth autograde feedback grades report lab student-kit
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +82,9 @@ grades: $(STAMP)  ## grades.csv (nbgrader export) and grades_canvas.csv
 
 report: $(STAMP)  ## report/index.html with figures
 	$(TITO) report
+
+student-kit: $(STAMP)  ## the folder students get (KIT=build/student-kit, replaced): release, checkpoints, guide, tools
+	$(TITO) student-kit $(KIT) --force
 
 LAB_PORT ?= 8888
 lab: $(STAMP)  ## JupyterLab 4 on the course root with nbgrader's extension and jupytext (LAB_PORT=8888)

@@ -13,12 +13,15 @@
     tito synth ...                     a synthetic class (see `tito synth --help`)
     tito collect ...                   roster, LMS downloads, nbgrader exchange (see `tito collect --help`)
     tito demo [--students N]           the full course cycle on a synthetic class
+    tito student-kit DEST [--force]    the folder students get: release, checkpoints, guide, their tools
 
   for students:
     tito check NN_name [--notebook PATH]            run your notebook and the module's checkpoint
                                                     (or, in the notebook: tito.student.check_module)
     tito build [--notebooks DIR] [--out DIR]        your own tinytorch from your notebooks
     tito submit NN_name (--zip [--student ID] | exchange)   hand a notebook in
+
+  In a student kit (no source/) only the student commands run; the others say so.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from tito.errors import TitoError
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
 
+STUDENT_COMMANDS = ("check", "build", "submit")  # the only ones a student kit can run
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand; a TitoError becomes one red line on stderr and exit code 1."""
@@ -51,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         root = args.root.resolve() if args.root else course.find_root()
+        if args.command not in STUDENT_COMMANDS:
+            course.require_source(root, args.command)
         return args.handler(root, args)
     except TitoError as error:
         errors.print(f"[red]error:[/red] {error}", markup=True)
@@ -66,7 +73,15 @@ def _delegated(argv: list[str]) -> int | None:
     if not commands or commands[0] not in targets:
         return None
     position = argv.index(commands[0])
-    return importlib.import_module(targets[commands[0]]).main(argv[:position] + argv[position + 1:])
+    try:
+        stage = importlib.import_module(targets[commands[0]])
+    except ModuleNotFoundError as error:
+        if not (error.name or "").startswith("tito."):
+            raise
+        errors.print(f"[red]error:[/red] this is a student kit: no source/; `tito {commands[0]}` is an "
+                     "instructor command (run it in the course repository)", markup=True)
+        return 1
+    return stage.main(argv[:position] + argv[position + 1:])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -100,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--workers", type=int, default=None)
     demo.set_defaults(module=None, no_execute=False, check=False)
+    kit = _add(commands, "student-kit", "write the folder students get (no source/, no full reference)",
+               cmd_student_kit)
+    kit.add_argument("dest", type=Path, metavar="DEST", help="the folder to write (new or empty)")
+    kit.add_argument("--force", action="store_true",
+                     help="DEST is not empty: replace the kit's files in it (anything else stays)")
     check_ = _add(commands, "check", "student: run your notebook's tests and the module's checkpoint on your work",
                   cmd_check)
     check_.add_argument("module_name", metavar="MODULE", help="the module: 01_tensor, 01 or tensor")
@@ -130,10 +150,15 @@ def _add(commands, name: str, help_text: str, handler, module: bool = False) -> 
 
 
 def _modules(root: Path, args: argparse.Namespace) -> list[course.Module]:
+    return course.select(_all_modules(root), getattr(args, "module", None))
+
+
+def _all_modules(root: Path) -> list[course.Module]:
     modules = course.discover(root)
     if not modules:
-        raise TitoError(f"{root / 'source'}: no modules (expected source/NN_name/NN_name.py)")
-    return course.select(modules, getattr(args, "module", None))
+        raise TitoError(f"{root}: no modules (expected source/NN_name/NN_name.py, or "
+                        "release/NN_name/NN_name.ipynb in a student kit)")
+    return modules
 
 
 def cmd_modules(root: Path, args: argparse.Namespace) -> int:
@@ -236,6 +261,17 @@ def cmd_demo(root: Path, args: argparse.Namespace) -> int:
     return run_cycle(root, students=args.students, seed=args.seed, workers=args.workers, console=console)
 
 
+def cmd_student_kit(root: Path, args: argparse.Namespace) -> int:
+    """The folder students get; everything in it was searched for solution text first."""
+    from tito.kit import write_kit
+
+    dest = write_kit(root, args.dest.expanduser(), force=args.force)
+    console.print(f"wrote the student kit {dest}: release/, checkpoints/, the guide and the student's tools; "
+                  "no source/, no full tinytorch/, no leaked solution or hidden test")
+    console.print("students run `make setup` in it, then `make lab`")
+    return 0
+
+
 def cmd_feedback(root: Path, args: argparse.Namespace) -> int:
     from tito.feedback_pages import run
 
@@ -274,10 +310,7 @@ def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
 
 
 def _one_module(root: Path, name: str) -> course.Module:
-    modules = course.discover(root)
-    if not modules:
-        raise TitoError(f"{root / 'source'}: no modules (expected source/NN_name/NN_name.py)")
-    return course.select(modules, name)[0]
+    return course.select(_all_modules(root), name)[0]
 
 
 def _student_path(path: Path | None) -> Path | None:

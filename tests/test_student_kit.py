@@ -1,0 +1,241 @@
+"""`tito student-kit`: the folder students get, and the student's tools working in it.
+
+The kit is written once into a tmp dir. The student's commands then run in it the way a student
+runs them: `python -m tito ...` with the kit as the working directory, so `import tito` finds the
+kit's own copy (asserted), which finds the modules in release/ (there is no source/), and the
+earlier modules come from the published reference (asserted), never the repository's sources or
+its full tinytorch/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tito import UNDER_TITO, TitoError, course
+from tito.cli import main
+from tito.kit import KIT_ENTRIES, write_kit
+from tito.kit import write as kit_write
+from tito.kit.guide import pictures, without_pictures
+from tito.lint import context
+from tito.lint.rules import leak
+from tito.release import published_modules
+from tito.synth.variants import submission
+
+REPO = Path(__file__).resolve().parents[1]
+MODULES = course.discover(REPO)
+PUBLISHED = tuple(published_modules(REPO, MODULES))
+TENSOR = MODULES[0]
+LISTING = [".gitignore", "Makefile", "README.md", "checkpoints", "conftest.py", "docs",
+           "jupyter_server_config.py", "nbgrader_config.py", "pyproject.toml", "release", "tito"]
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_kit(REPO, tmp_path_factory.mktemp("kit") / "student-kit")
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def _run(kit: Path, *command: str, cwd: Path | None = None, pythonpath: Path | None = None):
+    """A command run by a student in the kit: the repo's venv python, nothing of the repo's
+    environment that would point elsewhere."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in (UNDER_TITO, "NBGRADER_EXECUTION", "PYTHONPATH", "TINYTORCH_ROOT")}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    return subprocess.run([sys.executable, *command], cwd=cwd or kit, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def _tito(kit: Path, *args: str):
+    return _run(kit, "-m", "tito", *args)
+
+
+def _table(out: str) -> list[list[str]]:
+    """The body rows of a rich table printed to a pipe."""
+    return [[cell.strip() for cell in line.split("│")[1:-1]] for line in out.splitlines() if line.startswith("│")]
+
+
+def test_the_kit_holds_what_a_student_runs_and_nothing_more(kit: Path) -> None:
+    assert sorted(p.name for p in kit.iterdir()) == LISTING == sorted(KIT_ENTRIES)
+    assert not [p for p in kit.rglob("*") if p.is_dir() and p.name == "source"]
+    assert [p.relative_to(kit).as_posix() for p in kit.rglob("tinytorch")] == ["release/_reference/tinytorch"]
+    assert sorted(p.name for p in (kit / "release").iterdir()) == [m.name for m in MODULES] + ["_reference"]
+    assert _files(kit / "release") == _files(REPO / "release")
+    assert _files(kit / "checkpoints") == [
+        "checkpoint_01_tensor.py", "checkpoint_02_activations.py", "checkpoint_03_layers.py",
+        "checkpoint_04_losses.py", "checkpoint_05_differentiation.py", "checkpoint_06_optimization.py",
+        "checkpoint_07_training.py"]  # not 00, the harness's own test, which needs the full reference
+    for name in ("conftest.py", "nbgrader_config.py", "jupyter_server_config.py", "docs/students.md"):
+        assert (kit / name).read_bytes() == (REPO / name).read_bytes(), name
+    guide = (REPO / "docs" / "students.md").read_text()
+    assert _files(kit / "docs") == sorted(["students.md"] + [f"{p}" for p in pictures(guide)])
+    assert _files(kit / "tito") == [
+        "__init__.py", "__main__.py", "build/__init__.py", "build/export.py", "build/partial.py", "cli.py",
+        "course.py", "errors.py", "execute.py", "grade/checks.py", "grade/model.py", "parsing.py",
+        "release/__init__.py", "release/generate.py", "release/published.py", "source.py",
+        "student/__init__.py", "student/build.py", "student/check.py", "student/in_notebook.py",
+        "student/stack.py", "student/submit.py", "student/summary.py"]
+
+
+def test_in_the_kit_the_modules_and_their_export_targets_come_from_the_release(kit: Path) -> None:
+    modules = course.discover(kit)
+    assert course.is_student_kit(kit) and not course.is_student_kit(REPO)
+    assert [(m.name, m.declared_in) for m in modules] == [(m.name, course.RELEASE) for m in MODULES]
+    assert [m.export_module for m in modules] == [m.export_module for m in MODULES]
+    assert [m.published_target.is_file() for m in modules] == [m in PUBLISHED for m in MODULES]
+
+
+def test_the_kits_pyproject_installs_tito_with_the_courses_requirements(kit: Path) -> None:
+    ours, theirs = (tomllib.loads((root / "pyproject.toml").read_text()) for root in (REPO, kit))
+    assert theirs["tool"]["setuptools"]["packages"]["find"]["include"] == ["tito*"]
+    assert theirs["project"]["scripts"] == ours["project"]["scripts"] == {"tito": "tito.cli:main"}
+    pytest_spec = [d for d in ours["project"]["optional-dependencies"]["dev"] if d.startswith("pytest>")]
+    assert theirs["project"]["dependencies"] == ours["project"]["dependencies"] + pytest_spec
+    assert theirs["project"]["optional-dependencies"] == {"lab": ours["project"]["optional-dependencies"]["lab"]}
+    assert theirs["tool"]["pytest"]["ini_options"]["python_files"] == ["checkpoint_*.py"]
+    help_ = subprocess.run(["make", "-s", "help"], cwd=kit, capture_output=True, text=True, check=True).stdout
+    assert [line.split()[1] for line in help_.splitlines()] == ["help", "setup", "lab", "checkpoints"]
+
+
+def test_no_solution_or_hidden_test_of_any_module_is_anywhere_in_the_kit(kit: Path) -> None:
+    """The leak lint's fingerprints find each module's hidden tests in its source and each
+    unpublished module's solution in the full reference (the search is not vacuous), and
+    nothing in the kit."""
+    for module in MODULES:
+        ctx = context.load(module, MODULES, published=PUBLISHED)
+        hidden = [f for f in leak.scan(ctx, REPO / "source" / module.name) if "hidden-test text" in f.message]
+        assert hidden, module.name
+        if module not in PUBLISHED:
+            assert leak.scan(ctx, REPO / "tinytorch"), module.name
+        assert leak.scan(ctx, kit) == [], module.name
+
+
+def test_a_kit_that_would_leak_is_never_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def tools_and_a_stray_reference(dest: Path) -> None:
+        copy_tools(dest)
+        shutil.copy(REPO / "tinytorch" / "core" / "losses.py", dest / "tito")
+
+    copy_tools = kit_write.copy_tools
+    monkeypatch.setattr(kit_write, "copy_tools", tools_and_a_stray_reference)
+    with pytest.raises(TitoError) as raised:
+        write_kit(REPO, tmp_path / "kit")
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "the kit would leak, so it was not written:"
+    assert lines[1].startswith("tito/losses.py: solution text from source/04_losses/04_losses.ipynb source cell ")
+    assert list(tmp_path.iterdir()) == []  # neither the kit nor its scratch folder
+
+
+def test_a_non_empty_folder_needs_force_which_replaces_only_the_kits_files(tmp_path: Path, capsys) -> None:
+    dest = tmp_path / "kit"
+    (dest / "release").mkdir(parents=True)
+    (dest / "release" / "stale.txt").write_text("from an older kit")
+    (dest / "notes.txt").write_text("mine")
+    assert main(["--root", str(REPO), "student-kit", str(dest)]) == 1
+    assert (f"error: {dest}: not empty; choose an empty or new folder, or --force to replace the kit's files in it"
+            in " ".join(capsys.readouterr().err.split()))
+    assert main(["--root", str(REPO), "student-kit", str(dest), "--force"]) == 0
+    assert f"wrote the student kit {dest}" in capsys.readouterr().out
+    assert sorted(p.name for p in dest.iterdir()) == sorted(LISTING + ["notes.txt"])
+    assert not (dest / "release" / "stale.txt").exists()
+    for inside in (REPO, REPO / "release" / "kit"):
+        with pytest.raises(TitoError):
+            write_kit(REPO, inside, force=True)
+
+
+def test_the_guide_goes_without_its_pictures_until_the_pictured_module_is_published() -> None:
+    """(The course publishes 01, so the kit above has them.) Each picture and its italic caption
+    go; every other paragraph stays."""
+    guide = (REPO / "docs" / "students.md").read_text()
+    bare = without_pictures(guide)
+    kept = {p.strip() for p in bare.split("\n\n")}
+    removed = [p for p in guide.split("\n\n") if p.strip() not in kept]
+    assert len(removed) == 2 * len(pictures(guide)) == 12
+    assert [p.startswith("![") for p in removed] == [True, False] * 6
+    assert all(p.startswith("*") and p.rstrip().endswith("*") for p in removed[1::2])
+    assert "img/" not in bare and bare.startswith("# Student's guide")
+
+
+@pytest.mark.slow
+def test_a_students_week_in_the_kit(kit: Path) -> None:
+    """Check the stub, meet a module that needs an unpublished one, build, finish module 01,
+    check it in the terminal and in the notebook's closing cell, submit it."""
+    assert _run(kit, "-c", "import tito; print(tito.__file__)").stdout == f"{kit}/tito/__init__.py\n"
+
+    done = _tito(kit, "check", "01_tensor")
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[:2] == ["checking 01_tensor ...", "notebook: release/01_tensor/01_tensor.ipynb"]
+    assert [row[2] for row in _table(done.stdout)] == ["failed"] * 9
+    assert lines[-4] == "visible tests: 0/9 cells passed (0/120 points; hidden tests run only at grading)"
+    assert re.fullmatch(r"checkpoint checkpoints/checkpoint_01_tensor\.py: failed \(20 failed in [\d.]+s\)", lines[-3])
+    assert re.fullmatch(r"  tinytorch/core/tensor\.py:\d+: NotImplementedError", lines[-2])
+    assert lines[-1] == "next: implement `_to_array` first (cell tensor-creation), then run `tito check 01_tensor` again"
+
+    done = _tito(kit, "check", "02_activations")
+    assert done.returncode == 1 and done.stdout.splitlines()[2] == "earlier modules: 01_tensor (published reference)"
+
+    done = _tito(kit, "check", "05_autograd")
+    assert done.returncode == 1 and done.stdout == "checking 05_autograd ...\n"
+    assert " ".join(done.stderr.split()) == ("error: 05_autograd needs 04_losses: finish it in "
+                                             "release/04_losses/04_losses.ipynb or ask your instructor to publish "
+                                             "its reference")
+
+    mine = kit / "release" / "01_tensor" / "01_tensor.ipynb"
+    nbformat.write(submission(TENSOR), str(mine))  # the solution cells, by grade_id, into the release
+    done = _tito(kit, "check", "01_tensor")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [row[2] for row in _table(done.stdout)] == ["passed"] * 9
+    lines = done.stdout.splitlines()
+    assert lines[-3] == "visible tests: 9/9 cells passed (120/120 points; hidden tests run only at grading)"
+    assert re.fullmatch(r"checkpoint checkpoints/checkpoint_01_tensor\.py: passed \(20 passed in [\d.]+s\)", lines[-2])
+    assert lines[-1] == "all good. next: `tito submit 01_tensor --zip` (or without --zip through the exchange)"
+
+    in_notebook = _run(kit, "-c", "from tito.student import check_module; check_module('01_tensor')",
+                       cwd=mine.parent, pythonpath=kit)  # the kit's tito, as `make setup` installs it
+    assert in_notebook.stdout.startswith("checking the saved notebook release/01_tensor/01_tensor.ipynb")
+    assert in_notebook.stdout.endswith("all good. next: `tito submit 01_tensor --zip` "
+                                       "(or without --zip through the exchange)\n")
+
+    done = _tito(kit, "build")
+    assert done.returncode == 0, done.stderr
+    stubs = "`raise NotImplementedError()` stub(s) left"
+    assert _table(done.stdout) == [
+        ["01_tensor", "you", "finished (no stubs left in its export cells)"],
+        ["02_activations", "published reference", f"unfinished: 9 {stubs}; the published reference"],
+        ["03_layers", "published reference", f"unfinished: 6 {stubs}; the published reference"],
+        ["04_losses", "missing", f"unfinished: 4 {stubs}; its reference is not published"],
+        ["05_autograd", "missing", f"unfinished: 28 {stubs}; its reference is not published"],
+        ["06_optimizers", "missing", f"unfinished: 6 {stubs}; its reference is not published"],
+        ["07_training", "missing", f"unfinished: 8 {stubs}; its reference is not published"]]
+    assert _files(kit / ".tito" / "student-build") == [
+        "tinytorch/__init__.py", "tinytorch/core/__init__.py", "tinytorch/core/activations.py",
+        "tinytorch/core/layers.py", "tinytorch/core/tensor.py"]
+
+    done = _tito(kit, "submit", "01_tensor", "--zip", "--student", "s001")
+    assert done.returncode == 0 and done.stdout == ("wrote submissions/s001_01_tensor.zip (student s001): "
+                                                    "upload it to your LMS\n")
+    with zipfile.ZipFile(kit / "submissions" / "s001_01_tensor.zip") as archive:
+        assert archive.namelist() == ["s001_01_tensor.ipynb"]
+        assert archive.read("s001_01_tensor.ipynb") == mine.read_bytes()
+
+
+@pytest.mark.slow
+def test_instructor_commands_in_a_kit_say_it_is_a_student_kit(kit: Path) -> None:
+    for command in ("lint", "release", "autograde", "synth"):
+        done = _tito(kit, command)
+        assert done.returncode == 1, command
+        assert "this is a student kit: no source/" in " ".join(done.stderr.split()), command
+        assert f"`tito {command}` is an instructor command" in " ".join(done.stderr.split()), command
