@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,16 @@ def test_a_delegated_command_that_succeeds_exits_zero(built_course: Path, monkey
     monkeypatch.chdir(built_course)
     assert main(["collect", "roster", "roster.csv"]) == 0
     assert "unrecognized arguments" not in capsys.readouterr().err
+
+
+def test_a_delegated_command_after_root_is_found(built_course: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`tito --root DIR collect ...`: DIR is --root's value, not the command."""
+    roster = built_course / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\ns002,Grace,Hopper,grace@example.org\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["--root", str(built_course), "collect", "roster", str(roster)]) == 0
+    assert "unrecognized arguments" not in capsys.readouterr().err
+    with sqlite3.connect(built_course / "gradebook.db") as db:
+        assert db.execute("select first_name from student where id = 's002'").fetchone() == ("Grace",)

@@ -68,20 +68,33 @@ def _delegated(argv: list[str]) -> int | None:
     """`tito synth ...` and `tito collect ...` hand their arguments to the stage's own CLI."""
     import importlib
 
-    commands = [a for a in argv if not a.startswith("-")]
     targets = {"synth": "tito.synth.__main__", "collect": "tito.collect.__main__"}
-    if not commands or commands[0] not in targets:
+    position = _command_position(argv)
+    if position is None or argv[position] not in targets:
         return None
-    position = argv.index(commands[0])
+    command = argv[position]
     try:
-        stage = importlib.import_module(targets[commands[0]])
+        stage = importlib.import_module(targets[command])
     except ModuleNotFoundError as error:
         if not (error.name or "").startswith("tito."):
             raise
-        errors.print(f"[red]error:[/red] this is a student kit: no source/; `tito {commands[0]}` is an "
+        errors.print(f"[red]error:[/red] this is a student kit: no source/; `tito {command}` is an "
                      "instructor command (run it in the course repository)", markup=True)
         return 1
     return stage.main(argv[:position] + argv[position + 1:])
+
+
+def _command_position(argv: list[str]) -> int | None:
+    """Where the subcommand is: the first word that is neither an option nor `--root`'s value."""
+    skip = False
+    for position, word in enumerate(argv):
+        if skip:
+            skip = False
+        elif word == "--root":
+            skip = True
+        elif not word.startswith("-"):
+            return position
+    return None
 
 
 def _parser() -> argparse.ArgumentParser:
