@@ -23,7 +23,7 @@ from tito import course
 from tito.grade import gradebook
 from tito.grade.model import Submission
 from tito.grade.prepare import SubmissionError, prepare, read_submission
-from tito.grade.run import autograde, find_submissions, load_result
+from tito.grade.run import autograde, find_submissions, load_result, remove_stale_work
 from tito.grade.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,14 +128,26 @@ def test_a_killed_run_resumes_to_the_same_gradebook(tmp_path):
     process.wait()
     done_before = len(list((root / "autograded").glob("*/*/result.json")))
     assert 1 <= done_before < 4, "the kill must land mid-batch"
+    assert (root / ".tito" / f"work-{process.pid}").is_dir()  # the killed run could not clean up
     resumed = autograde(root, course.discover(root), workers=2)
     assert resumed.skipped == done_before and len(resumed.graded) == 4 - done_before
+    assert list((root / ".tito").glob("work-*")) == []  # its scratch area went with the resumed run
     interrupted = scores_in_gradebook(root)
     shutil.rmtree(root / "autograded")
     (root / "gradebook.db").unlink()
     subprocess.run([sys.executable, "-m", "tito", "release"], cwd=root, check=True, capture_output=True)
     autograde(root, course.discover(root), workers=2)
     assert scores_in_gradebook(root) == interrupted
+
+
+def test_only_the_scratch_areas_of_dead_runs_are_removed(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    for pid in (dead.pid, os.getpid()):
+        (tmp_path / ".tito" / f"work-{pid}" / "s001-01_tensor-x").mkdir(parents=True)
+    (tmp_path / ".tito" / "work-notes").mkdir()
+    assert remove_stale_work(tmp_path) == [tmp_path / ".tito" / f"work-{dead.pid}"]
+    assert sorted(p.name for p in (tmp_path / ".tito").iterdir()) == sorted([f"work-{os.getpid()}", "work-notes"])
 
 
 def test_a_corrupt_gradebook_is_refused_and_left_untouched(tmp_path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -90,6 +91,7 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
     if not todo:
         summary.wall = time.perf_counter() - started
         return summary
+    remove_stale_work(root)
     context = GradingContext(root, modules, sandbox, work=root / ".tito" / f"work-{os.getpid()}")
     context.work.mkdir(parents=True, exist_ok=True)
     checkpoint_cells = _checkpoint_cells(chosen)
@@ -101,6 +103,29 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
         context.cleanup()
     summary.wall = time.perf_counter() - started
     return summary
+
+
+def remove_stale_work(root: Path) -> list[Path]:
+    """Remove the scratch areas (`.tito/work-<pid>`) of grading runs that were killed before
+    they could clean up (a SIGKILL leaves each in-flight submission's copy behind); a run whose
+    process is still alive keeps its own. Returns what was removed."""
+    removed = []
+    for work in sorted((root / ".tito").glob("work-*")):
+        pid = work.name.removeprefix("work-")
+        if work.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(work, ignore_errors=True)
+            removed.append(work)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _run_pool(context, todo, book, checkpoint_cells, workers, console) -> list[GradeResult]:
