@@ -82,6 +82,9 @@ CASES = [
     ("eq-override",
      "class Truthy:\n    __bool__ = lambda self: True",
      "cell 0, line 2: __bool__ = lambda self: True  [__bool__ always answers the same]"),
+    ("eq-override",
+     "Tensor.__eq__ = lambda self, other: True",
+     "cell 0, line 1: Tensor.__eq__ = lambda self, other: True  [__eq__ always answers the same]"),
     ("reference-import",
      "from tinytorch.core.optimizers import SGD as Reference",
      "cell 0, line 1: from tinytorch.core.optimizers import SGD as Reference  "

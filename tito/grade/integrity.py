@@ -319,9 +319,10 @@ class _Scanner:
             self._comparison(node)
         elif isinstance(node, ast.Assign):
             for target in node.targets:
-                if isinstance(target, ast.Name) and target.id in COMPARISONS and isinstance(node.value, ast.Lambda):
-                    if _fixed_answer(target.id, node.value.body):
-                        self.flag("eq-override", index, node.lineno, f"{target.id} always answers the same")
+                # `__eq__ = lambda ...` in a class body, or `Tensor.__eq__ = lambda ...` anywhere
+                name = target.id if isinstance(target, ast.Name) else getattr(target, "attr", None)
+                if name in COMPARISONS and isinstance(node.value, ast.Lambda) and _fixed_answer(name, node.value.body):
+                    self.flag("eq-override", index, node.lineno, f"{name} always answers the same")
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
             targets = (node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target])
             for target in targets:
