@@ -285,9 +285,19 @@ class CheckPlan:
     spans: list = field(default_factory=list)
     failure: str | None = None
 
-    def argv(self, root: str = SANDBOX_ROOT) -> list[str]:
-        """The scenario runner's arguments, with the scratch directory seen at `root`."""
-        return [f"{root}/checks/run_scenarios.py", f"{root}/checks/{scenario_file(self.module).name}", f"{root}/out"]
+    @property
+    def scenario(self) -> str:
+        """The scenario file as the sandbox sees it."""
+        return f"{SANDBOX_ROOT}/checks/{scenario_file(self.module).name}"
+
+    @property
+    def out(self) -> str:
+        """The results folder as the sandbox sees it."""
+        return f"{SANDBOX_ROOT}/out"
+
+    def argv(self) -> list[str]:
+        """The scenario runner's arguments, for a sandbox of the checks' own."""
+        return [f"{SANDBOX_ROOT}/checks/run_scenarios.py", self.scenario, self.out]
 
 
 @dataclass

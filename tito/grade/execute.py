@@ -59,7 +59,7 @@ class ExecuteOutcome:
     cells: list[CellOutcome]
     failure: str | None  # why the run as a whole stopped early, if it did
     wall: float = 0.0
-    startup: float = 0.0  # seconds until the first cell started (interpreter + imports), checks apart
+    startup: float = 0.0  # seconds until the first cell started (interpreter, imports, and the checks if they ran)
     malformed: int = 0  # lines on the runner's channel that were not a valid, expected event
     checks: dict | None = None  # the runner's "checks" event, when it ran the checks first
 
@@ -214,9 +214,8 @@ class _Supervisor:
             for stream in (proc.stdout, proc.stderr):
                 stream.close()
         self._mark_not_run(failure)
-        checks_wall = _seconds(self.checks.get("wall")) if self.checks else 0.0
         return ExecuteOutcome(cells=[self.outcomes[i] for i in self.order], failure=failure,
-                              wall=time.monotonic() - start, startup=max(0.0, (startup or 0.0) - checks_wall),
+                              wall=time.monotonic() - start, startup=startup or 0.0,
                               malformed=self.malformed, checks=self.checks)
 
     # ------------------------------------------------------------------ events
@@ -374,13 +373,6 @@ def _read(stream) -> bytes:
         return os.read(stream.fileno(), 65536)
     except OSError:
         return b""
-
-
-def _seconds(value) -> float:
-    """A duration the runner reported (untrusted): a finite number >= 0, else 0."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf"):
-        return float(value)
-    return 0.0
 
 
 def _text(value, cap: int) -> str:

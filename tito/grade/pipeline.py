@@ -159,7 +159,7 @@ def _run_session(context, module, notebook, cells: list[dict], scratch: Path, ti
     cost the other's points. Returns (the notebook's ExecuteOutcome, the CheckResults)."""
     plan = plan_checks(module, notebook, scratch / "session", context.partial_lib(module))
     request = None if plan.failure else SessionChecks(
-        scenario=plan.argv()[1], out=plan.argv()[2], timeout=CHECKS_TIMEOUT, values_cap=VALUES_CAP,
+        scenario=plan.scenario, out=plan.out, timeout=CHECKS_TIMEOUT, values_cap=VALUES_CAP,
         kill_strays=context.sandbox.isolated)
     clock = time.perf_counter()
     outcome = _execute(context, module, cells, scratch / "session", request)
@@ -167,9 +167,10 @@ def _run_session(context, module, notebook, cells: list[dict], scratch: Path, ti
     run = CheckRun.from_event(outcome.checks) if outcome.checks is not None else None
     if request is not None and run is None:
         return _run_separately(context, module, notebook, cells, scratch, timings)
-    timings["startup"] = outcome.startup
-    timings["execute"] = wall - (run.wall if run else 0.0)
-    timings["checks"] = run.wall if run else 0.0
+    checks_wall = run.wall if run else 0.0
+    timings["startup"] = max(0.0, outcome.startup - checks_wall)
+    timings["execute"] = wall - checks_wall
+    timings["checks"] = checks_wall
     checks = score_checks(plan, run, None, CHECKS_TIMEOUT)[0] if run else fail_all(plan)[0]
     return outcome, checks
 

@@ -26,7 +26,7 @@ from tito.errors import TitoError
 from tito.grade import gradebook
 from tito.grade.model import GradeResult, Submission
 from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
-from tito.grade.sandbox import Limits, Sandbox
+from tito.grade.sandbox import Limits, Sandbox, process_alive
 
 
 @dataclass
@@ -112,20 +112,10 @@ def remove_stale_work(root: Path) -> list[Path]:
     removed = []
     for work in sorted((root / ".tito").glob("work-*")):
         pid = work.name.removeprefix("work-")
-        if work.is_dir() and pid.isdigit() and not _alive(int(pid)):
+        if work.is_dir() and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(work, ignore_errors=True)
             removed.append(work)
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def _run_pool(context, todo, book, checkpoint_cells, workers, console) -> list[GradeResult]:

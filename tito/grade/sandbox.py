@@ -273,7 +273,7 @@ class Sandbox:
         # wait for them, so "killed" means gone when this returns
         deadline = time.monotonic() + 10
         while victims and time.monotonic() < deadline:
-            victims = [pid for pid in victims if _alive(pid)]
+            victims = [pid for pid in victims if process_alive(pid)]
             if victims:
                 time.sleep(0.01)
         if victims:  # pragma: no cover
@@ -442,7 +442,7 @@ def _process_tree() -> dict[int, tuple[str, int, int, int]]:
     return tree
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     """Still a process (a zombie, dead and waiting for its parent, does not count)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
