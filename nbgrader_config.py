@@ -15,7 +15,7 @@ c.CourseDirectory.course_id = "tinytorch"
 # gradebook even when started from elsewhere (tito, JupyterLab's formgrader).
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
 
-# One SQLite gradebook beside the course (gitignored: it holds student data and hidden tests).
+# One SQLite gradebook beside the course (gitignored: it holds student data).
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(c.CourseDirectory.root, "gradebook.db")
 
 # nbgrader copies every file of source/NN/ into release/NN/. The jupytext sources
@@ -28,14 +28,34 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # A graded cell that hangs must not stall the batch: 60 s per cell (nbgrader's default is 30 s;
-# the training module needs more). `tito lint` executes notebooks with the same limit.
+# the training module needs more). `tito autograde` and `tito lint` use the same limit.
 c.Execute.timeout = 60
 c.ExecutePreprocessor.timeout = 60
+
+# The autograder's sandbox (tito reads these; nbgrader ignores them; tito/grade/config.py says
+# what each means). The defaults are written out so that a course can see and change them here.
+c.Grading.notebook_timeout = 900  # seconds for a whole notebook
+c.Grading.cases_timeout = 60  # seconds for a submission's differential cases, import included
+c.Grading.memory_mb = 2048  # address space of the sandbox
+c.Grading.cpu_seconds = 600
+c.Grading.processes = 64
+c.Grading.file_size_mb = 64
+c.Grading.open_files = 256
+c.Grading.output_bytes = 1048576  # kept of each stream a cell prints
+# Each submission's case inputs are drawn from a seed derived from this secret (created on first
+# use, gitignored, never in a sandbox or the student kit): nobody can know them in advance.
+c.Grading.secret_file = ".tito/course-secret"
+# What stands in for the modules before the one under grade: "published" (their published
+# reference; grading refuses a module whose earlier modules are not all published, because an
+# unpublished solution never enters a sandbox) or "student" (the student's own earlier work where
+# no reference is published).
+c.Grading.earlier_modules = "published"
 
 # The published reference (tito reads it; nbgrader ignores it): the modules whose reference code
 # `tito release` ships in release/_reference/tinytorch/, so that a student who has not finished
 # one of them can still work on the modules after it (`tito check` and `tito build` use it).
 # Publishing hands that solution to every student and cannot be undone: add a module once its
-# deadline has passed, then `make release`. Default (no line): nothing is published.
-# The kit ships as the course stands in week 4: modules 01 to 03 are published.
-c.PublishedReference.modules = ["01_tensor", "02_activations", "03_layers"]
+# deadline has passed, then `make release`. Grading module k needs modules 1..k-1 published (see
+# c.Grading.earlier_modules above). The kit ships with nothing published, so a new course's first
+# student kit holds no solution: e.g. ["01_tensor"] after week 1's deadline.
+c.PublishedReference.modules = []

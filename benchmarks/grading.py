@@ -12,9 +12,9 @@ order that alternates between modules, so the other work on this shared machine 
 - stock: `nbgrader autograde <module> --force`, the CLI, one call per module for all students (as
   instructors run it), cwd the course copy and the venv's bin/ first on PATH, timed wall-clock;
 - ours: `tito.grade.run.autograde(..., selected=[module])` in this process on the other copy,
-  default workers (one per core), sandboxed, differential checks included, timed wall-clock. The
-  reference values of the checks are computed during the run (a fresh course has no cache), as
-  on a first real run.
+  default workers (one per core), sandboxed, every graded cell's differential cases included
+  (the reference's answers computed per submission, for its seed, by the run's reference
+  process), timed wall-clock.
 
 Then both gradebooks are read with SQL: the total per (student, module) is the sum of
 coalesce(manual_score, auto_score) over its grades, and every graded cell's score is compared
@@ -22,8 +22,8 @@ too. Any difference fails the benchmark (after the figures are printed).
 
 Where our time goes comes from each GradeResult's `timings`: prepare, startup (the sandboxed
 interpreter and its imports until the first cell starts, the checks apart), execute minus startup
-(student code and tests), checks (the differential scenarios, in a forked child of the same
-sandboxed runner, before the cells), record (the gradebook transaction, in the supervisor). The floor is the student code's own CPU time: per module, the
+(student code and tests), checks (the module's differential cases, in a forked child of the same
+sandboxed runner, before the cells), plan (the seed and the reference's answers), record (the gradebook transaction, in the supervisor). The floor is the student code's own CPU time: per module, the
 cells grading runs (`tito.grade.selection.cells_to_run`) of the instructor's notebook, executed
 in-process in a fresh subprocess, timed around the cell executions only (interpreter start,
 numpy and the partial reference imported before the clock starts), times the number of
@@ -78,12 +78,18 @@ class ScoreMismatch(AssertionError):
 # --------------------------------------------------------------------------- the course copies
 
 def make_course(dest: Path, python: str = sys.executable) -> Path:
-    """A copy of the course with its release and a fresh gradebook (what `make release` leaves)."""
+    """A copy of the course with its release and a fresh gradebook (what `make release` leaves),
+    at the end of term: every module's reference published, so every module can be graded."""
     for name in ("source", "release", "tinytorch"):
         shutil.copytree(REPO / name, dest / name,
                         ignore=shutil.ignore_patterns("*.ipynb", "__pycache__") if name == "source"
                         else shutil.ignore_patterns("__pycache__"))
     shutil.copy(REPO / "nbgrader_config.py", dest)
+    from tito import course
+
+    names = [m.name for m in course.discover(REPO)]
+    with (dest / "nbgrader_config.py").open("a") as config:
+        config.write(f"c.PublishedReference.modules = {names!r}\n")
     subprocess.run([python, "-m", "tito", "release"], cwd=dest, check=True, capture_output=True)
     return dest
 
@@ -321,14 +327,16 @@ def report(results: dict) -> list[str]:
     timings = results["timings"]
     stages = {
         "prepare": [t.get("prepare", 0.0) for t in timings],
+        "plan (seed, reference's answers, student's module)": [t.get("plan", 0.0) for t in timings],
         "startup (sandboxed interpreter + imports)": [t.get("startup", 0.0) for t in timings],
         "execute - startup (student code + tests)": [t.get("execute", 0.0) - t.get("startup", 0.0) for t in timings],
         "checks (differential, forked in the same sandbox)": [t.get("checks", 0.0) for t in timings],
         "record (gradebook, supervisor)": [t.get("record", 0.0) for t in timings],
     }
     total = sum(t.get("total", 0.0) + t.get("record", 0.0) for t in timings)
-    stages["other (integrity, scoring, autograded notebook)"] = [
-        t.get("total", 0.0) - t.get("prepare", 0.0) - t.get("execute", 0.0) - t.get("checks", 0.0) for t in timings]
+    stages["other (read, select, scoring, review, autograded notebook)"] = [
+        t.get("total", 0.0) - t.get("prepare", 0.0) - t.get("plan", 0.0) - t.get("execute", 0.0) - t.get("checks", 0.0)
+        for t in timings]
     lines += ["Where tito's time goes (worker seconds, summed over submissions; the pool runs "
               f"{workers} at once):", "",
               "| stage | sum s | mean s / submission | share |", "|---|---|---|---|"]

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pytest
 
+from tito.course import discover
+
 REPO = Path(__file__).resolve().parent.parent
 CHECKPOINTS = Path(__file__).resolve().parent
 REFERENCE = REPO / "tinytorch"
-# Course order: module number of each tinytorch.core module (docs/curriculum.md).
-MODULES = {"tensor": 1, "activations": 2, "layers": 3, "losses": 4, "autograd": 5,
-           "optimizers": 6, "training": 7}
+# Course order (tito.course is the one place that knows it): module number of each
+# tinytorch.core module.
+MODULES = {m.export_module.rsplit(".", 1)[-1]: m.number for m in discover(REPO)}
 
 pytestmark = pytest.mark.seed_independent
 

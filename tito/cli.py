@@ -280,7 +280,7 @@ def cmd_student_kit(root: Path, args: argparse.Namespace) -> int:
 
     dest = write_kit(root, args.dest.expanduser(), force=args.force)
     console.print(f"wrote the student kit {dest}: release/, checkpoints/, the guide and the student's tools; "
-                  "no source/, no full tinytorch/, no leaked solution or hidden test")
+                  "no source/, no full tinytorch/, no leaked solution")
     console.print("students run `make setup` in it, then `make lab`")
     return 0
 

@@ -47,6 +47,11 @@ class Module:
         return self.root / "source" / self.name / f"{self.name}.py"
 
     @property
+    def cases_py(self) -> Path:
+        """The module's spec: its cases, each bound to a graded cell (`source/NN/cases.py`)."""
+        return self.root / "source" / self.name / "cases.py"
+
+    @property
     def source_ipynb(self) -> Path:
         return self.root / "source" / self.name / f"{self.name}.ipynb"
 

@@ -16,35 +16,42 @@ from rich.table import Table
 
 from tito import course
 from tito.grade.model import GradeResult
-from tito.grade.pipeline import checkpoint_cell_id, graded_cells
+from tito.grade.pipeline import graded_cells
 
 
-def expected_score(entry, instructor, scenario_points: dict[str, float], checkpoint_id: str) -> float | None:
+def expected_score(entry, release, specs: list[dict]) -> float | None:
     """The score a synthetic submission must get, or None where the class leaves it undetermined.
 
-    Test cells score all or nothing (nbgrader's rule); the checkpoint cell scores the points of the
-    differential scenarios that pass.
+    A cell scores its points when its notebook test passes and none of its cases is expected to
+    fail; the checkpoint cell (whose cases carry points) scores the points of its cases that pass.
     """
     if entry.expected_status == "error":
         return 0.0
     if entry.expected_failed_checks is None:
         return None
     failed_cells = set(entry.expected_failed_cells)
-    failed_checks = set(scenario_points) if "*" in entry.expected_failed_checks else set(entry.expected_failed_checks)
+    every = "*" in entry.expected_failed_checks
+    failed_checks = {s["case"] for s in specs} if every else set(entry.expected_failed_checks)
     total = 0.0
-    for cell in graded_cells(instructor):
+    for cell in graded_cells(release):
         meta = cell.metadata["nbgrader"]
-        if meta["grade_id"] == checkpoint_id:
-            total += sum(points for name, points in scenario_points.items() if name not in failed_checks)
-        elif meta["grade_id"] not in failed_cells:
+        cases = [s for s in specs if s["cell"] == meta["grade_id"]]
+        if cases and all(s["points"] for s in cases):
+            total += sum(s["points"] for s in cases if s["case"] not in failed_checks)
+        elif meta["grade_id"] not in failed_cells and not any(s["case"] in failed_checks for s in cases):
             total += float(meta["points"])
     return total
 
 
-def scenario_points(module: course.Module) -> dict[str, float]:
-    from tito.grade.checks import reference_values
+def case_specs(root: Path) -> dict[str, list[dict]]:
+    """Every module's cases (name, cell, points, ...), as the reference process reports them."""
+    from tito.grade.oracle import Oracle
 
-    return {spec["scenario"]: float(spec["points"]) for spec in reference_values(module)["scenarios"]}
+    oracle = Oracle(root)
+    try:
+        return {m.name: oracle.answers(m, 0)["cases"] for m in course.discover(root)}
+    finally:
+        oracle.close()
 
 
 def compare_with_expected(root: Path, results: list[GradeResult], manifest) -> list[tuple[GradeResult, float | None]]:
@@ -52,13 +59,12 @@ def compare_with_expected(root: Path, results: list[GradeResult], manifest) -> l
     import nbformat
 
     modules = {m.name: m for m in course.discover(root)}
-    points = {name: scenario_points(module) for name, module in modules.items()}
-    instructors = {name: nbformat.read(module.source_ipynb, as_version=4) for name, module in modules.items()}
+    specs = case_specs(root)
+    releases = {name: nbformat.read(module.release_ipynb, as_version=4) for name, module in modules.items()}
     paired = []
     for result in results:
         entry = manifest.expected(result.student, result.module)
-        paired.append((result, expected_score(entry, instructors[result.module], points[result.module],
-                                              checkpoint_cell_id(result.module))))
+        paired.append((result, expected_score(entry, releases[result.module], specs[result.module])))
     return paired
 
 
@@ -76,7 +82,9 @@ def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, cons
     _set_due_dates(root, manifest.due_dates)
     console.print(f"{len(manifest.entries())} submissions written to submitted/, roster imported")
     console.rule("[bold]autograde (sandboxed, parallel)")
-    summary = autograde(root, modules, workers=workers, console=console)
+    # the synthetic class has every module at once, so the demo grades as if the references of
+    # all modules were published (a real course publishes each after its deadline)
+    summary = autograde(root, modules, workers=workers, console=console, published=modules)
     console.print(f"graded {len(summary.graded)} submissions in {summary.wall:.0f} s "
                   f"({summary.skipped} unchanged)")
     console.rule("[bold]feedback, grades, report")

@@ -42,7 +42,8 @@ of module 01 and as small layer-like classes.
   what the stable version costs.
 
 Fill in each function where it says `raise NotImplementedError()`, run its cell, then run the demo
-and the test below it. The tests are locked and worth points; more hidden tests run at grading.
+and the test below it. The tests are locked and worth points; at grading, each test's
+points also need the grader's own cases for it (some hidden) to agree with the reference.
 """
 
 # %% nbgrader={"grade": false, "grade_id": "activations-imports", "locked": false, "schema_version": 3, "solution": false, "task": false}
@@ -134,17 +135,6 @@ def test_relu():
     assert out._ctx == {}
     plain = relu(Tensor([1.0]))
     assert plain.requires_grad is False and plain._op is None
-    ### BEGIN HIDDEN TESTS
-    relu_ramp = np.linspace(-3, 3, 24).reshape(2, 3, 4)
-    rectified = relu(Tensor(relu_ramp))
-    assert rectified.shape == (2, 3, 4)
-    np.testing.assert_array_equal(rectified.data, np.maximum(relu_ramp, 0))
-    np.testing.assert_array_equal(relu(relu(Tensor(relu_ramp))).data, rectified.data)
-    assert relu(Tensor(-3.0)).shape == () and relu(Tensor(-3.0)).item() == 0.0
-    assert relu(Tensor(np.array([-1.0, 1.0], dtype=np.float16))).dtype == np.float16
-    assert relu(Tensor(np.array([1e300, -1e300]))).data.tolist() == [1e300, 0.0]
-    assert relu(w)._parents[0] is w
-    ### END HIDDEN TESTS
 
 
 test_relu()
@@ -252,22 +242,6 @@ def test_sigmoid():
     assert out.requires_grad is True and out._op == "sigmoid", f"expected op 'sigmoid', got {out._op!r}"
     assert len(out._parents) == 1 and out._parents[0] is w and out._ctx == {}
     assert sigmoid(Tensor([1.0]))._op is None
-    ### BEGIN HIDDEN TESTS
-    sigmoid_inputs = np.linspace(-30, 30, 61)
-    np.testing.assert_allclose(sigmoid(Tensor(sigmoid_inputs)).data, 1 / (1 + np.exp(-sigmoid_inputs)), rtol=1e-12)
-    np.testing.assert_allclose(sigmoid(Tensor(np.array([-50.0]))).data, np.exp(-50.0) / (1 + np.exp(-50.0)), rtol=1e-12)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            infinite = sigmoid(Tensor(np.array([-np.inf, np.inf])))
-            big32 = sigmoid(Tensor(np.linspace(-500, 500, 11).astype(np.float32)))
-    assert infinite.data.tolist() == [0.0, 1.0]
-    assert big32.dtype == np.float32 and np.all(np.isfinite(big32.data))
-    assert np.all((big32.data >= 0) & (big32.data <= 1)) and np.all(np.diff(big32.data) >= 0)
-    halves = sigmoid(Tensor(np.zeros((2, 3, 4))))
-    assert halves.shape == (2, 3, 4) and np.all(halves.data == 0.5)
-    assert sigmoid([0, 0]).dtype == np.float32
-    ### END HIDDEN TESTS
 
 
 test_sigmoid()
@@ -330,13 +304,6 @@ def test_tanh():
     assert out.requires_grad is True and out._op == "tanh", f"expected op 'tanh', got {out._op!r}"
     assert len(out._parents) == 1 and out._parents[0] is w and out._ctx == {}
     assert tanh(Tensor([1.0]))._op is None
-    ### BEGIN HIDDEN TESTS
-    tanh_inputs = np.linspace(-5, 5, 41)
-    np.testing.assert_allclose(tanh(Tensor(tanh_inputs)).data, np.tanh(tanh_inputs), rtol=1e-12)
-    np.testing.assert_allclose(tanh(Tensor(tanh_inputs)).data, 2 / (1 + np.exp(-2 * tanh_inputs)) - 1, rtol=1e-9, atol=1e-15)
-    assert tanh([[1, 2], [3, 4]]).shape == (2, 2) and tanh([[1, 2], [3, 4]]).dtype == np.float32
-    assert tanh(Tensor(0.0)).item() == 0.0
-    ### END HIDDEN TESTS
 
 
 test_tanh()
@@ -444,21 +411,6 @@ def test_softmax():
     vector = softmax(Tensor([0.0, np.log(3.0)]))
     assert vector.shape == (2,)
     np.testing.assert_allclose(vector.data, [0.25, 0.75], rtol=1e-6)
-    ### BEGIN HIDDEN TESTS
-    softmax_rng = np.random.default_rng(7)
-    huge_logits = softmax_rng.standard_normal((4, 3, 5)) * 1000
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            q = softmax(Tensor(huge_logits), axis=1)
-    assert q.shape == (4, 3, 5) and q.dtype == np.float64 and np.all(np.isfinite(q.data))
-    np.testing.assert_allclose(q.data.sum(axis=1), np.ones((4, 5)), rtol=1e-12)
-    np.testing.assert_array_equal(q.data.argmax(axis=1), huge_logits.argmax(axis=1))
-    moderate = softmax_rng.standard_normal((3, 4))
-    reference = np.exp(moderate) / np.exp(moderate).sum(axis=-1, keepdims=True)
-    np.testing.assert_allclose(softmax(Tensor(moderate)).data, reference, rtol=1e-12)
-    np.testing.assert_allclose(softmax([[0, 0]]).data, [[0.5, 0.5]])
-    ### END HIDDEN TESTS
 
 
 test_softmax()
@@ -529,19 +481,6 @@ def test_log_softmax():
     np.testing.assert_array_equal(extreme.data, [[0.0, -1000.0], [0.0, -2000.0]])
     assert extreme32.dtype == np.float32
     np.testing.assert_allclose(extreme32.data, [[-np.log(2.0), -np.log(2.0)]], rtol=1e-6)
-    ### BEGIN HIDDEN TESTS
-    wide_logits = np.random.default_rng(3).standard_normal((5, 4)) * 500
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            columns = log_softmax(Tensor(wide_logits), axis=0)
-            probs = softmax(Tensor(wide_logits), axis=0)
-    assert np.all(np.isfinite(columns.data))
-    np.testing.assert_allclose(np.exp(columns.data).sum(axis=0), np.ones(4), rtol=1e-12)
-    mask = probs.data > 1e-300
-    np.testing.assert_allclose(columns.data[mask], np.log(probs.data[mask]), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(log_softmax([0.0, np.log(3.0)]).data, np.log([0.25, 0.75]), rtol=1e-6)
-    ### END HIDDEN TESTS
 
 
 test_log_softmax()
@@ -641,13 +580,6 @@ def test_activation_classes():
     w = Tensor([1.0, -1.0], requires_grad=True)
     assert ReLU()(w)._op == "relu" and Sigmoid()(w)._op == "sigmoid" and Tanh()(w)._op == "tanh"
     assert ReLU()([-2, 2]).data.tolist() == [0.0, 2.0]
-    ### BEGIN HIDDEN TESTS
-    layer_input = Tensor(np.linspace(-2, 2, 24).reshape(2, 3, 4))
-    np.testing.assert_allclose(Softmax(axis=1)(layer_input).data.sum(axis=1), np.ones((2, 4)), rtol=1e-6)
-    np.testing.assert_allclose(Softmax(axis=1)(layer_input).data, softmax(layer_input, axis=1).data, rtol=1e-6)
-    np.testing.assert_array_equal(ReLU().forward(layer_input).data, relu(layer_input).data)
-    assert Sigmoid()(w)._parents[0] is w and Tanh()(w)._parents[0] is w
-    ### END HIDDEN TESTS
 
 
 test_activation_classes()
@@ -714,13 +646,6 @@ def test_activation_graphs():
     finally:
         Tensor.grad_enabled = True
     assert all(q._op is None and not q.requires_grad for q in quiet), "nothing is recorded when recording is off"
-    ### BEGIN HIDDEN TESTS
-    deep = relu(sigmoid(tanh(x)))
-    assert deep._op == "relu" and deep._parents[0]._op == "sigmoid"
-    assert deep._parents[0]._parents[0]._op == "tanh" and deep._parents[0]._parents[0]._parents[0] is x
-    columns = softmax(x, axis=0)
-    assert set(recorded_ops(columns, x)) <= known
-    ### END HIDDEN TESTS
 
 
 test_activation_graphs()
@@ -877,9 +802,9 @@ any input?"* Run it against the reference package with `make checkpoints`, or on
 #
 # This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
 # notebook is graded, its 20 points are decided differently: the autograder exports your module,
-# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
-# every other module) and compares the values with the reference's. Passing here is a good sign;
-# the comparison is what counts.
+# runs the checkpoint's cases on it in a sandbox (with the published reference standing in for
+# the earlier modules), on inputs drawn for your submission, and compares the values with the
+# reference's outside your notebook. Passing here is a good sign; the comparison is what counts.
 
 # %% nbgrader={"grade": true, "grade_id": "activations-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
 def test_checkpoint_activations():
@@ -903,7 +828,8 @@ test_checkpoint_activations()
 # `tito check 02_activations` in a terminal: your saved notebook, top to bottom in a fresh kernel that
 # sees only the earlier modules (as grading does), then the module's checkpoint on the code of
 # your export cells. It lists which visible tests pass, the first failure of the others and what
-# to try next. Hidden tests run only at grading. When tito or nbgrader runs this notebook, the
+# to try next. At grading, each test cell's points also need the grader's own cases for it (some
+# of them hidden) to agree with the reference. When tito or nbgrader runs this notebook, the
 # cell only says it was skipped.
 
 # %%

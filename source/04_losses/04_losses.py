@@ -116,16 +116,6 @@ def test_mean_squared_error():
     loss = mean_squared_error(p, [1.5, 1.0])
     np.testing.assert_allclose(loss.item(), 2.5, rtol=1e-6)
     assert loss.requires_grad, "use Tensor operations so that the loss is part of the graph"
-    ### BEGIN HIDDEN TESTS
-    rng = np.random.default_rng(4)
-    a = rng.standard_normal((3, 5))
-    b = rng.standard_normal((3, 5))
-    loss = mean_squared_error(a, b)
-    assert loss.dtype == np.float64, "float64 inputs keep their precision"
-    np.testing.assert_allclose(loss.item(), np.mean((a - b) ** 2), rtol=1e-12)
-    np.testing.assert_allclose(mean_squared_error(b, a).item(), loss.item(), rtol=1e-12)
-    np.testing.assert_allclose(mean_squared_error([3.0], [-1.0]).item(), 16.0, rtol=1e-6)
-    ### END HIDDEN TESTS
 
 
 test_mean_squared_error()
@@ -200,17 +190,6 @@ def test_log_softmax_rows():
     assert np.isfinite(big).all()
     np.testing.assert_array_equal(big[0], np.float32([0.0, -2000.0]))
     np.testing.assert_allclose(big[1], [np.log(0.5), np.log(0.5)], rtol=1e-6)
-    ### BEGIN HIDDEN TESTS
-    rng = np.random.default_rng(8)
-    z = rng.standard_normal((4, 6)) * 3
-    got = log_softmax_rows(z)
-    assert got.dtype == np.float64
-    np.testing.assert_allclose(got, z - np.log(np.exp(z).sum(axis=1, keepdims=True)), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(log_softmax_rows(z + 500.0), got, rtol=1e-9, atol=1e-9)
-    one_row = log_softmax_rows(np.array([0.0, np.log(3.0)]))
-    np.testing.assert_allclose(one_row, np.log([0.25, 0.75]), rtol=1e-12)
-    np.testing.assert_array_equal(log_softmax_rows(np.float32([[-1000.0, 1000.0, 0.0]])), np.float32([[-2000.0, 0.0, -1000.0]]))
-    ### END HIDDEN TESTS
 
 
 test_log_softmax_rows()
@@ -311,20 +290,6 @@ def test_cross_entropy_indices():
     np.testing.assert_allclose(cross_entropy([[2.0, 0.0]], [0]).item(), np.log1p(np.exp(-2.0)), rtol=1e-6)
     uniform = cross_entropy(np.zeros((4, 5), dtype=np.float32), [0, 1, 2, 4])
     np.testing.assert_allclose(uniform.item(), np.log(5.0), rtol=1e-6)
-    ### BEGIN HIDDEN TESTS
-    rng = np.random.default_rng(21)
-    z = rng.standard_normal((6, 4)) * 2
-    y = rng.integers(0, 4, size=6)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    loss = cross_entropy(z, y)
-    assert loss.dtype == np.float64 and loss.shape == ()
-    np.testing.assert_allclose(loss.item(), -logp[np.arange(6), y].mean(), rtol=1e-12)
-    np.testing.assert_allclose(cross_entropy(Tensor(z.astype(np.float32)), Tensor(y)).item(),
-                               -logp[np.arange(6), y].mean(), rtol=1e-5)
-    square = np.array([[0.0, 1.0], [2.0, 0.0]])
-    np.testing.assert_allclose(cross_entropy(square, [1, 1]).item(),
-                               (np.log1p(np.exp(-1.0)) + np.log1p(np.exp(2.0))) / 2, rtol=1e-12)
-    ### END HIDDEN TESTS
 
 
 test_cross_entropy_indices()
@@ -344,15 +309,6 @@ def test_cross_entropy_probabilities():
 
     soft = cross_entropy([[0.0, np.log(3.0)]], [[0.25, 0.75]])
     np.testing.assert_allclose(soft.item(), -(0.25 * np.log(0.25) + 0.75 * np.log(0.75)), rtol=1e-5)
-    ### BEGIN HIDDEN TESTS
-    rng = np.random.default_rng(5)
-    z = rng.standard_normal((5, 3))
-    t = rng.dirichlet(np.ones(3), size=5)
-    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    np.testing.assert_allclose(cross_entropy(z, t).item(), -(t * logp).sum(axis=1).mean(), rtol=1e-12)
-    smooth = np.full((2, 4), 0.25)
-    np.testing.assert_allclose(cross_entropy(np.zeros((2, 4)), smooth).item(), np.log(4.0), rtol=1e-12)
-    ### END HIDDEN TESTS
 
 
 test_cross_entropy_probabilities()
@@ -374,12 +330,6 @@ def test_cross_entropy_stable():
     assert cross_entropy(logits, [[1.0, 0.0]]).item() == 0.0
     both = cross_entropy([[1000.0, -1000.0], [-1000.0, 1000.0]], [1, 1])
     assert both.item() == 1000.0
-    ### BEGIN HIDDEN TESTS
-    assert cross_entropy([[500.0, 0.0, -500.0]], [2]).item() == 1000.0
-    assert cross_entropy([[1e4, -1e4]], [1]).item() == 2e4
-    assert cross_entropy(np.array([[1e5, 0.0]]), [1]).item() == 1e5
-    np.testing.assert_allclose(cross_entropy([[-1000.0, -1000.0]], [0]).item(), np.log(2.0), rtol=1e-6)
-    ### END HIDDEN TESTS
 
 
 test_cross_entropy_stable()
@@ -401,14 +351,6 @@ def test_cross_entropy_graph():
     assert loss._ctx == {}, f"no context is recorded, got {loss._ctx}"
     plain = cross_entropy(Tensor([[1.0, 2.0]]), Tensor([1]))
     assert plain._op is None and not plain.requires_grad
-    ### BEGIN HIDDEN TESTS
-    soft = Tensor([[0.3, 0.7], [1.0, 0.0]])
-    loss = cross_entropy(logits, soft)
-    assert loss._op == "cross_entropy" and loss._parents[0] is logits and loss._parents[1] is soft
-    loss = cross_entropy(logits, np.array([0, 1]))
-    assert isinstance(loss._parents[1], Tensor)
-    np.testing.assert_array_equal(loss._parents[1].data, [0, 1])
-    ### END HIDDEN TESTS
 
 
 test_cross_entropy_graph()
@@ -474,18 +416,6 @@ def test_binary_cross_entropy():
     assert np.isfinite(wrong.item())
     np.testing.assert_allclose(wrong.item(), -np.log(1e-7), rtol=1e-4)
     np.testing.assert_allclose(binary_cross_entropy([0.0], [1.0], eps=1e-3).item(), -np.log(1e-3), rtol=1e-5)
-    ### BEGIN HIDDEN TESTS
-    rng = np.random.default_rng(13)
-    p = rng.uniform(0.05, 0.95, size=20)
-    t = rng.integers(0, 2, size=20).astype(np.float64)
-    expected = -np.mean(t * np.log(p + 1e-7) + (1 - t) * np.log(1 - p + 1e-7))
-    loss = binary_cross_entropy(p, t)
-    assert loss.dtype == np.float64
-    np.testing.assert_allclose(loss.item(), expected, rtol=1e-10)
-    soft = binary_cross_entropy([0.3], [0.3])
-    np.testing.assert_allclose(soft.item(), -(0.3 * np.log(0.3) + 0.7 * np.log(0.7)), rtol=1e-5)
-    assert binary_cross_entropy(Tensor([0.7], requires_grad=True), [1.0]).requires_grad
-    ### END HIDDEN TESTS
 
 
 test_binary_cross_entropy()
@@ -565,16 +495,6 @@ def test_loss_classes():
     assert MSELoss is MeanSquaredError
     assert CrossEntropy is CrossEntropyLoss
     assert BCELoss is BinaryCrossEntropy
-    ### BEGIN HIDDEN TESTS
-    rng = np.random.default_rng(17)
-    z = rng.standard_normal((4, 3))
-    y = rng.integers(0, 3, size=4)
-    np.testing.assert_allclose(CrossEntropy()(z, y).item(), cross_entropy(z, y).item(), rtol=1e-12)
-    np.testing.assert_allclose(MSELoss().forward(z, z * 2).item(), np.mean(z ** 2), rtol=1e-12)
-    p = rng.uniform(0.1, 0.9, size=5)
-    np.testing.assert_allclose(BCELoss()(p, np.ones(5)).item(), -np.mean(np.log(p + 1e-7)), rtol=1e-10)
-    assert repr(MSELoss()) == "MeanSquaredError()"
-    ### END HIDDEN TESTS
 
 
 test_loss_classes()
@@ -662,9 +582,9 @@ with np.errstate(over="ignore"):
 #
 # This last graded cell asks the checkpoint's question of your own code, in a few lines. When your
 # notebook is graded, its 20 points are decided differently: the autograder exports your module,
-# runs the checkpoint's scenarios on it in a sandbox (with the reference package standing in for
-# every other module) and compares the values with the reference's. Passing here is a good sign;
-# the comparison is what counts.
+# runs the checkpoint's cases on it in a sandbox (with the published reference standing in for
+# the earlier modules), on inputs drawn for your submission, and compares the values with the
+# reference's outside your notebook. Passing here is a good sign; the comparison is what counts.
 
 # %% nbgrader={"grade": true, "grade_id": "losses-checkpoint", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
 def test_checkpoint_losses():
@@ -690,7 +610,8 @@ test_checkpoint_losses()
 # `tito check 04_losses` in a terminal: your saved notebook, top to bottom in a fresh kernel that
 # sees only the earlier modules (as grading does), then the module's checkpoint on the code of
 # your export cells. It lists which visible tests pass, the first failure of the others and what
-# to try next. Hidden tests run only at grading. When tito or nbgrader runs this notebook, the
+# to try next. At grading, each test cell's points also need the grader's own cases for it (some
+# of them hidden) to agree with the reference. When tito or nbgrader runs this notebook, the
 # cell only says it was skipped.
 
 # %%

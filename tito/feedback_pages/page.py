@@ -1,11 +1,15 @@
 """One student's feedback page for one module: `feedback/<student>/<module>/<module>.html`.
 
-The page is rendered from a whitelist of result fields (scores, grade ids, messages, evidence),
-never from a notebook's cells, so hidden tests and solutions have no way in except through the
+The page is rendered from a whitelist of result fields (scores, grade ids, case names, messages,
+evidence), never from a notebook's cells, so solutions have no way in except through the
 messages; those pass through `Secrets.redact` and jinja2's autoescaping (an assertion message
-holding `<script>` renders as text). Titles of test cells come from the student release
-(`release/NN/NN.ipynb`, which students already hold): the docstring of the cell's `test_`
-function when there is one, else the grade id made readable.
+holding `<script>` renders as text). Each test cell's card says how the cell was scored: its
+notebook test's verdict and the cases bound to it (`CheckResult.cell`), the disagreeing ones
+listed with their messages, every case of the checkpoint cell with its points. A hidden case is
+shown as "hidden case"; its message names the value that differs and the student's value, never
+the reference's (see `tito.grade.checks.compare_values`). Titles of test cells come from the
+student release (`release/NN/NN.ipynb`, which students already hold): the docstring of the
+cell's `test_` function when there is one, else the grade id made readable.
 """
 
 from __future__ import annotations
@@ -39,8 +43,11 @@ FLAG_TEXT = {
     "execution": "Running the notebook did not finish normally.",
     "grading-machinery": "Your code touches the machinery that runs the tests (for example input "
     "transformers, tracing hooks, or replacing numpy, builtins or assertion helpers).",
-    "tests-pass-checks-fail": "Your notebook's tests passed, but the independent checkpoint checks of the "
-    "same code failed.",
+    "tests-pass-checks-fail": "A test passed in your notebook, but some of the grader's cases for the same cell "
+    "computed values that differ from the reference's. The cell's points follow the cases (its card lists them).",
+    "tests-fail-checks-pass": "A test failed in your notebook (or wrote to stderr) although every one of the grader's "
+    "cases for the same cell agreed with the reference. A cell scores only when both pass; the checkpoint cell "
+    "scores the points of its agreeing cases whatever its notebook test says.",
 }
 
 REASON_HINTS = (
@@ -75,6 +82,7 @@ class CellView:
     message: str
     explanation: str
     hidden: bool
+    cases: list[dict]
 
 
 def feedback_path(root: Path, student: str, module: str) -> Path:
@@ -106,11 +114,13 @@ def write_all(root: Path, module: str | None = None, student: str | None = None)
 def render(root: Path, result: GradeResult) -> str:
     secrets = course_secrets(root)
     titles = _titles(*_release_key(root, result.module))
-    cells = [_cell_view(cell, titles.get(cell.grade_id), result.module, secrets) for cell in result.cells]
     checks = [
-        dict(name=c.name, points=c.points, max_points=c.max_points, passed=c.passed, message=_message(c.message, secrets))
+        dict(name="hidden case" if c.hidden else c.name, cell=c.cell, hidden=c.hidden, points=c.points,
+             max_points=c.max_points, passed=c.passed, message=_message(c.message, secrets))
         for c in result.checks
     ]
+    cells = [_cell_view(cell, titles.get(cell.grade_id), result.module, secrets,
+                        [c for c in checks if c["cell"] == cell.grade_id]) for cell in result.cells]
     flags = [
         dict(kind=f.kind, explanation=FLAG_TEXT.get(f.kind, ""), evidence=_message(f.evidence, secrets))
         for f in review_flags(result)
@@ -135,6 +145,8 @@ def render(root: Path, result: GradeResult) -> str:
         cells_passed=sum(c.status == "passed" for c in cells),
         checks=checks,
         checks_passed=sum(c["passed"] for c in checks),
+        other_cases=[c for c in checks if c["cell"] not in {cell.grade_id for cell in cells}]
+        if result.status == "graded" else [],
         flags=flags,
         notes=[_message(n.evidence, secrets) for n in notes(result)],
         any_hidden=any(c.hidden for c in cells),
@@ -144,23 +156,37 @@ def render(root: Path, result: GradeResult) -> str:
     return _environment().get_template("feedback.html").render(**context)
 
 
-def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets) -> CellView:
-    if cell.passed:
+def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets, cases: list[dict]) -> CellView:
+    ename = None if cell.ename == "stderr" else cell.ename  # score's label for a verdict lost to stderr
+    weighted = bool(cases) and all(c["max_points"] for c in cases)  # the checkpoint cell
+    message = _message(cell.evalue, secrets)
+    if ename == "ReferenceMismatch" and any(not c["passed"] for c in cases):
+        message = ""  # it quotes the first disagreeing case, which the table lists with every other
+    if weighted:
+        status, explanation = _checkpoint_status(cell, cases)
+    elif cell.passed:
         status, explanation = "passed", ""
-    elif cell.ename == "AssertionError" or (cell.ename is None and not cell.stderr):
+    elif ename == "ReferenceMismatch":
+        status, explanation = "failed", ("Your notebook's test passed, but the grader ran your code on inputs of "
+                                         "its own and the values differ from the reference's (see the cases below).")
+    elif ename == "NotRun":
+        status, explanation = "error", "This cell did not run: the notebook stopped before it."
+    elif ename == "NoCases":
+        status, explanation = "error", ""  # the message says it: a course bug, not the student's
+    elif ename == "AssertionError" or (ename is None and not cell.stderr):
         status, explanation = "failed", "" if cell.evalue else "The test failed without a message."
     else:
         status = "error"
-        if cell.ename == "NotImplementedError":
+        if ename == "NotImplementedError":
             explanation = "A function this test calls still raises NotImplementedError: replace its stub with your code."
-        elif cell.ename:
-            explanation = f"The cell raised {cell.ename} before its checks finished."
+        elif ename:
+            explanation = f"The cell raised {ename} before its checks finished."
         else:
             explanation = ""
         if cell.stderr:
             explanation += (" " if explanation else "") + (
                 "The cell wrote to stderr (for example a warning). By nbgrader's rule any error or stderr "
-                "output in a graded cell scores 0, even when the checks pass."
+                "output in a graded cell scores 0, even when its assertions pass."
             )
     return CellView(
         grade_id=cell.grade_id,
@@ -169,11 +195,24 @@ def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets)
         points=cell.points,
         max_points=cell.max_points,
         status=status,
-        ename=cell.ename,
-        message=_message(cell.evalue, secrets),
+        ename=None if ename == "ReferenceMismatch" and not message else ename,
+        message=message,
         explanation=explanation,
-        hidden=cell.has_hidden_tests,
+        hidden=cell.has_hidden_tests or any(c["hidden"] for c in cases),
+        cases=cases,
     )
+
+
+def _checkpoint_status(cell: CellResult, cases: list[dict]) -> tuple[str, str]:
+    """The checkpoint cell scores the points of its cases that agree; its notebook test is
+    feedback only (`tito.grade.stages.score`)."""
+    agreed = sum(c["passed"] for c in cases)
+    explanation = (f"This cell scores the points of its cases that agree with the reference: {agreed} of "
+                   f"{len(cases)} agreed.")
+    if not cell.notebook_passed:
+        explanation += (" Its test in your notebook did not pass (the message below): that costs no points "
+                        "here, but it may tell you why cases differ.")
+    return ("passed" if cell.passed else "failed"), explanation
 
 
 def _cell_title(grade_id: str, module: str) -> str:

@@ -1,17 +1,20 @@
-"""Keeping hidden tests and solutions out of everything a student reads (nbgrader #917).
+"""Keeping solution lines out of everything a student reads (defense in depth, nbgrader #917).
 
 The feedback page is built from a whitelist of fields, never from cell sources. But a few fields
-carry text that student code controls or that grading copied from a notebook: an assertion's
-message, a checkpoint message, a flag's evidence. A submission can raise an exception whose
-message is `inspect.getsource(...)` of a hidden test, or of the reference package of an earlier
-module that the sandbox holds. So every such string passes through `Secrets.redact`, which
-withholds each line that contains a fingerprint of course secrets.
+carry text that student code controls or that grading copied from a run: an assertion's message,
+a case's message, a flag's evidence. No solution should be able to reach them: the sandbox of
+module k never holds module k's reference, and holds an earlier module's reference only once it
+is published (`c.PublishedReference.modules`); the notebooks hold no hidden tests (hidden cases
+live in each module's spec, and their messages never show the reference's value). Still, should
+a solution reach a sandbox by mistake (a misconfigured course, a grader bug), a submission could
+raise an exception whose message is `inspect.getsource(...)` of it. So every such string passes
+through `Secrets.redact`, which withholds each line that contains a fingerprint of a solution.
 
 Fingerprints follow the release lint (`tito/lint/rules/leak.py`): the stripped, non-blank lines of
-the `### BEGIN SOLUTION` and `### BEGIN HIDDEN TESTS` regions of every course source, at least
+the `### BEGIN SOLUTION` regions of every course source (`source/NN_name/NN_name.py`), at least
 12 characters long, that occur nowhere outside those regions in any source (a line the students
-can read in their notebook is no secret). All modules count, not just the one graded: the sandbox
-of module k holds the reference of modules < k.
+can read in their notebook is no secret). Every module counts, not just the one graded, published
+ones included: withholding a line the student may also read elsewhere costs little.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 MIN_LENGTH = 12
-REGION = re.compile(r"^\s*###\s*(?P<kind>BEGIN|END) (?P<what>SOLUTION|HIDDEN TESTS)\s*$")
+REGION = re.compile(r"^\s*###\s*(?P<kind>BEGIN|END) SOLUTION\s*$")
 WITHHELD = "[line withheld: it quotes course material that is not part of your notebook]"
 
 
@@ -39,13 +42,9 @@ class Secrets:
         lines = [WITHHELD if any(fp in line for fp in self.fingerprints) else line for line in text.splitlines()]
         return "\n".join(lines)
 
-    def leaks(self, text: str) -> list[str]:
-        """The fingerprints that occur in `text` (what a test asserts is empty)."""
-        return sorted(fp for fp in self.fingerprints if fp in text)
-
 
 def split_regions(text: str) -> tuple[list[str], list[str]]:
-    """(stripped lines inside solution/hidden-test regions, stripped lines outside them)."""
+    """(stripped lines inside solution regions, stripped lines outside them), blank lines dropped."""
     inside, outside, current = [], [], False
     for raw in text.splitlines():
         match = REGION.match(raw)

@@ -28,7 +28,8 @@ from tito.grade.sandbox import Sandbox
 
 GRACE = 3.0  # seconds a cell gets to stop after the SIGINT at its timeout
 RUNNER = "run_notebook.py"
-CHECKS_CHILD = "checks_child.py"  # imported by the runner when it runs the checks first
+CHECKS_CHILD = "checks_child.py"  # imported by the runner when it runs the cases first
+RUNNER_DIR = "runner"  # /scratch/runner: the inner scripts, the spec, cells.json (read-only)
 CHECKS_EVENT_BYTES = 16 * 2**20  # room on one channel line for the "checks" event
 RUNNER_STARTUP = 60.0  # seconds the runner may take to start (interpreter, imports), checks apart
 CAPTURE = ".tito"  # the runner's fd captures of the current cell, under scratch
@@ -69,24 +70,27 @@ class ExecuteOutcome:
 
 @dataclass(frozen=True)
 class SessionChecks:
-    """Run the checkpoint scenarios in the same sandbox session, before the cells (see
-    `inner/checks_child.py`): the scenario file and the results folder as the sandbox sees them
-    (prepared under scratch by `checks.plan_checks`), and their time limit."""
+    """Run the module's cases in the same sandbox session, before the cells (see
+    `inner/checks_child.py`): the case runner's arguments and results folder as the sandbox sees
+    them (the spec and the runner are staged in the runner folder by `checks.stage_runner`, the
+    student's module under `checks/` by `checks.plan_checks`), and their limits."""
 
-    scenario: str
+    args: list[str]
     out: str
     timeout: float
     values_cap: int
-    kill_strays: bool  # only in a real sandbox: its own pid namespace holds nothing else to spare
+    isolate: bool  # only in a real sandbox: kill what the cases left, wipe what they wrote
 
 
 def execute(cells: list[dict], *, sandbox: Sandbox, scratch: Path, lib: Path | None,
             checks: SessionChecks | None = None) -> ExecuteOutcome:
     """Run `cells` ({"index", "source", "grade_id"}; code cells in notebook order) in `sandbox`.
 
-    `scratch` is this submission's fresh directory; `lib` (the partial reference, holding
-    `tinytorch/`) is copied to `scratch/lib` and put on PYTHONPATH. With `checks`, the runner
-    runs the checkpoint scenarios first and the outcome carries their event.
+    `scratch` is this submission's fresh directory; `lib` (the earlier modules, holding
+    `tinytorch/`) is copied to `scratch/lib` and put on PYTHONPATH. The runner's folder, `lib/`
+    and `checks/` are mounted read-only: student code can write its working directory, /tmp and
+    /dev/shm, none of which is on `sys.path`. With `checks`, the runner runs the module's cases
+    first and the outcome carries their event.
     """
     return _Supervisor(cells, sandbox, Path(scratch), lib, checks).run()
 
@@ -117,19 +121,24 @@ class _Supervisor:
     # ------------------------------------------------------------------ setup
 
     def _write_scratch(self) -> list[str]:
-        self.scratch.mkdir(parents=True, exist_ok=True)
-        (self.scratch / "cells.json").write_text(json.dumps(self.cells), encoding="utf-8")
+        runner = self.scratch / RUNNER_DIR
+        runner.mkdir(parents=True, exist_ok=True)
+        (runner / "cells.json").write_text(json.dumps(self.cells), encoding="utf-8")
         for name in (RUNNER, CHECKS_CHILD):
-            shutil.copyfile(script(name), self.scratch / name)
+            shutil.copyfile(script(name), runner / name)
         if self.lib is not None:
             shutil.copytree(self.lib, self.scratch / "lib", dirs_exist_ok=True)
-        argv = ["python", "-X", "faulthandler", f"/scratch/{RUNNER}", "--output-bytes", str(self.limits.output_bytes),
-                "--capture-dir", f"/scratch/{CAPTURE}"]
+        argv = ["python", "-X", "faulthandler", f"/scratch/{RUNNER_DIR}/{RUNNER}",
+                "--output-bytes", str(self.limits.output_bytes), "--capture-dir", f"/scratch/{CAPTURE}"]
         if self.session_checks is not None:
             c = self.session_checks
-            argv += ["--checks", c.scenario, "--checks-out", c.out, "--checks-timeout", f"{c.timeout:g}",
-                     "--values-cap", str(c.values_cap)] + (["--kill-strays", "1"] if c.kill_strays else [])
-        return argv + ["/scratch/cells.json"]
+            argv += ["--checks", json.dumps(c.args), "--checks-out", c.out, "--checks-timeout", f"{c.timeout:g}",
+                     "--values-cap", str(c.values_cap)] + (["--isolate", "1"] if c.isolate else [])
+        return argv + [f"/scratch/{RUNNER_DIR}/cells.json"]
+
+    def _readonly(self) -> list[Path]:
+        """What the sandbox mounts read-only: everything the runner imports or reads."""
+        return [self.scratch / name for name in (RUNNER_DIR, "lib", "checks") if (self.scratch / name).is_dir()]
 
     # ------------------------------------------------------------------ main loop
 
@@ -137,7 +146,9 @@ class _Supervisor:
         argv = self._write_scratch()
         env = {"PYTHONPATH": "/scratch/lib"} if self.lib is not None else {}
         start = time.monotonic()
-        proc = self.sandbox.popen(self.scratch, argv, env=env, stdin=subprocess.DEVNULL)
+        for folder in self._readonly():
+            _readable(folder)
+        proc = self.sandbox.popen(self.scratch, argv, env=env, stdin=subprocess.DEVNULL, readonly=self._readonly())
         failure = None
         startup = None
         notebook_deadline = start + self.limits.notebook_timeout
@@ -366,6 +377,14 @@ def _death(returncode: int | None, sig: int | None, limits) -> str:
     if sig is not None:
         return f"died (signal {sig}: {SIGNAL_NAMES.get(sig, '?')})"
     return f"exited (status {returncode})"
+
+
+def _readable(tree: Path) -> None:
+    """Readable (never writable) by the sandbox's uid, whatever the modes of the copies were."""
+    for directory, _, files in os.walk(tree):
+        os.chmod(directory, 0o755)
+        for name in files:
+            os.chmod(os.path.join(directory, name), 0o644)
 
 
 def _read(stream) -> bytes:

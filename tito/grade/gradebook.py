@@ -108,7 +108,7 @@ def record(gradebook, result: GradeResult, notebook_name: str, timestamp: str | 
             session.flush()  # new Grade rows learn their cells
         submission.timestamp = _parse_timestamp(timestamp)
         scores = {cell.grade_id: cell.points for cell in result.cells}
-        flagged = bool(result.flags)
+        flagged = any(flag.kind != "note" for flag in result.flags)  # a note (a renamed file) is no review
         for submitted_notebook in submission.notebooks:
             if submitted_notebook.notebook.name != notebook_name:
                 continue

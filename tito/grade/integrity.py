@@ -514,19 +514,28 @@ def _fixed_answer(method: str, value: ast.AST | None) -> bool:
 # ----------------------------------------------------------------------------- cross-check
 
 def cross_check(cells: Sequence[CellResult], checks: Sequence[CheckResult]) -> list[Flag]:
-    """"tests-pass-checks-fail": every graded cell passed in the notebook, yet a differential
-    check failed.
+    """A flag for every graded cell whose notebook verdict and cases disagree.
 
-    "Passed in the notebook" is the notebook's own verdict: the cell ran without an error and
-    without stderr. (The checkpoint cell's points are decided by the checks, so its points would
-    echo the checks instead of the notebook.)
+    "tests-pass-checks-fail": the cell passed in the notebook (no error, no stderr) but a case
+    bound to it disagrees with the reference: the verdict the student's process gave is not the
+    one the values give (a forged verdict looks like this; so does a bug the visible test misses).
+    "tests-fail-checks-pass": the other way round (a test the cases do not cover, a warning on
+    stderr, or a notebook that was sabotaged). Points never depend on these flags.
     """
-    graded = list(cells)
-    failed = [c for c in checks if not c.passed]
-    if not graded or not failed or not all(c.ename is None and not c.stderr for c in graded):
-        return []
-    listed = "; ".join(f"{c.name}: {c.message}" if c.message else c.name for c in failed[:8])
-    more = f" (and {len(failed) - 8} more)" if len(failed) > 8 else ""
-    evidence = (f"all {len(graded)} graded cells passed in the notebook, but {len(failed)} of "
-                f"{len(checks)} differential checks failed: {listed}{more}")
-    return [Flag("tests-pass-checks-fail", evidence[:2000])]
+    flags = []
+    for cell in cells:
+        cases = [c for c in checks if c.cell == cell.grade_id]
+        if not cases or cell.ename == "NotRun":
+            continue
+        failed = [c for c in cases if not c.passed]
+        if cell.notebook_passed and failed:
+            listed = "; ".join("a hidden case" if c.hidden else f"{c.name}: {c.message}" for c in failed[:4])
+            more = f" (and {len(failed) - 4} more)" if len(failed) > 4 else ""
+            flags.append(Flag("tests-pass-checks-fail", (
+                f"{cell.grade_id} passed in the notebook, but {len(failed)} of its {len(cases)} cases "
+                f"disagree with the reference: {listed}{more}")[:2000]))
+        elif not cell.notebook_passed and not failed:
+            flags.append(Flag("tests-fail-checks-pass", (
+                f"{cell.grade_id} failed in the notebook ({cell.ename}), but all {len(cases)} of its "
+                f"cases agree with the reference")[:2000]))
+    return flags

@@ -37,7 +37,10 @@ class Submission:
 
 @dataclass
 class CellResult:
-    """One graded test cell of the notebook, scored by nbgrader's rule (any error or stderr: 0)."""
+    """One graded cell: its points, decided outside the sandbox (see `tito.grade.stages.score`).
+
+    `ename`/`evalue` say why it lost points: the notebook's error, or "ReferenceMismatch" and the
+    first case that disagreed with the reference."""
 
     grade_id: str
     max_points: float
@@ -46,18 +49,24 @@ class CellResult:
     ename: str | None = None
     evalue: str | None = None  # the failing assertion's message, capped
     stderr: bool = False
-    has_hidden_tests: bool = False
+    has_hidden_tests: bool = False  # the cell has hidden cases (their values are never shown)
+    notebook_passed: bool = False  # the notebook's own verdict: feedback, never points alone
 
 
 @dataclass
 class CheckResult:
-    """One differential checkpoint scenario: student's values compared with the reference's."""
+    """One differential case: the student's values compared with the reference's, outside.
+
+    `cell` is the graded cell the case belongs to. A case with points (the checkpoint cell's)
+    scores them when it agrees; a case without (`max_points` 0) only gates its cell."""
 
     name: str
     max_points: float
     points: float
     passed: bool
     message: str = ""
+    cell: str = ""
+    hidden: bool = False
 
 
 @dataclass

@@ -1,7 +1,10 @@
 """Turn a submitted notebook into the notebook the autograder runs.
 
-The instructor's notebook is authoritative, as in nbgrader: every locked cell (tests, hidden tests
-included, and given code) comes from `source/NN/NN.ipynb`, whatever the submission did to it.
+An authority notebook decides every cell that is not the student's answer, as the gradebook does
+in nbgrader: every locked cell (tests and given code) comes from it, whatever the submission did
+to it. Grading passes the RELEASE notebook (`release/NN/NN.ipynb`, see `tito.grade.stages.prepare`):
+it holds nothing a student does not already have, so a cell put back can never carry a solution or
+a hidden test into the sandbox (a deleted answer cell comes back as its stub).
 Unlike nbgrader, nothing a student does to the structure stops grading: a deleted test cell is put
 back, a duplicated graded cell is dropped, a test cell turned into markdown or stripped of its
 metadata is recognised by its cell id and restored. Each of these is recorded as a Flag.
@@ -32,7 +35,7 @@ class Prepared:
     notebook: nbformat.NotebookNode
     flags: list[Flag] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    student_cells: list[int] = field(default_factory=list)  # indices whose source the student wrote
+    student_cells: list[int] = field(default_factory=list)  # indices of cells the student changed or added
 
     @property
     def graded(self) -> list[nbformat.NotebookNode]:
@@ -82,7 +85,8 @@ def _find_notebook(submission: Submission) -> tuple[Path, list[str]]:
 
 
 def prepare(instructor: nbformat.NotebookNode, submitted: nbformat.NotebookNode) -> Prepared:
-    """Merge: the instructor's locked cells, the student's solution cells and added cells."""
+    """Merge: the authority's locked cells (`instructor`: the release, when grading), the
+    student's solution cells and added cells."""
     by_grade_id = {_grade_id(c): c for c in instructor.cells if _grade_id(c)}
     by_cell_id = {c.get("id"): c for c in instructor.cells if c.get("id")}
     merged, placed, flags, authored = [], set(), [], set()
@@ -130,7 +134,7 @@ def _merge(original, cell, index: int, flags: list[Flag]):
         elif not _grade_id(cell):
             flags.append(Flag("stripped-metadata", f"cell {index} ({_describe(original)}) lost its nbgrader "
                                                    "metadata; the original test was restored"))
-        elif meta.get("grade") and _visible(cell.source) != _visible(original.source):
+        elif meta.get("grade") and _normalised(cell.source) != _normalised(original.source):
             flags.append(Flag("edited-locked-cell", f"cell {index} ({_describe(original)}) was edited; "
                                                     "the original test was restored"))
         return _restored(original)
@@ -175,12 +179,9 @@ def _student_cell(cell):
     return copy
 
 
-def _visible(source: str) -> str:
-    """A test cell as the student saw it: the release strips the hidden tests."""
-    begin, end = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-    while begin in source and end in source.split(begin, 1)[1]:
-        head, rest = source.split(begin, 1)
-        source = head + rest.split(end, 1)[1]
+def _normalised(source: str) -> str:
+    """A test cell's code without blank lines and trailing spaces (saving in another editor is
+    no edit)."""
     return "\n".join(line.rstrip() for line in source.strip().splitlines() if line.strip())
 
 

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from tito import parsing
 from tito.course import Module
 from tito.errors import TitoError
+from tito.grade import config as grading_config
 from tito.grade import gradebook
 from tito.grade.model import GradeResult, Submission
 from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
@@ -71,14 +72,19 @@ def is_current(root: Path, submission: Submission) -> bool:
 def autograde(root: Path, modules: list[Module], *, selected: list[Module] | None = None,
               students: list[str] | None = None, workers: int | None = None, unsafe: bool = False,
               force: bool = False, limits: Limits | None = None, console: Console | None = None,
-              db_url: str | None = None) -> RunSummary:
-    """Grade what is new or changed; returns what was graded (and how many were up to date)."""
+              db_url: str | None = None, published: list[Module] | None = None) -> RunSummary:
+    """Grade what is new or changed; returns what was graded (and how many were up to date).
+
+    The limits come from nbgrader_config.py (`tito.grade.config`) unless `limits` is given;
+    `published` overrides c.PublishedReference.modules (the demo grades as if every module were
+    published; a course never needs to)."""
     from tito.release.generate import _put_scripts_on_path
 
     _put_scripts_on_path()  # nbgrader runs `alembic` from the venv when it opens a new gradebook
     console = console or Console(stderr=True)
     started = time.perf_counter()
-    sandbox = Sandbox(limits or Limits(), unsafe=unsafe)
+    settings = grading_config.load(root)
+    sandbox = Sandbox(limits or settings.limits, unsafe=unsafe)
     db_url = db_url or _db_url(root)
     gradebook.check_usable(db_url)
     chosen = selected or modules
@@ -92,7 +98,12 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
         summary.wall = time.perf_counter() - started
         return summary
     remove_stale_work(root)
-    context = GradingContext(root, modules, sandbox, work=root / ".tito" / f"work-{os.getpid()}")
+    context = GradingContext(root, modules, sandbox, work=root / ".tito" / f"work-{os.getpid()}",
+                             settings=settings, published=published)
+    refusals = [context.refusal(m) for m in chosen if any(s.module == m.name for s in todo)]
+    if any(refusals):
+        context.cleanup()
+        raise TitoError("; ".join(r for r in refusals if r))
     context.work.mkdir(parents=True, exist_ok=True)
     checkpoint_cells = _checkpoint_cells(chosen)
     try:

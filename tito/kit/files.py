@@ -17,8 +17,8 @@ README = """\
 
 You build `tinytorch`, a deep-learning framework in numpy, one module at a time. This folder is
 everything you need: the notebooks you fill in (`release/NN_name/NN_name.ipynb`), the checkpoints
-(`checkpoints/`), the reference code of the modules your instructor has published
-(`release/_reference/`) and the course tools (`tito/`).
+(`checkpoints/`), the course tools (`tito/`) and, once your instructor publishes the reference code
+of a module (after its deadline), that code in `release/_reference/`.
 
 ```bash
 make setup   # once: .venv/ with tito, JupyterLab and nbgrader (Python 3.11)

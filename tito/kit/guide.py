@@ -2,8 +2,9 @@
 
 The pictures are screenshots of module 01's notebook being solved (tests/e2e/test_course_cycle.py
 takes them), so some of them show that module's solution, and no leak scan can read a picture.
-They ship once the instructor publishes that module; until then the kit's guide goes without
-them (each picture and its caption left out).
+They ship once the instructor publishes that module; until then (a course publishes nothing by
+default) the kit's guide goes without them: each picture, its caption and the paragraph that
+introduces the pictures are left out.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 GUIDE = Path("docs") / "students.md"
 PICTURED_MODULE = "01_tensor"  # the module the browser test solves on screen
 PICTURE = re.compile(r"^!\[[^\]]*\]\((?P<path>[^)\s]+)\)\s*$")
+ABOUT_PICTURES = "The pictures in this guide "  # how the paragraph that introduces them starts
 
 
 def copy_guide(root: Path, dest: Path, published: set[str]) -> None:
@@ -38,10 +40,13 @@ def pictures(text: str) -> list[str]:
 
 
 def without_pictures(text: str) -> str:
-    """The guide without its pictures and their captions (the italic paragraph under each)."""
+    """The guide without its pictures, their captions (the italic paragraph under each) and the
+    paragraph about them (one that starts with ABOUT_PICTURES)."""
     kept, after_picture = [], False
     for paragraph in text.split("\n\n"):
-        if PICTURE.match(paragraph.strip()):
+        if paragraph.startswith(ABOUT_PICTURES):
+            after_picture = False
+        elif PICTURE.match(paragraph.strip()):
             after_picture = True
         elif after_picture and paragraph.startswith("*"):
             after_picture = False

@@ -15,10 +15,10 @@ from tito.execute import NotebookRun
 from tito.lint import context
 from tito.lint.context import ModuleContext
 from tito.lint.findings import Finding
-from tito.lint.rules import execution, file_ref, imports, leak, metadata, release_parse, solution_placement
+from tito.lint.rules import execution, file_ref, imports, leak, metadata, release_parse, solution_placement, spec
 from tito.source import is_graded_test, points
 
-STATIC_RULES = (release_parse, solution_placement, metadata, file_ref, imports, leak)
+STATIC_RULES = (release_parse, solution_placement, metadata, file_ref, imports, leak, spec)
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """The report's PNG figures, drawn with matplotlib's object API on the Agg canvas.
 
 No pyplot: no global figure state, no GUI backend, safe in worker threads. Every function returns
-the path it wrote, or None when there is nothing to draw (no graded submission, no checkpoint
-scenario, no timings); the HTML only references figures that exist. Warnings and log records that
+the path it wrote, or None when there is nothing to draw (no graded submission, no case, no
+timings); the HTML only references figures that exist. Warnings and log records that
 matplotlib emits while drawing are collected into `notes` instead of reaching stderr.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from tito.grade.model import GradeResult
-from tito.report.stats import ModuleSummary, PassRate, stage_names, total_time
+from tito.report.stats import CellCases, ModuleSummary, PassRate, stage_names, total_time
 
 DPI = 110
 PASS_COLOR, FAIL_COLOR = "#2f7d4f", "#c0392b"
@@ -87,7 +87,7 @@ def score_distribution(summaries: list[ModuleSummary], path: Path) -> Path | Non
 
 
 def pass_rates(rates: list[PassRate], path: Path, title: str) -> Path | None:
-    """Horizontal bars: share of graded submissions passing each cell / scenario."""
+    """Horizontal bars: share of graded submissions passing each graded cell."""
     if not rates:
         return None
     fig = _figure(9.0, 1.4 + 0.27 * len(rates))
@@ -102,6 +102,33 @@ def pass_rates(rates: list[PassRate], path: Path, title: str) -> Path | None:
     ax.set_xlim(0, 112)
     ax.set_xlabel("passed (% of graded submissions)")
     ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def case_pass_rates(groups: list[CellCases], path: Path) -> Path | None:
+    """One row per graded cell, one dot per case bound to it at the share of graded submissions
+    whose values agreed with the reference's (hollow: a hidden case), so that a cell where one
+    case fails more than the others stands out. The table in the report names every case."""
+    if not groups:
+        return None
+    fig = _figure(9.0, 1.6 + 0.27 * len(groups))
+    ax = fig.add_subplot()
+    ys = np.arange(len(groups))[::-1]
+    for y, group in zip(ys, groups):
+        for hidden in (False, True):
+            values = [100 * c.rate for c in group.cases if c.hidden == hidden]
+            if values:
+                colors = [PASS_COLOR if v >= 50 else FAIL_COLOR for v in values]
+                ax.scatter(values, [y] * len(values), s=24, facecolors="none" if hidden else colors,
+                           edgecolors=colors, linewidths=1.2, alpha=0.8, zorder=3)
+        lowest = 100 * min(c.rate for c in group.cases)
+        ax.text(104, y, f"{len(group.cases)} cases, lowest {lowest:.0f}%", va="center", fontsize=8)
+    ax.set_yticks(ys, [f"{g.module} · {g.cell or '(no cell)'}" for g in groups], fontsize=8)
+    ax.set_xlim(-4, 135)
+    ax.set_xticks([0, 25, 50, 75, 100])
+    ax.set_xlabel("agreed with the reference (% of graded submissions)")
+    ax.set_title("Pass rate per case, by graded cell (hollow: hidden case)")
     ax.grid(axis="x", alpha=0.3)
     return _save(fig, path)
 

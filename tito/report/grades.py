@@ -1,7 +1,11 @@
 """Grade exports from nbgrader's gradebook: `grades.csv` (nbgrader's own) and `grades_canvas.csv`.
 
-The gradebook is authoritative (it holds one Grade per graded cell plus the `checkpoint-<scenario>`
-grade cells of the differential checks), so both exports read it and nothing else.
+The gradebook is authoritative, so both exports read it and nothing else. `tito autograde` writes
+one Grade per graded cell of the release notebook (`tito.grade.gradebook.record`), its auto_score
+the cell's points as grading decided them: the checkpoint cell's (`<name>-checkpoint`) are the
+points of its cases that agreed with the reference. The cases themselves have no rows there
+(they are in each `result.json`, which the report reads). The checkpoint grade of a submission
+with flags is marked as needing a manual grade, which changes no score in these exports.
 
 `grades_canvas.csv` follows the layout of a Canvas gradebook export, which Canvas imports back:
 

@@ -21,10 +21,11 @@ from tito.feedback_pages.page import feedback_path
 from tito.report import figures
 from tito.report.results import Results, load_results, review_flags
 from tito.report.results import notes as grading_notes
-from tito.report.stats import cell_pass_rates, check_pass_rates, module_summaries, total_time
+from tito.report.stats import case_pass_rates, cases_by_cell, cell_pass_rates, module_summaries, total_time
 
 REPORT_DIR = "report"
 EVIDENCE_CAP = 3000
+RETIRED_FIGURES = ("checks.png",)  # drawn by earlier versions (per checkpoint scenario): removed
 
 
 @dataclass(frozen=True)
@@ -43,19 +44,21 @@ def write_report(root: Path) -> Path:
     notes: list[str] = [gradebook_note] if gradebook_note else []
     results = loaded.results
     summaries = module_summaries(results, roster=len(roster) if roster else None)
-    cells, checks = cell_pass_rates(results), check_pass_rates(results)
+    cells, cases = cell_pass_rates(results), cases_by_cell(case_pass_rates(results))
 
     wanted = [
         ("scores.png", "Score distribution per module", "box plot of scores per module",
          lambda p: figures.score_distribution(summaries, p)),
         ("cells.png", "Pass rate per graded test cell", "bar chart of pass rates per test cell",
          lambda p: figures.pass_rates(cells, p, "Pass rate per graded test cell")),
-        ("checks.png", "Pass rate per checkpoint scenario", "bar chart of pass rates per checkpoint scenario",
-         lambda p: figures.pass_rates(checks, p, "Pass rate per checkpoint scenario")),
+        ("cases.png", "Pass rate per case, by graded cell", "pass rate of every case, one row per graded cell",
+         lambda p: figures.case_pass_rates(cases, p)),
         ("timings.png", "Grading time per submission", "grading time per submission and per stage",
          lambda p: figures.grading_times(results, p)),
     ]
     drawn, missing = [], []
+    for file in RETIRED_FIGURES:
+        (out / file).unlink(missing_ok=True)
     with figures.quiet(notes):
         for file, title, alt, draw in wanted:
             (out / file).unlink(missing_ok=True)  # a figure of an earlier run must not linger
@@ -71,7 +74,7 @@ def write_report(root: Path) -> Path:
         figures=drawn,
         missing_figures=missing,
         cells=cells,
-        checks=checks,
+        case_modules=_case_modules(cases),
         flagged=[_flagged_row(root, out, r, names) for r in results if review_flags(r)],
         grading_notes=[dict(student=r.student, module=r.module, text=n.evidence) for r in results for n in grading_notes(r)],
         errors=[dict(student=r.student, name=names.get(r.student, ""), module=r.module, reason=r.reason or "no reason recorded")
@@ -87,6 +90,17 @@ def write_report(root: Path) -> Path:
     tmp.write_text(html, encoding="utf-8")
     os.replace(tmp, index)
     return index
+
+
+def _case_modules(groups: list) -> list[dict]:
+    """The case tables: one per module, one row group per graded cell."""
+    modules: dict[str, dict] = {}
+    for group in groups:
+        entry = modules.setdefault(group.module, dict(module=group.module, cells=[], cases=0, hidden=0))
+        entry["cells"].append(group)
+        entry["cases"] += len(group.cases)
+        entry["hidden"] += group.hidden
+    return list(modules.values())
 
 
 def _totals(loaded: Results, roster: dict) -> dict:

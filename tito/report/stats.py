@@ -29,13 +29,28 @@ class ModuleSummary:
 @dataclass
 class PassRate:
     module: str
-    name: str
+    name: str  # a grade id, or a case's name ("hidden: <name>" for a hidden case)
     passed: int
     total: int
+    cell: str = ""  # the graded cell a case belongs to (empty for a cell's own rate)
+    hidden: bool = False  # a hidden case
 
     @property
     def rate(self) -> float:
         return self.passed / self.total if self.total else 0.0
+
+
+@dataclass
+class CellCases:
+    """The pass rates of the cases bound to one graded cell of one module."""
+
+    module: str
+    cell: str
+    cases: list[PassRate]
+
+    @property
+    def hidden(self) -> int:
+        return sum(c.hidden for c in self.cases)
 
 
 def module_summaries(results: list[GradeResult], roster: int | None = None) -> list[ModuleSummary]:
@@ -64,20 +79,40 @@ def module_summaries(results: list[GradeResult], roster: int | None = None) -> l
 
 def cell_pass_rates(results: list[GradeResult]) -> list[PassRate]:
     """Per graded test cell, over graded submissions, in notebook order within module order."""
-    return _rates(results, lambda r: [(c.grade_id, c.passed) for c in r.cells])
+    return _rates(results, lambda r: [("", c.grade_id, c.passed, False) for c in r.cells])
 
 
-def check_pass_rates(results: list[GradeResult]) -> list[PassRate]:
-    return _rates(results, lambda r: [(c.name, c.passed) for c in r.checks])
+def case_pass_rates(results: list[GradeResult]) -> list[PassRate]:
+    """Per differential case (whether it agreed with the reference), over graded submissions:
+    module order, then the cells' notebook order, then the cases' order within their cell.
+    Hidden cases are named "hidden: <name>" (the report is the instructor's)."""
+    rates = _rates(results, lambda r: [(c.cell, c.name, c.passed, c.hidden) for c in r.checks])
+    order: dict[tuple[str, str], int] = {}
+    for result in results:
+        for cell in result.cells:
+            order.setdefault((result.module, cell.grade_id), len(order))
+    first = {id(rate): index for index, rate in enumerate(rates)}
+    rates.sort(key=lambda r: (r.module, order.get((r.module, r.cell), len(order)), first[id(r)]))
+    return rates
+
+
+def cases_by_cell(rates: list[PassRate]) -> list[CellCases]:
+    """`case_pass_rates` grouped by (module, cell), in the same order."""
+    groups: dict[tuple[str, str], CellCases] = {}
+    for rate in rates:
+        groups.setdefault((rate.module, rate.cell), CellCases(rate.module, rate.cell, [])).cases.append(rate)
+    return list(groups.values())
 
 
 def _rates(results: list[GradeResult], items) -> list[PassRate]:
-    rates: dict[tuple[str, str], PassRate] = {}
+    """`items(result)` lists (cell, name, passed, hidden): a case of a cell, or a cell (cell "")."""
+    rates: dict[tuple, PassRate] = {}
     for result in sorted(results, key=lambda r: r.module):
         if result.status != "graded":
             continue
-        for name, passed in items(result):
-            rate = rates.setdefault((result.module, name), PassRate(result.module, name, 0, 0))
+        for cell, name, passed, hidden in items(result):
+            label = f"hidden: {name}" if hidden else name
+            rate = rates.setdefault((result.module, cell, label), PassRate(result.module, label, 0, 0, cell, hidden))
             rate.total += 1
             rate.passed += bool(passed)
     return list(rates.values())

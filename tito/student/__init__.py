@@ -1,8 +1,8 @@
 """The student's tools: `tito check`, `tito build`, `tito submit`.
 
 They work on the student's own notebooks (by default the release notebooks under `release/`, as
-edited by the student) and never read `source/`, the instructor's full `tinytorch/` or anything
-holding hidden tests: what a student runs is what a student has. An earlier module comes from
+edited by the student) and never read `source/` (the solutions and the specs of cases), the instructor's full `tinytorch/`
+or the course secret: what a student runs is what a student has. An earlier module comes from
 the published reference (`release/_reference/`, the modules the instructor chose to publish) or
 from the student's own finished notebook, so a student can work on module k before finishing
 module k-1 once k-1 is published.

@@ -23,7 +23,7 @@ from tito import course
 from tito.course import Module
 from tito.errors import TitoError
 from tito.execute import CellOutcome, execute_notebook, kernel_env
-from tito.grade.checks import export_problems
+from tito.build.student_module import export_problems
 from tito.student.stack import MISSING, STUDENT, Choice, choose, how_to_get, write_stack
 
 FRAME = re.compile(r", in ([A-Za-z_][\w.]*)\(")
@@ -72,8 +72,8 @@ def execute_timeout(root: Path) -> int:
 
 
 def checkpoint_file(root: Path, module: Module) -> Path | None:
-    found = sorted((root / "checkpoints").glob(f"checkpoint_{module.number:02d}_*.py"))
-    return found[0] if found else None
+    files = sorted((root / "checkpoints").glob(f"checkpoint_{module.number:02d}_*.py"))
+    return files[0] if files else None
 
 
 def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks: Path | None = None,

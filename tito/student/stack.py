@@ -17,7 +17,7 @@ import nbformat
 
 from tito.build.partial import copy_package_inits, partial_reference
 from tito.course import Module, published_root, relpath
-from tito.grade.checks import export_problems, student_module_source
+from tito.build.student_module import export_problems, student_module_source
 from tito.source import is_exported
 
 STUB_LINE = re.compile(r"^\s*raise NotImplementedError\(\)\s*$")

@@ -2,7 +2,8 @@
 notebook), so a student reads the same verdicts, hints and next step in both places.
 
 Only what the check ran is described: the visible tests of the student's notebook and the public
-checkpoint. Hidden tests are never run by a check, so they are only ever mentioned as such.
+checkpoint. The grader's own cases (some hidden) are never run by a check, so they are only ever
+mentioned as such.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def totals_line(report: CheckReport) -> str:
     passed = sum(c.points for c in report.cells if c.passed)
     total = sum(c.points for c in report.cells)
     return (f"visible tests: {sum(c.passed for c in report.cells)}/{len(report.cells)} cells passed "
-            f"({passed:g}/{total:g} points; hidden tests run only at grading)")
+            f"({passed:g}/{total:g} points; grading also runs its own cases)")
 
 
 def checkpoint_lines(report: CheckReport) -> list[str]:

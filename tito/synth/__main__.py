@@ -4,6 +4,8 @@
     python -m tito.synth --derive [BUG ...] [--no-demos]
                                                 execute each bug (and stub profile) and compare
                                                 with the catalogue; exit 1 on any difference
+    python -m tito.synth --derive --write       derive everything (notebook and cases) and
+                                                rewrite tito/synth/bugs.py's lists in place
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--derive", nargs="*", metavar="BUG",
                         help="re-derive the failing cells of every bug (or of the named ones) and stub profile")
     parser.add_argument("--workers", type=int, default=2, help="kernels at a time for --derive")
+    parser.add_argument("--write", action="store_true",
+                        help="with --derive (of everything): rewrite tito/synth/bugs.py's derived lists in place")
     parser.add_argument("--no-demos", action="store_true",
                         help="--derive without the narrative's demo cells (faster; tests may not depend on them)")
     args = parser.parse_args(argv)
     try:
         root = args.root.resolve() if args.root else course.find_root()
         if args.derive is not None:
-            return derive(root, args.derive or None, args.workers, demos=not args.no_demos)
+            return derive(root, args.derive or None, args.workers, demos=not args.no_demos, write=args.write)
         return generate(root, args)
     except TitoError as error:
         errors.print(f"[red]error:[/red] {error}")
@@ -62,16 +66,25 @@ def generate(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
-def derive(root: Path, bugs: list[str] | None, workers: int, demos: bool = True) -> int:
+def derive(root: Path, bugs: list[str] | None, workers: int, demos: bool = True, write: bool = False) -> int:
+    from tito.synth import bugs as catalogue
     from tito.synth.bugs import BY_NAME, STUB_FAILING_CELLS
-    from tito.synth.derive import derive_all
+    from tito.synth.derive import derive_all, derive_checks, write_catalogue
 
     unknown = sorted(set(bugs or []) - set(BY_NAME))
     if unknown:
         raise TitoError(f"unknown bug(s): {', '.join(unknown)}")
+    if write and bugs:
+        raise TitoError("--write rewrites the whole catalogue: derive everything (no bug names)")
+    derived = derive_all(root, bugs=bugs, stubs=bugs is None, workers=workers, demos=demos)
+    if write:
+        cells = {("bug", d.name) if d.kind == "bug" else (d.module, d.name): d.failing_cells for d in derived}
+        write_catalogue(Path(catalogue.__file__), cells, derive_checks(root, workers=workers))
+        console.print(f"rewrote {Path(catalogue.__file__).name} with the derived lists")
+        return 0
     table = Table("module", "bug / stub profile", "failing graded cells (derived)", "catalogue")
     stale = 0
-    for found in derive_all(root, bugs=bugs, stubs=bugs is None, workers=workers, demos=demos):
+    for found in derived:
         recorded = (BY_NAME[found.name].failing_cells if found.kind == "bug"
                     else STUB_FAILING_CELLS.get((found.module, found.name)))
         same = tuple(recorded or ()) == found.failing_cells and recorded is not None

@@ -73,7 +73,7 @@ class Expected:
     bug: str | None = None
     profile: str | None = None  # stubs: "none" | "first-half"; broken: invalid-json | truncated | empty
     expected_failed_cells: list[str] = field(default_factory=list)  # grade_ids, notebook order
-    expected_failed_checks: list[str] | None = None  # scenario names; ["*"] all; None not determined
+    expected_failed_checks: list[str] | None = None  # case names; ["*"] all; None not determined
     expected_status: str = "graded"  # graded | error
     late: bool = False
     timestamp: str | None = None

@@ -150,8 +150,8 @@ def _fill_cell(text: str, pattern: re.Pattern, regions: list[Region], leave: set
 
 
 def with_instructor_cells(submission: nbformat.NotebookNode, source: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """What grading runs: the submission with every locked nbgrader cell (graded tests with their
-    hidden tests, read-only cells) taken from the instructor's source notebook, by grade_id."""
+    """What grading runs: the submission with every locked nbgrader cell (graded tests, read-only
+    cells) taken from `source`, by grade_id (the tests are the same in the source and the release)."""
     instructor = {grade_id(c): c for c in source.cells if grade_id(c)}
     notebook = copy.deepcopy(submission)
     for cell in notebook.cells:

@@ -10,5 +10,5 @@ INNER = Path(__file__).resolve().parent
 
 
 def script(name: str) -> Path:
-    """The path of one inner script (`run_notebook.py`, `run_scenarios.py`)."""
+    """The path of one inner script (`run_notebook.py`, `run_cases.py`)."""
     return INNER / name

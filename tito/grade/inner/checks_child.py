@@ -1,16 +1,19 @@
-"""Run the checkpoint scenarios in a forked child of the notebook runner (runs INSIDE the sandbox).
+"""Run the module's cases in a forked child of the notebook runner (runs INSIDE the sandbox).
 
 Why a child of the runner and not a sandbox of their own: starting a sandboxed interpreter and
 importing numpy is most of what a cheap submission costs. The runner pays it once, forks this
-child before any notebook cell has run, waits for it, and only then runs the cells. So the scenarios see a pristine interpreter, as in a sandbox of
-their own: nothing the notebook does can reach them, and they are over before it starts.
+child before any notebook cell has run, waits for it, and only then runs the cells. So the
+cases see a pristine interpreter, as in a sandbox of their own: nothing the notebook does can
+reach them, and they are over before it starts.
 
-The child runs `run_scenarios.main` on the student's module (the `lib/` of the checks directory,
-not the notebook's), in its own session so that whatever it leaves running is killed with it.
-The runner reads its stdout and stderr (capped), enforces the time limit, reads `values.npz`
-without following links, and reports everything as ONE "checks" event on its channel, before the
-first cell starts. The supervisor trusts none of it beyond its schema: the child ran the
-student's code, and the comparison with the reference happens outside.
+The child runs `run_cases.main` on the student's module (`checks/lib`, not the notebook's `lib/`),
+in its own session so that whatever it leaves running is killed with it. The runner reads its
+stdout and stderr (capped), enforces the time limit, reads `values.npz` without following links,
+kills every process the child left, wipes every place the child could write (the working
+directory apart from the read-only mounts, /tmp, /dev/shm, System V IPC objects) and reports
+everything as ONE "checks" event on its channel, before the first cell starts. The supervisor
+trusts none of it beyond its schema: the child ran the student's code, and the comparison with
+the reference happens outside.
 """
 
 from __future__ import annotations
@@ -23,15 +26,17 @@ import stat
 import sys
 import time
 
-STDOUT_CAP = 1 * 2**20  # bytes of the scenario runner's JSON lines kept (a dozen short lines)
+STDOUT_CAP = 1 * 2**20  # bytes of the case runner's JSON lines kept (one short line per case)
 STDERR_TAIL = 4000  # bytes of its stderr kept (the end: where the error is)
 
 
-def run(scenario_path: str, out_dir: str, timeout: float, values_cap: int, *, kill_strays: bool) -> dict:
-    """Fork, run the scenarios, wait at most `timeout` seconds; the "checks" event.
+def run(case_args: list[str], out_dir: str, timeout: float, values_cap: int, *, isolate: bool) -> dict:
+    """Fork, run the cases (`run_cases.py` with `case_args`), wait at most `timeout` seconds;
+    the "checks" event.
 
-    `kill_strays`: afterwards, kill every other process in the sandbox (only in a sandbox with
-    its own pid namespace, where nothing else lives: never in the unsafe mode)."""
+    `isolate`: afterwards, kill every other process in the sandbox and wipe what the child could
+    write (only in a sandbox with its own pid namespace and private /tmp, where nothing else
+    lives: never in the unsafe mode)."""
     start = time.monotonic()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -41,7 +46,7 @@ def run(scenario_path: str, out_dir: str, timeout: float, values_cap: int, *, ki
     if pid == 0:
         os.close(out_r)
         os.close(err_r)
-        _child(scenario_path, out_dir, out_w, err_w)  # never returns
+        _child(case_args, out_w, err_w)  # never returns
     os.close(out_w)
     os.close(err_w)
     stdout, stderr, status = _collect(pid, out_r, err_r, start + timeout)
@@ -52,9 +57,11 @@ def run(scenario_path: str, out_dir: str, timeout: float, values_cap: int, *, ki
         returncode, sig = None, signal.SIGKILL
     else:
         returncode, sig = _status(status)
-    if kill_strays:
+    if isolate:
         _kill_strays()
     values, problem = _values(out_dir, values_cap)
+    if isolate:
+        wipe_writable()
     return {"event": "checks", "stdout": stdout.decode("utf-8", "replace"),
             "stderr": stderr.decode("utf-8", "replace"), "returncode": returncode, "signal": sig,
             "timed_out": status is None, "wall": round(time.monotonic() - start, 4),
@@ -62,8 +69,8 @@ def run(scenario_path: str, out_dir: str, timeout: float, values_cap: int, *, ki
             "values_problem": problem}
 
 
-def _child(scenario_path: str, out_dir: str, out_w: int, err_w: int) -> None:
-    checks_dir = os.path.dirname(scenario_path)
+def _child(case_args: list[str], out_w: int, err_w: int) -> None:
+    runner_dir = os.path.dirname(os.path.abspath(__file__))
     try:
         os.setsid()  # its own process group: the runner kills whatever it leaves behind
         os.dup2(out_w, 1)
@@ -71,17 +78,17 @@ def _child(scenario_path: str, out_dir: str, out_w: int, err_w: int) -> None:
         os.closerange(3, _max_fd())  # the runner's channel and capture files are not its business
         for name in ("SIGINT", "SIGTERM"):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
-        lib = os.path.join(checks_dir, "lib")
-        # the student's module and the earlier modules' reference, never the notebook's lib/
-        # (PYTHONPATH) nor the runner's folder (sys.path[0])
+        lib = os.path.abspath(os.path.join("checks", "lib"))
+        # the student's module and the earlier modules beside it, never the notebook's lib/
+        # (PYTHONPATH); the runner's folder stays for `run_cases` and `casekit` (read-only)
         notebook_lib = {os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
-        sys.path[:] = [lib, checks_dir] + [p for p in sys.path[1:] if p and os.path.abspath(p) not in notebook_lib]
+        sys.path[:] = [lib, runner_dir] + [p for p in sys.path[1:] if p and os.path.abspath(p) not in notebook_lib]
         os.environ["PYTHONPATH"] = lib
         sys.stdout = os.fdopen(1, "w", buffering=1)
         sys.stderr = os.fdopen(2, "w", buffering=1)
-        import run_scenarios
+        import run_cases
 
-        code = run_scenarios.main(["run_scenarios.py", scenario_path, out_dir])
+        code = run_cases.main(["run_cases.py", *case_args])
     except BaseException as error:  # noqa: BLE001 (report anything, never return to the runner)
         try:
             os.write(2, f"the check runner failed: {type(error).__name__}: {error}\n".encode())
@@ -89,6 +96,77 @@ def _child(scenario_path: str, out_dir: str, out_w: int, err_w: int) -> None:
             pass
         code = 1
     os._exit(code if isinstance(code, int) else 1)
+
+
+WRITABLE = ("/tmp", "/dev/shm")
+READ_ONLY = ("runner", "lib", "checks")  # the working directory's read-only mounts
+
+
+def wipe_writable() -> None:
+    """Remove everything the cases could have left for the cells: the working directory's entries
+    (but its read-only mounts), the contents of /tmp and /dev/shm, and System V shared memory,
+    semaphores and message queues. Runs after every other process of the sandbox is dead."""
+    for name in os.listdir("."):
+        if name not in READ_ONLY:
+            _remove(name)
+    for folder in WRITABLE:
+        for name in _listdir(folder):
+            _remove(os.path.join(folder, name))
+    _remove_ipc()
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
+
+
+def _remove(path: str) -> None:
+    """Remove a file, a link or a tree the child may have made unreadable (mode 000 folders)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return
+    if stat.S_ISDIR(info.st_mode):
+        try:
+            os.chmod(path, 0o700)
+        except OSError:
+            pass
+        for name in _listdir(path):
+            _remove(os.path.join(path, name))
+        try:
+            os.rmdir(path)
+        except OSError:
+            pass
+    else:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _remove_ipc() -> None:
+    """IPC_RMID every System V object of this IPC namespace (the sandbox's own)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except Exception:  # noqa: BLE001
+        return
+    for table, control in (("shm", libc.shmctl), ("sem", libc.semctl), ("msg", libc.msgctl)):
+        try:
+            with open(f"/proc/sysvipc/{table}") as handle:
+                rows = handle.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if len(fields) > 1 and fields[1].isdigit():
+                if table == "sem":
+                    control(int(fields[1]), 0, 0)  # semctl(id, semnum, IPC_RMID)
+                else:
+                    control(int(fields[1]), 0, None)  # IPC_RMID is 0
 
 
 def _max_fd() -> int:

@@ -3,12 +3,18 @@
 Runs INSIDE the sandbox, copied into the scratch directory: standard library, IPython and numpy
 only, never tito. Usage:
     python run_notebook.py [--output-bytes N] [--capture-dir DIR]
-                           [--checks SCENARIO_FILE --checks-out DIR --checks-timeout S --values-cap N
-                            --kill-strays 1]
+                           [--checks JSON_ARGS --checks-out DIR --checks-timeout S --values-cap N
+                            --isolate 1]
                            [cells.json]
-With --checks, the module's checkpoint scenarios run first, in a forked child of this still
-pristine process (`checks_child.py`), and their results come as one "checks" event before the
-first cell.
+With --checks, the module's cases run first, in a forked child of this still pristine process
+(`checks_child.py`, given the case runner's arguments as a JSON list), and their results come as
+one "checks" event before the first cell. With --isolate (a real sandbox only), whatever the
+cases left running is killed and every place they could write is wiped before the first cell:
+nothing flows from the cases to the cells.
+
+The runner's folder is mounted read-only, and no directory the student's code can write is on
+`sys.path` (checked before the first cell): no cell can plant a module the runner or a later
+cell imports. The process is not dumpable, so a child cannot attach to it.
 
 Input: a JSON list of {"index", "source", "grade_id"} (the code cells, in order).
 Output, on the ORIGINAL stdout (a private duplicate of fd 1 taken at startup), one JSON object
@@ -271,6 +277,31 @@ def seed(index: int) -> None:
         pass
 
 
+def not_dumpable() -> None:
+    """prctl(PR_SET_DUMPABLE, 0): no process of the same uid (a forked child of the cases, a cell's
+    subprocess) can ptrace this one or write its memory through /proc."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except Exception:  # noqa: BLE001 (not Linux: nothing to harden)
+        pass
+
+
+def importable_path(path: list[str], isolated: bool) -> list[str]:
+    """`sys.path` without the runner's own folder, the working directory and (in a real sandbox,
+    where this process is an unprivileged user) any folder this process can write: a module
+    planted there must never be imported by a later cell."""
+    runner = os.path.dirname(os.path.abspath(__file__))
+    kept = []
+    for entry in path:
+        folder = os.path.abspath(entry) if entry else os.getcwd()
+        if folder in (runner, os.getcwd()) or (isolated and os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            continue
+        kept.append(entry)
+    return kept
+
+
 IN_CELL = False
 
 
@@ -283,7 +314,7 @@ def on_sigint(signum, frame):
 def main(argv: list[str]) -> int:
     global CURRENT, IN_CELL, CAPTURE_DIR
     options = {"--output-bytes": str(2**20), "--capture-dir": CAPTURE_DIR, "--checks": "",
-               "--checks-out": "/scratch/out", "--checks-timeout": "60", "--values-cap": str(4 * 2**20), "--kill-strays": ""}
+               "--checks-out": "out", "--checks-timeout": "60", "--values-cap": str(4 * 2**20), "--isolate": ""}
     args = list(argv)
     for option in options:
         if option in args:
@@ -301,13 +332,10 @@ def main(argv: list[str]) -> int:
 
     with open(cells_path, encoding="utf-8") as f:
         cells = json.load(f)
-    os.makedirs(CAPTURE_DIR, exist_ok=True)
+    isolate = bool(options["--isolate"])
+    not_dumpable()
     devnull = os.open(os.devnull, os.O_RDWR)
     os.dup2(devnull, 0)
-    # opened once, reused by every cell: a cell that exhausts its file descriptors cannot stop
-    # the runner from capturing the next one
-    captures = {name: os.open(f"{CAPTURE_DIR}/{name}", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-                for name in ("stdout", "stderr")}
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write fails with EFBIG, no kill
 
     # the matplotlib backend of a Jupyter kernel: figures become image/png outputs at the end of
@@ -326,8 +354,14 @@ def main(argv: list[str]) -> int:
     if options["--checks"]:
         import checks_child  # beside this script
 
-        emit(checks_child.run(options["--checks"], options["--checks-out"], float(options["--checks-timeout"]),
-                              int(options["--values-cap"]), kill_strays=bool(options["--kill-strays"])))
+        emit(checks_child.run(json.loads(options["--checks"]), options["--checks-out"],
+                              float(options["--checks-timeout"]), int(options["--values-cap"]), isolate=isolate))
+    sys.path[:] = importable_path(sys.path, isolate)
+    os.makedirs(CAPTURE_DIR, exist_ok=True)
+    # opened once, reused by every cell: a cell that exhausts its file descriptors cannot stop
+    # the runner from capturing the next one
+    captures = {name: os.open(f"{CAPTURE_DIR}/{name}", os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+                for name in ("stdout", "stderr")}
     shell = make_shell(cap)
     real_stdout, real_stderr = sys.stdout, sys.stderr
     out_stream, err_stream = CappedStream("stdout", 1), CappedStream("stderr", 2)

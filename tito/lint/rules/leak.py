@@ -1,7 +1,8 @@
 """leak: no solution or hidden-test text appears anywhere under release/.
 
-Each non-blank line of a solution region or hidden-tests region that is long enough to be
-distinctive and is not public is a fingerprint. Public is what occurs outside the regions of any
+Each non-blank line of a solution region (or of a hidden-tests region, which the `spec` rule
+forbids in a source anyway) that is long enough to be distinctive and is not public is a
+fingerprint. Public is what occurs outside the regions of any
 course source (a hidden test's `from tinytorch.core.layers import Dense` is no secret when module
 03 shows it), the reference code of the modules the course publishes (nbgrader_config.py,
 c.PublishedReference.modules), which `tito release` ships in release/_reference/, and the

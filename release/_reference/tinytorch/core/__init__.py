@@ -1,1 +1,0 @@
-"""The course modules of TinyTorch, one concept each, in the order they are taught."""
