@@ -2,8 +2,11 @@
 
 Run in real kernels (nbclient), from the notebook's folder as Jupyter runs them, on a copy of the
 student's side of the course (release/, checkpoints/, the config; no tinytorch/: the student
-tools never read it). Also: the cell does nothing in kernels tito or nbgrader run, grading skips
-it unless the student edited it, and an edited one that cannot import tito costs no points.
+tools never read it): the repository's, which publishes nothing, and for the earlier modules also
+that of a course copy whose config publishes 01-03 and that ran `tito release`
+(tests/test_published.py's `published_course`). Also: the cell does nothing in kernels tito or
+nbgrader run, grading skips it unless the student edited it, and an edited one that cannot import
+tito costs no points.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from tito.lint import lint
 from tito.source import nbgrader_meta
 from tito.student.in_notebook import check_module
 from tito.synth.variants import submission
+from test_published import FIRST_THREE, published_course
 from tito_helpers import MODULE_A, built_course, built_template  # noqa: F401 (fixtures)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,20 +116,21 @@ def test_the_notebook_summary_escapes_what_the_students_code_printed() -> None:
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>" not in page
     assert as_text(report, "run this cell again").splitlines() == [
         "  failed  tensor-creation (10 points): AssertionError: <script>x</script>; try: read it",
-        "visible tests: 0/1 cells passed (0/10 points; hidden tests run only at grading)",
+        "visible tests: 0/1 cells passed (0/10 points; grading also runs its own cases)",
         "checkpoint: none for this module",
         "next: read it (cell tensor-creation), then run this cell again"]
 
 
-def _student_course(dest: Path) -> Path:
-    """What a student has: release/ (with the published reference), checkpoints/, the config.
-    The module sources are there only because `course.discover` reads the module list from them."""
+def _student_course(dest: Path, origin: Path = REPO) -> Path:
+    """What a student of the course at `origin` has: release/ (with the published reference, if
+    the course publishes any), checkpoints/, the config. The module sources are there only because
+    `course.discover` reads the module list from them."""
     dest.mkdir()
     for name in ("nbgrader_config.py", "conftest.py", "pyproject.toml"):
-        shutil.copy(REPO / name, dest)
-    shutil.copytree(REPO / "release", dest / "release")
-    shutil.copytree(REPO / "checkpoints", dest / "checkpoints", ignore=shutil.ignore_patterns("__pycache__"))
-    for module in MODULES:
+        shutil.copy(origin / name, dest)
+    shutil.copytree(origin / "release", dest / "release")
+    shutil.copytree(origin / "checkpoints", dest / "checkpoints", ignore=shutil.ignore_patterns("__pycache__"))
+    for module in course.discover(origin):
         (dest / "source" / module.name).mkdir(parents=True)
         shutil.copy(module.source_py, dest / "source" / module.name)
     return dest
@@ -155,7 +160,7 @@ def test_check_module_in_a_real_kernel_on_the_stub_release_and_on_a_finished_not
     text, page = outputs[1]["data"]["text/plain"], outputs[1]["data"]["text/html"]
     assert ("  failed  tensor-creation (10 points): NotImplementedError: a `raise NotImplementedError()` stub "
             "was reached; try: implement `_to_array` first") in text.splitlines()
-    assert "visible tests: 0/9 cells passed (0/120 points; hidden tests run only at grading)" in text
+    assert "visible tests: 0/9 cells passed (0/120 points; grading also runs its own cases)" in text
     assert "checkpoint checkpoints/checkpoint_01_tensor.py: failed" in text
     assert text.endswith("next: implement `_to_array` first (cell tensor-creation), "
                          "then save the notebook and run this cell again")
@@ -168,21 +173,28 @@ def test_check_module_in_a_real_kernel_on_the_stub_release_and_on_a_finished_not
     assert outputs[0]["text"].startswith(
         f"checking the saved notebook work/01_tensor/01_tensor.ipynb (saved {_saved(mine)})")
     text = outputs[1]["data"]["text/plain"]
-    assert "visible tests: 9/9 cells passed (120/120 points; hidden tests run only at grading)" in text
+    assert "visible tests: 9/9 cells passed (120/120 points; grading also runs its own cases)" in text
     assert "checkpoint checkpoints/checkpoint_01_tensor.py: passed" in text and "failed" not in text
     assert text.endswith("all good. next: `tito submit 01_tensor --zip` (or without --zip through the exchange)")
 
 
 @pytest.mark.slow
-def test_check_module_says_which_earlier_module_is_missing_and_how_to_get_it(tmp_path: Path) -> None:
-    root = _student_course(tmp_path / "course")
+@pytest.mark.parametrize("published", [[], FIRST_THREE], ids=["nothing published", "01-03 published"])
+def test_check_module_says_which_earlier_module_is_missing_and_how_to_get_it(published: list[str],
+                                                                            tmp_path: Path) -> None:
+    """05 needs 01-04: every one of them where nothing is published (the untouched release has
+    finished none), only 04 where 01-03 are published."""
+    origin = published_course(tmp_path / "published", published) if published else REPO
+    root = _student_course(tmp_path / "course", origin)
+    assert (root / "release" / "_reference").is_dir() == bool(published)
     outputs = _run_cell('from tito.student import check_module\n\ncheck_module("05_autograd")',
                         root / "release" / "05_autograd")
+    missing = ("01_tensor", "02_activations", "03_layers", "04_losses")[len(published):]
     assert [o["text"] for o in outputs] == [
         "checking the saved notebook release/05_autograd/05_autograd.ipynb (saved "
         f"{_saved(root / 'release/05_autograd/05_autograd.ipynb')}); save first to include your latest edits\n",
-        "error: 05_autograd needs 04_losses: finish it in release/04_losses/04_losses.ipynb or ask your "
-        "instructor to publish its reference\n"]
+        "error: " + "".join(f"05_autograd needs {name}: finish it in release/{name}/{name}.ipynb or ask your "
+                            "instructor to publish its reference\n" for name in missing)]
 
 
 @pytest.mark.slow

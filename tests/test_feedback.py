@@ -1,59 +1,69 @@
 """Feedback pages: what a student reads about one graded submission.
 
-The leak tests use the real course: for every module a failing submission's page, even one whose
-messages quote hidden tests and solutions verbatim (what `inspect.getsource` in a crafted
-exception would produce), contains none of the fingerprints of the source's hidden-test and
-solution regions. Pages are written into tmp dirs whose source/ and release/ link to the repo's.
+The leak tests use the real course. For every module, a submission whose every case disagrees is
+graded the way the supervisor grades it (the reference's answers for the submission's seed from
+the oracle, compared with the student's values by `tito.grade.checks`, each graded cell scored
+by `tito.grade.stages.score`): its page shows every disagreeing case, and no value the reference
+computed for a hidden case. A crafted one, whose messages and evidence quote solutions verbatim
+(what `inspect.getsource` in a crafted exception would produce), shows no line of a solution
+region. (The notebooks hold no hidden tests any more: hidden cases live in the spec.) Pages are
+written into tmp dirs whose source/ and release/ link to the repo's.
 """
 
 from __future__ import annotations
 
+import html
+import io
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tito import course
 from tito.errors import TitoError
 from tito.feedback_pages import run, write_all, write_feedback
 from tito.feedback_pages.redact import WITHHELD
+from tito.grade import checks
+from tito.grade.execute import CellOutcome
 from tito.grade.model import CellResult, CheckResult, Flag, GradeResult
-from tito.source import grade_id, is_graded_test, points, read_source
+from tito.grade.oracle import Oracle
+from tito.grade.secret import submission_seed
+from tito.grade.stages.score import score_cell
+from tito.source import read_source
 
 REPO = Path(__file__).resolve().parents[1]
 MODULES = course.discover(REPO)
-REGION = re.compile(r"^\s*###\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
+REGION = re.compile(r"^\s*###\s*(BEGIN|END) SOLUTION\s*$")
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+SECRET = bytes(range(32))  # the course secret of these tests
+DIGEST = "ab" * 32
+WRONG = 777  # every number of the failing submission (no reference value of the course is 777)
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def region_lines(text: str) -> tuple[list[str], list[str], list[str]]:
-    """(hidden-test lines, solution lines, lines outside both), stripped, non-blank."""
-    hidden, solution, outside, current = [], [], [], None
+def region_lines(text: str) -> tuple[list[str], list[str]]:
+    """(solution lines, lines outside the solution regions), stripped, non-blank."""
+    solution, outside, inside = [], [], False
     for raw in text.splitlines():
         match = REGION.match(raw)
         if match:
-            current = match[2] if match[1] == "BEGIN" else None
+            inside = match[1] == "BEGIN"
         elif raw.strip():
-            {"HIDDEN TESTS": hidden, "SOLUTION": solution, None: outside}[current].append(raw.strip())
-    return hidden, solution, outside
+            (solution if inside else outside).append(raw.strip())
+    return solution, outside
 
 
-def fingerprints(module: course.Module) -> tuple[list[str], list[str]]:
-    """Lines >= 12 chars of the module's hidden-test / solution regions unique to those regions
-    (they occur outside the regions of no course source, as the release lint defines them)."""
-    public = "\n".join(line for m in MODULES for line in region_lines(m.source_py.read_text())[2])
-    hidden, solution, _ = region_lines(module.source_py.read_text())
-    unique = lambda lines: sorted({l for l in lines if len(l) >= 12 and l not in public})  # noqa: E731
-    return unique(hidden), unique(solution)
-
-
-def graded_cells(module: course.Module) -> list[tuple[str, float, bool]]:
-    nb = read_source(module.source_py)
-    return [(grade_id(c), points(c), "BEGIN HIDDEN TESTS" in c.source) for c in nb.cells if is_graded_test(c)]
+def fingerprints(module: course.Module) -> list[str]:
+    """Lines >= 12 chars of the module's solution regions that occur outside the solution regions
+    of no course source (as the release lint defines them)."""
+    public = "\n".join(line for m in MODULES for line in region_lines(m.source_py.read_text())[1])
+    solution, _ = region_lines(module.source_py.read_text())
+    return sorted({line for line in solution if len(line) >= 12 and line not in public})
 
 
 def linked_course(tmp_path: Path) -> Path:
@@ -67,75 +77,171 @@ def linked_course(tmp_path: Path) -> Path:
 
 
 def result(student="ada", module="90_fixture", status="graded", **kwargs) -> GradeResult:
-    return GradeResult(student=student, module=module, digest="ab" * 32, status=status, **kwargs)
-
-
-def fixture_cells() -> list[CellResult]:
-    return [
-        CellResult("fixture-creation", 10, 10, True, has_hidden_tests=True),
-        CellResult("fixture-arithmetic", 15, 0, False, "AssertionError", "expected [2. 4.], got [2. 3.]", has_hidden_tests=True),
-        CellResult("fixture-matmul", 10, 0, False, "NotImplementedError", ""),
-        CellResult("fixture-warnings", 5, 0, False, None, None, stderr=True),
-        CellResult("fixture-xss", 5, 0, False, "AssertionError", XSS),
-    ]
+    return GradeResult(student=student, module=module, digest=DIGEST, status=status, **kwargs)
 
 
 def page_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-# --- hidden tests and solutions never leak -----------------------------------------------------
+def card(text: str, grade_id: str) -> str:
+    """The HTML of one test cell's card."""
+    match = re.search(rf'<section class="card" id="cell-{re.escape(grade_id)}">(.*?)</section>', text, re.S)
+    assert match, f"no card for {grade_id}"
+    return match[1]
+
+
+# --- a real grading of a submission whose every case disagrees --------------------------------
+
+
+@pytest.fixture(scope="module")
+def oracle():
+    reference = Oracle(REPO)
+    yield reference
+    reference.close()
+
+
+def wrong_values(reference: dict) -> bytes:
+    """values.npz of a student whose every value differs from the reference's: every number
+    WRONG, every boolean flipped, every string replaced (shapes kept)."""
+    values = {}
+    for key, expected in reference["values"].items():
+        if expected.dtype.kind == "b":
+            values[key] = ~expected
+        elif expected.dtype.kind == "U":
+            values[key] = np.array("not the reference's answer")
+        else:
+            values[key] = np.full(expected.shape, WRONG, dtype=expected.dtype)
+    buffer = io.BytesIO()
+    np.savez(buffer, **values)
+    return buffer.getvalue()
+
+
+def graded_failing_submission(module: course.Module, oracle: Oracle) -> tuple[GradeResult, dict]:
+    """(the result, the reference's answers for its seed): every notebook test passed (as a forged
+    verdict would), every case disagrees, every cell scored as `stages.score` scores it."""
+    res = result(module=module.name)
+    seed = submission_seed(SECRET, res.student, res.module, res.digest)
+    reference = oracle.answers(module, seed)
+    plan = checks.CheckPlan(module, reference["cases"], reference, seed, {})
+    lines = b"\n".join(json.dumps({"case": s["case"], "status": "ok"}).encode() for s in plan.specs)
+    run_ = checks.CheckRun(stdout=lines, stderr=b"", returncode=0, timed_out=False, signal=None, wall=1.0,
+                           values=wrong_values(reference))
+    res.checks, _ = checks.score_checks(plan, run_, None, 60.0)
+    for index, cell in enumerate(read_source(module.source_py).cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("grade"):
+            outcome = CellOutcome(index, meta["grade_id"], ran=True)  # no error, no stderr: passed
+            res.cells.append(score_cell(meta, outcome, [c for c in res.checks if c.cell == meta["grade_id"]]))
+    return res, reference
+
+
+def shown(value: np.ndarray) -> set[str]:
+    """How a value would appear in a message (`checks._show`): whole, and number by number."""
+    texts = {checks._show(value)}
+    if value.dtype.kind in "iuf":
+        texts |= {checks._show(np.asarray(v)) for v in value.ravel()[:100]}
+    return texts
+
+
+def hidden_value_prints(res: GradeResult, reference: dict) -> list[str]:
+    """What the reference computed for the hidden cases, as a message would show it, leaving out
+    what the page may show anyway: public cases' values, the student's values, and the page's
+    own text when no message is shown (titles, docstrings, styles)."""
+    hidden, public = set(), set()
+    for spec in reference["cases"]:
+        for name in spec["keys"]:
+            (hidden if spec["hidden"] else public).update(shown(reference["values"][f"{spec['case']}/{name}"]))
+    public.add(str(WRONG))
+    silent = replace(res, cells=[replace(c, evalue="") for c in res.cells],
+                     checks=[replace(c, message="") for c in res.checks])
+    public.add(html.unescape(page_of(silent)))
+    everything_public = "\n".join(public)
+    return sorted(p for p in hidden if len(p) >= 6 and p not in everything_public)
+
+
+def page_of(res: GradeResult) -> str:
+    from tito.feedback_pages import render
+
+    return render(REPO, res)
+
+
+def leaked(prints: list[str], page: str) -> list[str]:
+    return [p for p in prints if p in page or p in html.unescape(page)]
+
+
+# --- solutions and hidden cases' values never leak ---------------------------------------------
 
 
 @pytest.mark.parametrize("module", MODULES, ids=[m.name for m in MODULES])
-def test_failing_page_leaks_no_hidden_test_or_solution_line(tmp_path: Path, module: course.Module) -> None:
+def test_failing_page_leaks_no_solution_line_or_hidden_value(tmp_path: Path, module: course.Module, oracle) -> None:
     root = linked_course(tmp_path)
-    hidden, solution = fingerprints(module)
-    assert hidden and solution, f"{module.name}: the source should have hidden tests and solutions"
     source_text = module.source_py.read_text()
-    cells = graded_cells(module)
-    assert cells and any(h for _, _, h in cells)
+    assert "BEGIN HIDDEN TESTS" not in source_text, "hidden tests are back in the notebook: redact.py no longer withholds them"
+    solution = fingerprints(module)
+    assert solution, f"{module.name}: the source should have solutions"
 
-    # A plain failing submission: every graded cell fails with an ordinary message.
-    plain = result(module=module.name, cells=[
-        CellResult(gid, pts, 0, False, "AssertionError", f"{gid}: wrong value", has_hidden_tests=h) for gid, pts, h in cells
-    ])
-    text = page_text(write_feedback(root, plain, module))
-    assert [fp for fp in hidden + solution if fp in text] == []
-    for gid, _, _ in cells:
-        assert f"{gid}: wrong value" in text
+    # A graded submission: every notebook test passed, every case disagrees.
+    graded, reference = graded_failing_submission(module, oracle)
+    assert graded.checks and not any(c.passed for c in graded.checks)
+    assert all(c.ename == "ReferenceMismatch" and c.points == 0 for c in graded.cells)
+    text = page_text(write_feedback(root, graded, module))
+    plain = html.unescape(text)
+    hidden = [c for c in graded.checks if c.hidden]
+    assert hidden, f"{module.name}: the spec should have hidden cases"
+    for check in graded.checks:  # every case is listed with its message (public ones with the expected value)
+        assert check.message in plain
+    assert all("which differs from the reference" in c.message for c in hidden)
+    assert text.count("<code>hidden case</code>") == len(hidden)
+    assert not [c.name for c in hidden if f"<code>{c.name}</code>" in text]
+    prints = hidden_value_prints(graded, reference)
+    assert len(prints) >= 10, f"{module.name}: too few distinctive hidden values to prove anything"
+    assert leaked(prints, text) == [], "a value the reference computed for a hidden case is in the page"
+    assert leaked(solution, text) == []
+    # ...and the check would see one: the same page with the hidden cases' expected values shown
+    revealed = replace(graded, checks=[replace(c, message=_revealed(c, reference)) if c.hidden else c
+                                       for c in graded.checks])
+    assert leaked(prints, page_of(revealed))
 
-    # A crafted one: messages, checkpoint messages and evidence quote the regions and the source.
-    regions = "\n".join(f"    {line}" for line in hidden + solution)
+    # A crafted one: messages, case messages and evidence quote the solutions and the source.
+    regions = "\n".join(f"    {line}" for line in solution)
     crafted = result(
         module=module.name,
-        cells=[CellResult(gid, pts, 0, False, "AssertionError", "leak:\n" + regions, has_hidden_tests=h) for gid, pts, h in cells],
-        checks=[CheckResult("leaky-scenario", 5, 0, False, source_text)],
+        cells=[replace(c, ename="AssertionError", evalue="leak:\n" + regions) for c in graded.cells],
+        checks=[replace(c, message=source_text) for c in graded.checks[:3]]
+               + [CheckResult("leaky-case", 5, 0, False, source_text)],  # bound to no cell
         flags=[Flag("restored-locked-cell", source_text)],
     )
     text = page_text(write_feedback(root, crafted, module))
-    assert [fp for fp in hidden if fp in text] == [], "hidden-test text in the feedback page"
-    assert [fp for fp in solution if fp in text] == [], "solution text in the feedback page"
+    assert leaked(solution, text) == [], "solution text in the feedback page"
     assert WITHHELD in text and "leak:" in text
 
 
+def _revealed(check: CheckResult, reference: dict) -> str:
+    """A hidden case's message had it shown the reference's value (what must never happen)."""
+    spec = next(s for s in reference["cases"] if s["case"] == check.name)
+    name = spec["keys"][0]
+    expected = reference["values"][f"{check.name}/{name}"]
+    return f"{name}: expected {checks._show(expected)}"
+
+
 def test_another_modules_solution_is_withheld_too(tmp_path: Path) -> None:
-    """The sandbox of module k holds the reference of modules < k: their solutions are secrets."""
+    """Every module's solutions are withheld, not only the graded module's (defense in depth: no
+    sandbox should hold an unpublished reference, but a message quoting one must still not show it)."""
     root = linked_course(tmp_path)
     first, last = MODULES[0], MODULES[-1]
-    _, solution = fingerprints(first)
-    leaked = "\n".join(solution[:20])
-    page = write_feedback(root, result(module=last.name, cells=[CellResult("x-test", 5, 0, False, "AssertionError", leaked)]))
-    text = page_text(page)
-    assert [fp for fp in solution[:20] if fp in text] == []
+    solution = fingerprints(first)
+    leaked_text = "\n".join(solution[:20])
+    page = write_feedback(root, result(module=last.name, cells=[CellResult("x-test", 5, 0, False, "AssertionError", leaked_text)]))
+    assert leaked(solution[:20], page_text(page)) == []
 
 
 def test_titles_come_from_the_release_docstrings(tmp_path: Path) -> None:
     root = linked_course(tmp_path)
     if not (REPO / "release" / "05_autograd" / "05_autograd.ipynb").is_file():
         pytest.skip("no release of 05_autograd")
-    cells = [CellResult("autograd-elementwise-rules", 12, 12, True, has_hidden_tests=True),
-             CellResult("autograd-not-in-release", 3, 3, True)]
+    cells = [CellResult("autograd-elementwise-rules", 12, 12, True, has_hidden_tests=True, notebook_passed=True),
+             CellResult("autograd-not-in-release", 3, 3, True, notebook_passed=True)]
     text = page_text(write_feedback(root, result(module="05_autograd", cells=cells)))
     assert "Elementwise rules" in text
     assert "add, sub, mul, div, neg, pow, exp and log rules, called directly on recorded nodes." in text
@@ -145,44 +251,185 @@ def test_titles_come_from_the_release_docstrings(tmp_path: Path) -> None:
 # --- contents ----------------------------------------------------------------------------------
 
 
+def fixture_cells() -> list[CellResult]:
+    """Cells as `stages.score` scores them: a pass, a test that passed in the notebook but whose
+    cases differ, a stub, a warning on stderr, a hostile message, a partly earned checkpoint."""
+    return [
+        CellResult("fixture-creation", 10, 10, True, has_hidden_tests=True, notebook_passed=True),
+        CellResult("fixture-arithmetic", 15, 0, False, "ReferenceMismatch",
+                   "case arithmetic_broadcast: out: expected [2. 4.] got [2. 3.] (1 more case disagree)",
+                   has_hidden_tests=True, notebook_passed=True),
+        CellResult("fixture-matmul", 10, 0, False, "NotImplementedError", ""),
+        CellResult("fixture-warnings", 5, 0, False, None, "output on stderr: UserWarning: overflow", stderr=True),
+        CellResult("fixture-xss", 5, 0, False, "AssertionError", XSS),
+        CellResult("fixture-checkpoint", 20, 12, False, "ReferenceMismatch",
+                   "case checkpoint_backward: grad of x: expected [0.5 0.25] got [0.5 0.5] (1 more case disagree)",
+                   has_hidden_tests=True, notebook_passed=True),
+    ]
+
+
+def fixture_checks() -> list[CheckResult]:
+    """The cases of `fixture_cells`, as `tito.grade.checks` compares them."""
+    return [
+        CheckResult("creation_values", 0, 0, True, cell="fixture-creation"),
+        CheckResult("creation_any_shape", 0, 0, True, cell="fixture-creation", hidden=True),
+        CheckResult("arithmetic_broadcast", 0, 0, False, "out: expected [2. 4.] got [2. 3.]", cell="fixture-arithmetic"),
+        CheckResult("arithmetic_scalars", 0, 0, True, cell="fixture-arithmetic"),
+        CheckResult("arithmetic_any_shape", 0, 0, False, "out: got [2. 3. 5.], which differs from the reference",
+                    cell="fixture-arithmetic", hidden=True),
+        CheckResult("matmul_values", 0, 0, False, "NotImplementedError: Tensor.__matmul__ is not written yet",
+                    cell="fixture-matmul"),
+        CheckResult("checkpoint_forward", 8, 8, True, cell="fixture-checkpoint"),
+        CheckResult("checkpoint_backward", 4, 0, False, "grad of x: expected [0.5 0.25] got [0.5 0.5]",
+                    cell="fixture-checkpoint"),
+        CheckResult("checkpoint_batch", 4, 4, True, cell="fixture-checkpoint", hidden=True),
+        CheckResult("checkpoint_sizes", 4, 0, False, "sizes: got [3 3], which differs from the reference",
+                    cell="fixture-checkpoint", hidden=True),
+    ]
+
+
+HIDDEN_BADGE = '<span class="badge hidden" title="the grader also ran hidden cases for this cell">+ hidden cases</span>'
+
+
 def test_failing_page_shows_scores_statuses_messages(tmp_path: Path) -> None:
-    checks = [CheckResult("forward-values", 10, 10, True, ""), CheckResult("backward-grads", 10, 0, False, "grad of x differs at [0, 1]: 0.5 != 0.25")]
-    res = result(cells=fixture_cells(), checks=checks)
+    res = result(cells=fixture_cells(), checks=fixture_checks())
     path = write_feedback(tmp_path, res, "90_fixture")
     assert path == tmp_path / "feedback" / "ada" / "90_fixture" / "90_fixture.html"
     text = page_text(path)
     assert "Feedback for <strong>ada</strong>" in text
-    assert "10 <small>/ 45 points &middot; 22%</small>" in text  # checks count through the checkpoint cell
-    assert "1 of 5 test cells passed; 1 of 2 checkpoint scenarios passed." in text
-    for gid in ("fixture-creation", "fixture-arithmetic", "fixture-matmul", "fixture-warnings"):
+    assert "22 <small>/ 65 points &middot; 34%</small>" in text  # the cases' points count through the checkpoint cell
+    assert "1 of 6 test cells passed; 5 of 10 of the grader's cases agreed with the reference." in text
+    for gid in ("fixture-creation", "fixture-arithmetic", "fixture-matmul", "fixture-warnings", "fixture-checkpoint"):
         assert f'id="cell-{gid}"' in text
-    assert "AssertionError: expected [2. 4.], got [2. 3.]" in text
-    assert "This cell also ran hidden tests" in text
-    assert "The message above may come from one of them" in text  # the failing hidden-test cell
-    assert "still raises NotImplementedError" in text
-    assert "any error or stderr output in a graded cell scores 0" in text
-    assert text.count('class="badge passed"') == 2 and text.count('class="badge failed"') == 3
+    # badges: cells (1 passed, 3 failed, 2 errors), then one per listed case
+    assert text.count('class="badge passed"') == 1 + 2 and text.count('class="badge failed"') == 3 + 5
     assert text.count('class="badge error"') == 2
-    assert "<code>backward-grads</code>" in text and "grad of x differs at [0, 1]: 0.5 != 0.25" in text
-    assert 'id="not-graded"' not in text and 'id="flags"' not in text
+    assert "How a cell is scored:" in text
+    assert 'id="not-graded"' not in text and 'id="flags"' not in text and 'id="other-cases"' not in text
+
+
+def test_a_passing_cells_cases_are_not_listed(tmp_path: Path) -> None:
+    text = page_text(write_feedback(tmp_path, result(cells=fixture_cells(), checks=fixture_checks())))
+    creation = card(text, "fixture-creation")
+    assert '<span class="badge passed">passed</span>' in creation and "10 / 10" in creation
+    assert HIDDEN_BADGE in creation
+    assert "<table>" not in creation and "creation_values" not in creation
+
+
+def test_a_test_that_passed_with_a_disagreeing_case_shows_the_case(tmp_path: Path) -> None:
+    text = page_text(write_feedback(tmp_path, result(cells=fixture_cells(), checks=fixture_checks())))
+    arithmetic = card(text, "fixture-arithmetic")
+    assert '<span class="badge failed">failed</span>' in arithmetic and "0 / 15" in arithmetic
+    assert "Your notebook&#39;s test passed, but the grader ran your code on inputs of its own" in arithmetic
+    assert "ReferenceMismatch" not in arithmetic  # the table below says which case, in words
+    # the public case: its name and its message, the reference's value included
+    assert "<td><code>arithmetic_broadcast</code></td>" in arithmetic
+    assert "<pre>out: expected [2. 4.] got [2. 3.]</pre>" in arithmetic
+    # the hidden case: "hidden case" and its message, which has the student's value only
+    assert "<td><code>hidden case</code></td>" in arithmetic
+    assert "<pre>out: got [2. 3. 5.], which differs from the reference</pre>" in arithmetic
+    assert "arithmetic_any_shape" not in text
+    assert "arithmetic_scalars" not in arithmetic  # agreeing cases of a gate cell are counted, not listed
+    assert arithmetic.count('<span class="badge failed">differs</span>') == 2
+    assert "<th>points</th>" not in arithmetic  # its cases carry no points: they gate the cell
+    assert "1 of 3 cases agreed." in arithmetic
+    assert HIDDEN_BADGE in arithmetic
+
+
+def test_the_checkpoint_cell_shows_its_cases_points(tmp_path: Path) -> None:
+    text = page_text(write_feedback(tmp_path, result(cells=fixture_cells(), checks=fixture_checks())))
+    checkpoint = card(text, "fixture-checkpoint")
+    assert '<span class="pts">12 / 20</span>' in checkpoint
+    assert "This cell scores the points of its cases that agree with the reference: 2 of 4 agreed." in checkpoint
+    assert "did not pass" not in checkpoint  # its notebook test passed
+    assert "<th>points</th>" in checkpoint
+    rows = re.findall(r"<tr>\s*<td><code>([^<]*)</code></td>\s*<td><span class=\"badge (\w+)\">(\w+)</span></td>\s*"
+                      r"<td>([^<]*)</td>", checkpoint)
+    assert rows == [  # every case, agreeing or not, with its points
+        ("checkpoint_forward", "passed", "agrees", "8 / 8"),
+        ("checkpoint_backward", "failed", "differs", "0 / 4"),
+        ("hidden case", "passed", "agrees", "4 / 4"),
+        ("hidden case", "failed", "differs", "0 / 4"),
+    ]
+    assert "<pre>grad of x: expected [0.5 0.25] got [0.5 0.5]</pre>" in checkpoint
+    assert "<pre>sizes: got [3 3], which differs from the reference</pre>" in checkpoint
+    assert "checkpoint_batch" not in text and "checkpoint_sizes" not in text
+    assert HIDDEN_BADGE in checkpoint
+
+
+def test_the_hidden_cases_badge_marks_cells_with_hidden_cases(tmp_path: Path) -> None:
+    text = page_text(write_feedback(tmp_path, result(cells=fixture_cells(), checks=fixture_checks())))
+    assert text.count(HIDDEN_BADGE) == 3
+    assert [gid for gid in ("fixture-creation", "fixture-arithmetic", "fixture-matmul", "fixture-warnings",
+                            "fixture-xss", "fixture-checkpoint") if HIDDEN_BADGE in card(text, gid)] == [
+        "fixture-creation", "fixture-arithmetic", "fixture-checkpoint"]
+    assert "have cases that are not in your\nnotebook: when one differs you learn which value, never the reference's value." in text
+
+
+def test_errors_stubs_and_stderr_are_explained(tmp_path: Path) -> None:
+    text = page_text(write_feedback(tmp_path, result(cells=fixture_cells(), checks=fixture_checks())))
+    matmul = card(text, "fixture-matmul")
+    assert '<span class="badge error">error</span>' in matmul
+    assert "still raises NotImplementedError" in matmul
+    assert "<td><code>matmul_values</code></td>" in matmul
+    assert "<pre>NotImplementedError: Tensor.__matmul__ is not written yet</pre>" in matmul
+    assert "0 of 1 cases agreed." in matmul and HIDDEN_BADGE not in matmul
+    warnings = card(text, "fixture-warnings")
+    assert "any error or stderr output in a graded cell scores 0" in warnings
+    assert "<pre>output on stderr: UserWarning: overflow</pre>" in warnings
+    assert "<pre>AssertionError: " in card(text, "fixture-xss")
+
+
+def test_the_checkpoint_cell_is_scored_by_its_cases_whatever_its_notebook_test_says(tmp_path: Path) -> None:
+    cells = [CellResult("fixture-checkpoint", 20, 20, True, "stderr", "output on stderr: DeprecationWarning: x",
+                        stderr=True)]  # as `stages.score` labels a checkpoint verdict lost to stderr
+    cases = [CheckResult("checkpoint_forward", 12, 12, True, cell="fixture-checkpoint"),
+             CheckResult("checkpoint_backward", 8, 8, True, cell="fixture-checkpoint")]
+    text = page_text(write_feedback(tmp_path, result(cells=cells, checks=cases)))
+    checkpoint = card(text, "fixture-checkpoint")
+    assert '<span class="badge passed">passed</span>' in checkpoint and '<span class="pts">20 / 20</span>' in checkpoint
+    assert "2 of 2 agreed. Its test in your notebook did not pass (the message below): that costs no points" in checkpoint
+    assert "<pre>output on stderr: DeprecationWarning: x</pre>" in checkpoint  # no "stderr: " label
+    assert checkpoint.count('<span class="badge passed">agrees</span>') == 2
+    assert "scores 0" not in checkpoint  # nbgrader's stderr rule does not apply to the checkpoint cell
+
+
+def test_a_cell_that_never_ran_says_so(tmp_path: Path) -> None:
+    cells = [CellResult("fixture-late", 10, 0, False, "NotRun", "not run: notebook timeout after 900 s in cell 12")]
+    text = page_text(write_feedback(tmp_path, result(cells=cells, checks=[
+        CheckResult("late_values", 0, 0, True, cell="fixture-late")])))
+    late = card(text, "fixture-late")
+    assert '<span class="badge error">error</span>' in late
+    assert "This cell did not run: the notebook stopped before it." in late
+    assert "<pre>NotRun: not run: notebook timeout after 900 s in cell 12</pre>" in late
+    assert "raised NotRun" not in late
+
+
+def test_cases_bound_to_no_cell_are_still_shown(tmp_path: Path) -> None:
+    """A result.json written before cases were bound to cells (its checks have no cell)."""
+    res = result(cells=fixture_cells()[:1], checks=[CheckResult("forward", 5, 0, False, "values differ")])
+    text = page_text(write_feedback(tmp_path, res))
+    assert 'id="other-cases"' in text
+    assert "<td><code>forward</code></td>" in text and "0 / 5" in text and "<pre>values differ</pre>" in text
 
 
 def test_student_strings_are_escaped(tmp_path: Path) -> None:
     res = result(
         cells=fixture_cells(),
-        checks=[CheckResult("scenario", 1, 0, False, XSS)],
+        checks=[CheckResult("xss_case", 0, 0, False, XSS, cell="fixture-xss")],
         flags=[Flag("grading-machinery", "get_ipython().input_transformers_post.append(f)  # " + XSS)],
     )
     text = page_text(write_feedback(tmp_path, res))
     assert "<script" not in text and "<img" not in text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" in text
-    assert text.count("&lt;script&gt;") == 3
+    assert text.count("&lt;script&gt;") == 3  # the cell's message, the case's, the flag's evidence
     # defence in depth: the page allows no script at all
     assert "default-src 'none'" in text
 
 
 def test_page_is_self_contained(tmp_path: Path) -> None:
-    text = page_text(write_feedback(tmp_path, result(cells=fixture_cells()[:4])))
+    cells = [c for c in fixture_cells() if c.grade_id != "fixture-xss"]  # its message is escaped HTML
+    text = page_text(write_feedback(tmp_path, result(cells=cells, checks=fixture_checks())))
     assert "<style>" in text
     assert not re.search(r"<(link|script|img|iframe)\b", text)
     assert not re.search(r"(src|href)\s*=", text)
@@ -192,13 +439,18 @@ def test_page_is_self_contained(tmp_path: Path) -> None:
 def test_flags_with_evidence(tmp_path: Path) -> None:
     res = result(cells=fixture_cells()[:1], flags=[
         Flag("grading-machinery", "cell 7, line 3: builtins.__dict__['assert_equal'] = lambda *a: None"),
-        Flag("tests-pass-checks-fail", "test cells 100% but checkpoint scenarios 0/4"),
+        Flag("tests-pass-checks-fail", "fixture-arithmetic passed in the notebook, but 1 of its 3 cases disagree"),
+        Flag("tests-fail-checks-pass", "fixture-matmul failed in the notebook (AssertionError), but all 2 of its cases agree"),
         Flag("something-new", "unknown kinds are shown too"),
     ])
     text = page_text(write_feedback(tmp_path, res))
     assert 'id="flags"' in text
     assert "builtins.__dict__[&#39;assert_equal&#39;] = lambda *a: None" in text
-    assert "the independent checkpoint checks of the same code failed" in text
+    assert ("A test passed in your notebook, but some of the grader&#39;s cases for the same cell computed values "
+            "that differ from the reference&#39;s. The cell&#39;s points follow the cases") in text
+    assert ("A test failed in your notebook (or wrote to stderr) although every one of the grader&#39;s cases for "
+            "the same cell agreed with the reference.") in text
+    assert "fixture-arithmetic passed in the notebook, but 1 of its 3 cases disagree" in text
     assert "<code>something-new</code>" in text and "unknown kinds are shown too" in text
 
 
@@ -228,14 +480,23 @@ def test_error_reason_is_escaped(tmp_path: Path) -> None:
 
 
 def test_passing_page(tmp_path: Path) -> None:
-    res = result(cells=[CellResult("fixture-a", 50, 50, True, has_hidden_tests=True), CellResult("fixture-b", 30, 30, True),
-                        CellResult("fixture-checkpoint", 20, 20, True)],  # carries the checks' points
-                 checks=[CheckResult("forward", 20, 20, True)])
+    res = result(cells=[CellResult("fixture-a", 50, 50, True, has_hidden_tests=True, notebook_passed=True),
+                        CellResult("fixture-b", 30, 30, True, notebook_passed=True),
+                        CellResult("fixture-checkpoint", 20, 20, True, notebook_passed=True)],  # carries the cases' points
+                 checks=[CheckResult("a_values", 0, 0, True, cell="fixture-a"),
+                         CheckResult("a_any_shape", 0, 0, True, cell="fixture-a", hidden=True),
+                         CheckResult("b_values", 0, 0, True, cell="fixture-b"),
+                         CheckResult("forward", 20, 20, True, cell="fixture-checkpoint")])
     text = page_text(write_feedback(tmp_path, res))
     assert "100 <small>/ 100 points &middot; 100%</small>" in text
-    assert text.count('<span class="badge hidden" title="this cell also ran hidden tests">') == 1
-    assert "also ran hidden tests: extra cases of the same functions" in text
-    assert "This cell also ran hidden tests" not in text  # the per-cell note is for failures
+    assert "3 of 3 test cells passed; 4 of 4 of the grader's cases agreed with the reference." in text
+    assert text.count(HIDDEN_BADGE) == 1 and HIDDEN_BADGE in card(text, "fixture-a")
+    assert "Cells marked <span class=\"badge hidden\">+ hidden cases</span> have cases that are not in your" in text
+    assert "<table>" not in card(text, "fixture-a") + card(text, "fixture-b")  # nothing differed
+    checkpoint = card(text, "fixture-checkpoint")
+    assert "<td><code>forward</code></td>" in checkpoint and "<td>20 / 20</td>" in checkpoint
+    assert "1 of 1 agreed." in checkpoint
+    assert 'class="badge failed"' not in text
 
 
 def test_unsafe_names_and_mismatched_module_are_refused(tmp_path: Path) -> None:

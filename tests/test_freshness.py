@@ -1,7 +1,8 @@
 """Generated files that are committed (tinytorch/, release/) must match their sources.
 
 release/ is the student notebooks and the published reference (release/_reference/), which
-holds the reference of the modules nbgrader_config.py publishes, copied from tinytorch/.
+holds the reference of the modules nbgrader_config.py publishes, copied from tinytorch/, and does
+not exist while the config publishes none (as shipped: tests/test_published.py).
 
 A reviewer reads tinytorch/ and release/ in the repository; if they drifted from source/, the
 review would be of something no student ever gets. These tests regenerate both and compare.
@@ -61,4 +62,6 @@ def test_release_holds_one_notebook_per_module_and_the_published_reference_only(
     published = published_modules(REPO, MODULES)
     reference = [course.relpath(REPO, m.published_target) for m in published]
     inits = ["release/_reference/tinytorch/__init__.py", "release/_reference/tinytorch/core/__init__.py"]
-    assert files == sorted([f"release/{m.name}/{m.name}.ipynb" for m in MODULES] + reference + inits)
+    assert files == sorted([f"release/{m.name}/{m.name}.ipynb" for m in MODULES] + reference
+                           + (inits if published else []))
+    assert course.published_root(REPO).exists() == bool(published)  # not even an empty folder

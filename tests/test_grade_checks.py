@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -21,10 +22,13 @@ import nbformat
 import numpy as np
 import pytest
 
-from tito.build import export
+from tito.build import export, student_module
 from tito.build.partial import modules_before, partial_reference
 from tito.course import discover
 from tito.grade import checks
+from tito.grade import oracle as oracle_module
+from tito.grade.inner import script
+from tito.grade.oracle import Oracle
 from tito.grade.sandbox import Sandbox
 from tito.source import read_source
 
@@ -52,12 +56,22 @@ def partial_libs(tmp_path_factory):
     return get
 
 
+@pytest.fixture(scope="session")
+def oracle():
+    reference = Oracle(REPO)
+    yield reference
+    reference.close()
+
+
+SEED = 20261202
+
+
 @pytest.fixture
-def grade(sandbox, partial_libs, tmp_path):
-    def run(name: str, notebook, partial_lib: Path | None = None):
+def grade(sandbox, partial_libs, oracle, tmp_path):
+    def run(name: str, notebook, partial_lib: Path | None = None, seed: int = SEED):
         module = MODULES[name]
         return checks.run_checks(module, notebook, sandbox=sandbox, scratch=tmp_path / "scratch",
-                                 partial_lib=partial_lib or partial_libs(name))
+                                 partial_lib=partial_lib or partial_libs(name), oracle=oracle, seed=seed)
 
     return run
 
@@ -81,7 +95,8 @@ def variant(name: str, *edits: tuple[str, str], append: str = "") -> nbformat.No
 
 
 def failed(results) -> set[str]:
-    return {r.name for r in results if not r.passed}
+    """The checkpoint cell's cases that disagree (the cases with points)."""
+    return {r.name for r in results if not r.passed and r.max_points}
 
 
 def points(results) -> float:
@@ -91,10 +106,16 @@ def points(results) -> float:
 # ----------------------------------------------------------------------------- the scenarios
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_module_has_20_points_of_scenarios(name):
-    specs = checks.reference_values(MODULES[name])["scenarios"]
-    assert sum(s["points"] for s in specs) == 20
-    assert len({s["scenario"] for s in specs}) == len(specs) >= 6
+def test_every_graded_cell_has_cases_and_the_checkpoints_cases_carry_its_20_points(name, oracle):
+    specs = oracle.answers(MODULES[name], SEED)["cases"]
+    cells = {c.metadata["nbgrader"]["grade_id"] for c in reference_notebook(name).cells
+             if c.get("metadata", {}).get("nbgrader", {}).get("grade")}
+    checkpoint = name.split("_", 1)[1] + "-checkpoint"
+    assert {s["cell"] for s in specs} == cells
+    assert sum(s["points"] for s in specs if s["cell"] == checkpoint) == 20
+    assert all(s["points"] for s in specs if s["cell"] == checkpoint)
+    assert not any(s["points"] for s in specs if s["cell"] != checkpoint)
+    assert len({s["case"] for s in specs}) == len(specs)
     assert all(s["keys"] for s in specs)
 
 
@@ -102,19 +123,23 @@ def test_every_module_has_20_points_of_scenarios(name):
 def test_student_module_is_built_like_tito_export(name):
     # The reference solution's export cells give the reference module, line for line.
     module = MODULES[name]
-    built = checks.student_module_source(reference_notebook(name), module).splitlines()
+    built = student_module.student_module_source(reference_notebook(name), module).splitlines()
     exported = export.render(module).splitlines()
     assert built[1:] == exported[1:]  # only the header line (which names the source) differs
 
 
-def test_reference_values_are_cached():
+def test_the_references_answers_depend_on_the_seed_and_only_on_it(oracle):
     module = MODULES["03_layers"]
-    first = checks.reference_values(module)
-    cache = REPO / ".tito" / "reference" / f"{module.name}-{checks.reference_key(module)}.npz"
-    assert cache.is_file()
-    again = checks.reference_values(module)
-    assert again["scenarios"] == first["scenarios"]
-    assert again["values"].keys() == first["values"].keys()
+    first, again, other = oracle.answers(module, 1), Oracle(REPO), oracle.answers(module, 2)
+    try:
+        repeat = again.answers(module, 1)
+    finally:
+        again.close()
+    assert repeat["cases"] == first["cases"] and repeat["values"].keys() == first["values"].keys()
+    assert all(np.array_equal(repeat["values"][k], first["values"][k]) for k in first["values"])
+    differ = [k for k in first["values"] if first["values"][k].dtype.kind == "f"
+              and not np.array_equal(first["values"][k], other["values"][k])]
+    assert len(differ) >= len(first["cases"]) // 2, "most cases draw their inputs from the seed"
 
 
 # ----------------------------------------------------------------------------- whole submissions
@@ -134,7 +159,10 @@ def test_the_released_stubs_get_nothing(name, grade):
     release = nbformat.read(MODULES[name].release_ipynb, as_version=4)
     results, info = grade(name, release)
     assert points(results) == 0
-    assert all("NotImplementedError" in r.message for r in results), results
+    # every graded cell has a case that fails because of a stub (a case may pass on stubs alone:
+    # an alias or a given method; its cell still fails by the others)
+    stubbed = {r.cell for r in results if not r.passed and "NotImplementedError" in r.message}
+    assert stubbed == {r.cell for r in results}, results
     assert any("cell '" in r.message for r in results)  # the error names the student's cell
 
 
@@ -149,9 +177,9 @@ def test_the_students_module_replaces_a_reference_copy_left_in_the_partial_lib(g
 
 def test_stub_errors_name_the_students_cell(sandbox, tmp_path):
     module = MODULES["05_autograd"]
-    text, spans = checks._build_source(nbformat.read(module.release_ipynb, as_version=4), module)
+    text, spans = student_module._build_source(nbformat.read(module.release_ipynb, as_version=4), module)
     line = next(n for n, l in enumerate(text.splitlines(), 1) if "def backward(" in l) + 1
-    message = checks._name_cells(f"NotImplementedError (in backward, tinytorch/core/autograd.py line {line})",
+    message = student_module._name_cells(f"NotImplementedError (in backward, tinytorch/core/autograd.py line {line})",
                                  spans, "tinytorch/core/autograd.py")
     assert message == "NotImplementedError (in backward, cell 'autograd-backward', line 3)"
 
@@ -272,7 +300,7 @@ def test_a_module_that_raises_on_import_gets_nothing(grade):
     assert all(r.message.startswith(expected) for r in results), results[0].message
 
 
-def test_a_module_that_does_not_parse_gets_nothing_without_running(grade):
+def test_a_module_that_does_not_parse_gets_nothing_without_running():
     class NoSandbox:
         def run(self, *args, **kwargs):
             raise AssertionError("nothing should run")
@@ -281,7 +309,7 @@ def test_a_module_that_does_not_parse_gets_nothing_without_running(grade):
                                      "def mean_squared_error(predictions, targets) -> Tensor"))
     module = MODULES["04_losses"]
     results, info = checks.run_checks(module, notebook, sandbox=NoSandbox(), scratch=Path("/nonexistent"),
-                                      partial_lib=Path("/nonexistent"))
+                                      partial_lib=Path("/nonexistent"), oracle=Oracle(REPO), seed=SEED)
     assert points(results) == 0
     assert info["reason"].startswith("your module cannot be built: export cell ")
     assert "does not parse (line 1: expected ':')" in info["reason"]
@@ -379,27 +407,26 @@ def test_compare_values(expected, actual, message):
 
 # ----------------------------------------------------------------------------- the runner itself
 
-RUNNER_SCENARIOS = '''
+RUNNER_CASES = '''
 import os, time
 import numpy as np
-from _common import registry
+from casekit import registry
 
 print("printed at import: must not reach the JSON lines either")
 
-MODULE = "tensor"
-SCENARIOS = []
-scenario = registry(SCENARIOS)
+CASES = []
+case = registry(CASES)
 STATE = {"touched": False}
 
 
-@scenario(points=1)
-def fine(tt):
+@case("tensor-checkpoint", points=1)
+def fine(tt, rng):
     print("student output must not reach the JSON lines")
-    return {"x": tt.tensor.Tensor([1.0, 2.0]).data, "label": "ok", "n": 3}
+    return {"x": tt.tensor.Tensor([1.0, 2.0]).data, "label": "ok", "n": 3, "drawn": rng.integers(0, 2**31)}
 
 
-@scenario(points=1, budget=0.5)
-def hangs_and_swallows_exceptions(tt):
+@case("tensor-checkpoint", points=1, budget=0.5)
+def hangs_and_swallows_exceptions(tt, rng):
     while True:
         try:
             time.sleep(0.05)
@@ -407,58 +434,91 @@ def hangs_and_swallows_exceptions(tt):
             pass
 
 
-@scenario(points=1)
-def leaks_state(tt):
+@case("tensor-checkpoint", points=1)
+def leaks_state(tt, rng):
     STATE["touched"] = True
     tt.tensor.Tensor.grad_enabled = False
     return {"ok": 1}
 
 
-@scenario(points=1)
-def sees_clean_state(tt):
+@case("tensor-checkpoint", points=1)
+def sees_the_state_left_before(tt, rng):
     return {"touched": STATE["touched"], "grad_enabled": tt.tensor.Tensor.grad_enabled}
 
 
-@scenario(points=1)
-def exits(tt):
+@case("tensor-checkpoint", points=1)
+def exits(tt, rng):
     os._exit(3)
 
 
-@scenario(points=1)
-def returns_an_object(tt):
+@case("tensor-checkpoint", points=1)
+def starts_fresh_after_an_exit(tt, rng):
+    return {"touched": STATE["touched"], "grad_enabled": tt.tensor.Tensor.grad_enabled}
+
+
+@case("tensor-checkpoint", points=1)
+def returns_an_object(tt, rng):
     return {"x": object()}
 
 
-@scenario(points=1)
-def raises(tt):
+@case("tensor-checkpoint", points=1)
+def raises(tt, rng):
     raise ValueError("nope")
 
 
-@scenario(points=1)
-def asks_for_a_later_module(tt):
+@case("tensor-checkpoint", points=1)
+def asks_for_a_later_module(tt, rng):
     return {"x": tt.autograd}
+
+
+@case("tensor-creation", hidden=True)
+def hidden_one(tt, rng):
+    return {"x": rng.standard_normal(2)}
 '''
 
 
-def test_the_runner_isolates_each_scenario(tmp_path):
-    scenario_file = tmp_path / "00_runner.py"
-    scenario_file.write_text(RUNNER_SCENARIOS)
-    runner, scenarios = checks._copy_runner(scenario_file, tmp_path / "checks")
+def run_cases(tmp_path: Path, seed: int) -> tuple[dict, dict, bytes]:
+    folder = Path(tempfile.mkdtemp(prefix=f"runner-{seed}-", dir=tmp_path))
+    (folder / "cases.py").write_text(RUNNER_CASES)
+    for name in (checks.RUNNER, checks.KIT):
+        (folder / name).write_bytes(script(name).read_bytes())
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, str(runner), str(scenarios), str(tmp_path / "out")],
+    order = ",".join(oracle_module.course_order(REPO))
+    done = subprocess.run([sys.executable, str(folder / checks.RUNNER), str(folder / "cases.py"),
+                           str(folder / "out"), "--module", "tensor", "--modules", order, "--seed", str(seed)],
                           env=env, capture_output=True, timeout=60)
     lines = [json.loads(line) for line in done.stdout.splitlines()]
+    values, reason = checks.read_values(folder / "out")
+    assert reason is None
+    return lines, values, done.stderr
+
+
+def test_the_runner_isolates_each_case(tmp_path):
+    lines, values, stderr = run_cases(tmp_path, seed=7)
     assert lines[0]["module"] == "tinytorch.core.tensor" and lines[0]["status"] == "ok"
-    by_name = {line["scenario"]: line for line in lines[1:]}
-    assert by_name["fine"]["status"] == "ok" and by_name["fine"]["keys"] == ["label", "n", "x"]
+    by_name = {line["case"]: line for line in lines[1:]}
+    assert by_name["fine"]["status"] == "ok" and by_name["fine"]["keys"] == ["drawn", "label", "n", "x"]
+    assert by_name["fine"]["cell"] == "tensor-checkpoint" and by_name["fine"]["points"] == 1.0
+    assert by_name["hidden_one"]["hidden"] is True and by_name["hidden_one"]["points"] is None
     assert by_name["hangs_and_swallows_exceptions"]["error"] == "timed out after 0.5 s"
     assert by_name["leaks_state"]["status"] == "ok"
-    assert by_name["exits"]["error"].startswith("the scenario ended the process (exit status 3)")
+    assert by_name["exits"]["error"].startswith("the case ended the process (exit status 3)")
     assert "value 'x' is a object" in by_name["returns_an_object"]["error"]
     assert by_name["raises"]["error"] == "ValueError: nope"
-    assert "may not use module 05 (autograd)" in by_name["asks_for_a_later_module"]["error"]
-    values, reason = checks.read_values(tmp_path / "out")
-    assert reason is None
-    assert bool(values["sees_clean_state/touched"]) is False and bool(values["sees_clean_state/grad_enabled"])
+    assert "a case of module 'tensor' may not use module 'autograd' (it may use: tensor)" \
+        in by_name["asks_for_a_later_module"]["error"]
+    # the cases share one process, as the notebook's cells do, until one ends it
+    assert bool(values["sees_the_state_left_before/touched"]) is True
+    assert bool(values["sees_the_state_left_before/grad_enabled"]) is False
+    assert bool(values["starts_fresh_after_an_exit/touched"]) is False
+    assert bool(values["starts_fresh_after_an_exit/grad_enabled"]) is True
     assert str(values["fine/label"]) == "ok" and values["fine/x"].tolist() == [1.0, 2.0]
-    assert b"student output" in done.stderr
+    assert b"student output" in stderr
+
+
+def test_each_case_draws_its_inputs_from_the_seed_and_its_own_name(tmp_path):
+    _, first, _ = run_cases(tmp_path, seed=7)
+    _, again, _ = run_cases(tmp_path, seed=7 + 0)  # the same seed: the same inputs
+    _, other, _ = run_cases(tmp_path, seed=8)
+    assert first["fine/drawn"] == again["fine/drawn"] != other["fine/drawn"]
+    assert first["fine/drawn"] != first["hidden_one/x"][0]

@@ -238,35 +238,46 @@ def test_no_flags_on_the_reference_solutions_and_the_release(module):
 
 def cell(grade_id, passed=True):
     return CellResult(grade_id=grade_id, max_points=10, points=10 if passed else 0, passed=passed,
-                      ename=None if passed else "AssertionError")
+                      ename=None if passed else "AssertionError", notebook_passed=passed)
 
 
-def check(name, passed=True, message=""):
-    return CheckResult(name=name, max_points=2, points=2 if passed else 0, passed=passed, message=message)
+def check(name, passed=True, message="", cell="a", hidden=False):
+    return CheckResult(name=name, max_points=0, points=0, passed=passed, message=message, cell=cell, hidden=hidden)
 
 
-def test_tests_pass_but_checks_fail_is_flagged():
+def test_a_cell_that_passed_in_the_notebook_while_a_case_disagrees_is_flagged():
     flags = integrity.cross_check([cell("a"), cell("b")],
-                                  [check("polynomial"), check("diamond", False, "grad leaf: expected 1.0 got 2.0")])
+                                  [check("polynomial"), check("diamond", False, "grad leaf: expected 1.0 got 2.0"),
+                                   check("chain", cell="b")])
     assert flags == [Flag("tests-pass-checks-fail",
-                          "all 2 graded cells passed in the notebook, but 1 of 2 differential checks failed: "
+                          "a passed in the notebook, but 1 of its 2 cases disagree with the reference: "
                           "diamond: grad leaf: expected 1.0 got 2.0")]
 
 
-def test_the_checkpoint_cell_counts_by_the_notebooks_verdict_not_its_points():
-    # The pipeline gives the checkpoint cell the checks' points; it ran cleanly in the notebook.
-    checkpoint = CellResult(grade_id="autograd-checkpoint", max_points=20, points=12, passed=False)
-    flags = integrity.cross_check([cell("a"), checkpoint], [check("polynomial", False, "grad x: expected 1 got 2")])
-    assert [f.kind for f in flags] == ["tests-pass-checks-fail"]
-    stderr = CellResult(grade_id="b", max_points=10, points=0, passed=False, stderr=True)
-    assert integrity.cross_check([cell("a"), stderr], [check("polynomial", False)]) == []
+def test_every_disagreeing_cell_is_flagged_and_hidden_messages_are_not_repeated():
+    # Sparing one cell (or the checkpoint) no longer keeps the others quiet.
+    flags = integrity.cross_check([cell("a"), cell("b"), cell("c", False)],
+                                  [check("x", False, "v: got 2", cell="a"), check("y", False, "w: got 3", cell="b",
+                                                                                  hidden=True),
+                                   check("z", False, cell="c")])
+    assert [f.evidence for f in flags] == [
+        "a passed in the notebook, but 1 of its 1 cases disagree with the reference: x: v: got 2",
+        "b passed in the notebook, but 1 of its 1 cases disagree with the reference: a hidden case"]
+
+
+def test_a_cell_that_failed_in_the_notebook_while_its_cases_agree_is_flagged():
+    stderr = CellResult(grade_id="b", max_points=10, points=0, passed=False, ename=None, stderr=True)
+    flags = integrity.cross_check([stderr], [check("x", cell="b")])
+    assert flags == [Flag("tests-fail-checks-pass",
+                          "b failed in the notebook (None), but all 1 of its cases agree with the reference")]
 
 
 @pytest.mark.parametrize("cells, checks", [
-    ([cell("a"), cell("b", False)], [check("x", False)]),  # the notebook's tests saw the bug too
+    ([cell("a", False)], [check("x", False)]),               # the notebook's test saw the bug too
     ([cell("a")], [check("x")]),                             # everything agrees
     ([], [check("x", False)]),                               # nothing graded in the notebook
-    ([cell("a")], []),                                       # no checks
+    ([cell("a")], []),                                       # no cases
+    ([cell("a")], [check("x", False, cell="b")]),            # the case belongs to another cell
 ])
 def test_no_cross_check_flag_when_verdicts_agree(cells, checks):
     assert integrity.cross_check(cells, checks) == []

@@ -31,11 +31,14 @@ MODULES = ["01_tensor", "04_losses", "05_autograd"]
 pytestmark = pytest.mark.skipif(bool(Sandbox.missing_layers()), reason="this machine cannot sandbox student code")
 
 
-def make_course(dest: Path) -> Path:
-    """A copy of the course with its release and gradebook (what `make release` leaves)."""
+def make_course(dest: Path, published: tuple[str, ...] = ("01_tensor", "02_activations", "03_layers", "04_losses")) -> Path:
+    """A copy of the course with its release and gradebook (what `make release` leaves), in the
+    week when `published` are published (grading a module needs the modules before it)."""
     for name in ("source", "release", "tinytorch"):
         shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("*.ipynb") if name == "source" else None)
     shutil.copy(REPO / "nbgrader_config.py", dest)
+    with (dest / "nbgrader_config.py").open("a") as config:
+        config.write(f"c.PublishedReference.modules = {list(published)!r}\n")
     subprocess.run([sys.executable, "-m", "tito", "release"], cwd=dest, check=True, capture_output=True)
     return dest
 
@@ -190,31 +193,49 @@ def test_a_missing_notebook_names_what_was_found(tmp_path):
         read_submission(write_submission(tmp_path, b"hello", name="notes.txt"))
 
 
-def instructor_and_release(module: str):
-    instructor = nbformat.read(REPO / "source" / module / f"{module}.ipynb", as_version=4) \
-        if (REPO / "source" / module / f"{module}.ipynb").is_file() else None
-    if instructor is None:
-        from tito.build import notebooks
-
-        instructor = notebooks.to_notebook(course.select(course.discover(REPO), module)[0])
-    return instructor, nbformat.read(REPO / "release" / module / f"{module}.ipynb", as_version=4)
-
-
 def graded_indices(notebook) -> list[int]:
     return [i for i, c in enumerate(notebook.cells) if c.metadata.get("nbgrader", {}).get("grade")]
 
 
+def release_of(module: str):
+    """The release notebook: grading's authority on every cell that is not the student's answer."""
+    return nbformat.read(REPO / "release" / module / f"{module}.ipynb", as_version=4)
+
+
 def test_an_untouched_release_needs_no_restoring():
-    instructor, release = instructor_and_release("01_tensor")
-    prepared = prepare(instructor, release)
+    authority, release = release_of("01_tensor"), release_of("01_tensor")
+    prepared = prepare(authority, release)
     assert prepared.flags == []
-    assert [c.id for c in prepared.notebook.cells] == [c.id for c in instructor.cells]
+    assert [c.id for c in prepared.notebook.cells] == [c.id for c in authority.cells]
+
+
+@pytest.mark.slow
+def test_a_refused_module_names_what_to_publish(tmp_path):
+    from tito.errors import TitoError
+    from tito.synth.generate import generate_class
+
+    root = make_course(tmp_path / "course", published=("01_tensor",))
+    generate_class(root, 2, seed=1, modules=["01_tensor", "02_activations", "03_layers"],
+                   mix={"bug": 0, "stubs": 0, "late": 0, "broken": 0})
+    with pytest.raises(TitoError) as refused:
+        autograde(root, course.discover(root), workers=1)
+    assert str(refused.value) == (
+        "grading 03_layers needs the earlier modules' reference, and "
+        "02_activations is not published (an unpublished solution never enters a sandbox): add it to "
+        "c.PublishedReference.modules in nbgrader_config.py once the deadline has passed, or set "
+        "c.Grading.earlier_modules = 'student' to grade against each student's own earlier work")
+    assert not (root / "autograded").exists()
+    with (root / "nbgrader_config.py").open("a") as config:
+        config.write('c.Grading.earlier_modules = "student"\n')
+    summary = autograde(root, course.discover(root), workers=1)
+    assert sorted((r.module, r.score) for r in summary.graded) == sorted(
+        [(m, 120.0) for m in ("01_tensor", "02_activations", "03_layers")] * 2)
 
 
 def test_tampered_test_cells_are_restored_and_flagged():
     import copy
 
-    instructor, release = instructor_and_release("01_tensor")
+    instructor, release = release_of("01_tensor"), release_of("01_tensor")
     tampered = copy.deepcopy(release)
     graded = graded_indices(tampered)
     tampered.cells[graded[4]].source = "pass"                                   # edited test
@@ -229,11 +250,10 @@ def test_tampered_test_cells_are_restored_and_flagged():
     assert [c.id for c in prepared.notebook.cells] == [c.id for c in instructor.cells]
     for index in graded_indices(instructor):
         assert prepared.notebook.cells[index].source == instructor.cells[index].source
-    assert "### BEGIN HIDDEN TESTS" in prepared.notebook.cells[graded_indices(instructor)[0]].source
 
 
 def test_the_students_answers_and_added_cells_are_kept():
-    instructor, release = instructor_and_release("03_layers")
+    instructor, release = release_of("03_layers"), release_of("03_layers")
     solution = next(i for i, c in enumerate(release.cells) if c.metadata.get("nbgrader", {}).get("solution"))
     release.cells[solution].source = release.cells[solution].source.replace(
         "raise NotImplementedError()", "return 'my answer'")
@@ -242,9 +262,9 @@ def test_the_students_answers_and_added_cells_are_kept():
     sources = [c.source for c in prepared.notebook.cells]
     assert "helper = 42" in sources
     assert any("return 'my answer'" in s for s in sources)
-    solution_cells = {i for i, c in enumerate(prepared.notebook.cells)
-                      if c.metadata.get("nbgrader", {}).get("solution")}
-    assert set(prepared.student_cells) == solution_cells | {solution + 1}
+    # what the student wrote: the answer they changed and the cell they added (the stubs they left
+    # as released are not theirs)
+    assert set(prepared.student_cells) == {solution, solution + 1}
     assert prepared.flags == []
 
 

@@ -1,10 +1,11 @@
-"""One sandbox session per submission: the checks in a pristine child, then the notebook.
+"""One sandbox session per submission: the cases in a pristine child, then the notebook.
 
-`tito.grade.pipeline` runs the differential checks as a forked child of the notebook runner,
-before any cell (`inner/checks_child.py`). These tests hold it to what two separate sandboxes
-gave: the checks are over and handed in before the notebook starts, so no cell can change them;
-nothing the checks start survives into the notebook; and a session that brings no checks back
-is graded the separate way, with the same scores.
+The session stage (`tito.grade.stages.session`) runs the module's cases as a forked child of the
+notebook runner, before any cell (`inner/checks_child.py`). These tests hold it to what two
+separate sandboxes gave: the cases are over and handed in before the notebook starts, so no cell
+can change them; nothing the cases start or write survives into the notebook (no process, no
+file, no shared memory, no writable folder on sys.path); and a session that brings no case
+results back is graded the separate way, with the same scores.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from tito.course import discover
 from tito.grade import pipeline
+from tito.grade.stages import session
 from tito.grade.model import Submission
 from tito.grade.sandbox import Sandbox
 from tito.source import read_source
@@ -29,7 +31,7 @@ pytestmark = [pytest.mark.slow,
 @pytest.fixture(scope="module")
 def context(tmp_path_factory):
     ctx = pipeline.GradingContext(REPO, list(MODULES.values()), Sandbox(),
-                                  work=tmp_path_factory.mktemp("work"))
+                                  work=tmp_path_factory.mktemp("work"), published=list(MODULES.values()))
     yield ctx
     ctx.cleanup()
 
@@ -38,13 +40,13 @@ def context(tmp_path_factory):
 def separate_runs(monkeypatch) -> list[str]:
     """Records each time a submission was graded the separate way (two sandboxes)."""
     calls: list[str] = []
-    original = pipeline._run_separately
+    original = session._separately
 
-    def spy(context, module, *args, **kwargs):
-        calls.append(module.name)
-        return original(context, module, *args, **kwargs)
+    def spy(job, context):
+        calls.append(job.module.name)
+        return original(job, context)
 
-    monkeypatch.setattr(pipeline, "_run_separately", spy)
+    monkeypatch.setattr(session, "_separately", spy)
     return calls
 
 
@@ -86,7 +88,7 @@ def last_output(executed) -> str:
 def test_an_honest_submission_is_graded_in_one_session(context, tmp_path, separate_runs):
     result, _ = grade(context, tmp_path, "04_losses", solution("04_losses"))
     assert (result.status, total(result)) == ("graded", 120.0)
-    assert [c.passed for c in result.checks] == [True] * len(result.checks) and len(result.checks) == 6
+    assert all(c.passed for c in result.checks) and sum(c.points for c in result.checks) == 20
     assert separate_runs == []
     assert result.timings["checks"] > 0 and result.timings["execute"] > 0
 
@@ -109,15 +111,60 @@ def test_what_the_checks_leave_running_is_gone_before_the_first_cell(context, tm
     # the student's module, imported by the checks, starts a daemon in a session of its own and
     # notes its pid; a cell of the notebook then looks for it
     daemon = ("import sys as _sys, subprocess as _subprocess\n"
-              "if 'run_scenarios' in _sys.modules:\n"
-              "    _proc = _subprocess.Popen(['sleep', '1000'], start_new_session=True)\n"
-              "    open('/scratch/daemon.pid', 'w').write(str(_proc.pid))\n")
+              "if 'run_cases' in _sys.modules:\n"
+              "    _proc = _subprocess.Popen(['sleep', '1000'], start_new_session=True)\n")
     probe = ("import os\n"
-             "pid = open('/scratch/daemon.pid').read()\n"
-             "print('daemon', 'alive' if os.path.exists(f'/proc/{pid}') else 'gone')")
+             "def cmdline(pid):\n"
+             "    try:\n"
+             "        return open(f'/proc/{pid}/cmdline', 'rb').read()\n"
+             "    except OSError:\n"
+             "        return b''\n"
+             "alive = [p for p in os.listdir('/proc') if p.isdigit() and cmdline(p).startswith(b'sleep')]\n"
+             "print('daemon', 'alive' if alive else 'gone')")
     result, executed = grade(context, tmp_path, "03_layers",
                              solution("03_layers", export_append=daemon, extra_cell=probe))
     assert last_output(executed) == "daemon gone\n"
+    assert total(result) == 120.0
+    assert separate_runs == []
+
+
+PLANT = ("import sys as _sys\n"
+         "if 'run_cases' in _sys.modules:\n"
+         "    import ctypes as _ctypes, os as _os\n"
+         "    for _path in ('/scratch/numpy_forged.py', '/scratch/lib2.py', '/tmp/note', '/dev/shm/note'):\n"
+         "        open(_path, 'w').write('FORGED = True\\n')\n"
+         "    _os.makedirs('/scratch/hidden/deep', exist_ok=True)\n"
+         "    open('/scratch/hidden/deep/x.py', 'w').write('FORGED = True\\n')\n"
+         "    _os.chmod('/scratch/hidden', 0)\n"
+         "    _libc = _ctypes.CDLL(None)\n"
+         "    _libc.shmget(4242, 4096, 0o1666)\n")
+
+LOOK = ("import os, sys\n"
+        "def seen(path):\n"
+        "    return os.path.lexists(path)\n"
+        "found = [p for p in ('/scratch/numpy_forged.py', '/scratch/lib2.py', '/tmp/note', '/dev/shm/note',\n"
+        "                     '/scratch/hidden') if seen(p)]\n"
+        "shm = open('/proc/sysvipc/shm').read().splitlines()[1:]\n"
+        "writable = [p for p in sys.path if os.path.isdir(p or '.') and os.access(p or '.', os.W_OK)]\n"
+        "import ctypes\n"
+        "dumpable = ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)\n"
+        "blocked = []\n"
+        "for target in ('/scratch/runner/run_notebook.py', '/scratch/lib/tinytorch/__init__.py'):\n"
+        "    try:\n"
+        "        open(target, 'a').close()\n"
+        "    except OSError:\n"
+        "        blocked.append(target)\n"
+        "print('found', found, 'shm', len(shm), 'writable', writable, 'dumpable', dumpable, 'blocked', len(blocked))")
+
+
+def test_nothing_the_cases_write_reaches_the_cells(context, tmp_path, separate_runs):
+    # the student's module, imported by the cases (and only there), plants files in every place
+    # it can write, hides one behind a mode-000 folder and makes a System V shared memory segment;
+    # the notebook's cells find none of it, no folder they can write is on sys.path, the runner
+    # and the earlier modules are read-only, and the runner cannot be traced
+    result, executed = grade(context, tmp_path, "03_layers",
+                             solution("03_layers", export_append=PLANT, extra_cell=LOOK))
+    assert last_output(executed) == "found [] shm 0 writable [] dumpable 0 blocked 2\n"
     assert total(result) == 120.0
     assert separate_runs == []
 
@@ -126,7 +173,7 @@ def test_a_session_without_checks_is_graded_the_separate_way(context, tmp_path, 
     # imported by the checks child (and only there), the module kills the runner: the session
     # brings nothing back, and both halves run again in sandboxes of their own
     killer = ("import os as _os, sys as _sys, signal as _signal\n"
-              "if 'run_scenarios' in _sys.modules:\n"
+              "if 'run_cases' in _sys.modules:\n"
               "    _os.kill(_os.getppid(), _signal.SIGKILL)\n")
     result, _ = grade(context, tmp_path, "02_activations", solution("02_activations", export_append=killer))
     assert separate_runs == ["02_activations"]
@@ -156,3 +203,33 @@ def test_the_checks_event_is_validated_field_by_field():
     assert CheckRun.from_event({"values": None}).values == b""  # handed over: nothing was written
     assert CheckRun.from_event({"values_problem": "values.npz is not a regular file: results refused",
                                 "values": "AAAA"}).values_problem == "values.npz is not a regular file: results refused"
+
+
+def test_a_deleted_solution_cell_comes_back_as_the_release_stub_never_the_solution(context, tmp_path):
+    # every answer cell deleted: what grading puts back is what every student already has
+    release = nbformat.read(MODULES["02_activations"].release_ipynb, as_version=4)
+    release.cells = [c for c in release.cells if not c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    result, executed = grade(context, tmp_path, "02_activations", release)
+    assert total(result) == 0.0
+    assert {f.kind for f in result.flags} >= {"deleted-cell"}
+    solution = read_source(MODULES["02_activations"].source_py)
+    answers = [c.source for c in solution.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    lines = answers[1].splitlines()
+    begin, end = (lines.index(next(line for line in lines if f"### {mark} SOLUTION" in line)) for mark in ("BEGIN", "END"))
+    body = max((line.strip() for line in lines[begin + 1:end]), key=len)
+    assert len(body) > 20  # the longest line of the solution region
+    assert all(body not in c.source for c in executed.cells)
+
+
+def test_a_forged_notebook_verdict_gains_nothing_and_is_flagged_for_every_cell(context, tmp_path):
+    # nothing written; an input transformer blanks every later cell, so every test "passes"
+    release = nbformat.read(MODULES["02_activations"].release_ipynb, as_version=4)
+    first = next(i for i, c in enumerate(release.cells) if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+    release.cells.insert(first + 1, nbformat.v4.new_code_cell(
+        "getattr(globals()['get_' + 'ipython'](), 'input_transformers_' + 'post').append(lambda lines: ['pass\\n'])"))
+    result, _ = grade(context, tmp_path, "02_activations", release)
+    assert total(result) == 0.0
+    forged = [c.grade_id for c in result.cells if c.notebook_passed]
+    assert forged == [c.grade_id for c in result.cells]  # the notebook's verdicts were all forged
+    flagged = [f.evidence.split(" ", 1)[0] for f in result.flags if f.kind == "tests-pass-checks-fail"]
+    assert flagged == forged

@@ -5,9 +5,10 @@ cheap modules, written once into a throwaway course copy that is duplicated befo
 Stock nbgrader (the CLI, one call per module) grades one copy, tito the other; both gradebooks are
 read with SQL and compared per (student, module, graded cell).
 
-The one deliberate difference: the checkpoint cell (`<name>-checkpoint`). Stock nbgrader scores it
-by the cell's own pass/fail; tito scores it by the differential checks. For an honest submission
-both give full points, so everything is compared; for the buggy one the checkpoint is left out.
+The deliberate difference: tito scores every graded cell by its notebook test AND its cases
+(differential, compared outside the sandbox), and the checkpoint cell by its cases' points; stock
+nbgrader by the notebook alone. For an honest submission both give full points, so everything is
+compared; for the buggy one the checkpoint is left out.
 """
 
 from __future__ import annotations
@@ -103,3 +104,24 @@ def test_honest_totals_are_identical_and_full(both_gradebooks):
     assert len(honest) == 2 * len(MODULES)
     assert {k: stock[k] for k in honest} == {k: ours[k] for k in honest}
     assert all(stock[k] == 120.0 for k in honest)
+
+
+def test_stock_feedback_and_the_gradebook_hold_no_hidden_test(both_gradebooks):
+    """nbgrader keeps every source cell in the gradebook and shows the executed notebook in its
+    feedback (jupyter/nbgrader#917 showed hidden tests there): with hidden coverage in the specs'
+    hidden cases, no notebook cell has any to keep or show."""
+    import sqlite3
+
+    stock, _ = both_gradebooks
+    for module in MODULES:
+        done = subprocess.run(["nbgrader", "generate_feedback", module, "--force"], cwd=stock, env=bin_env(),
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    pages = sorted((stock / "feedback").rglob("*.html"))
+    assert len(pages) == 3 * len(MODULES)
+    with sqlite3.connect(stock / "gradebook.db") as db:
+        sources = [row[0] or "" for row in db.execute("select source from source_cell")]
+    assert len(sources) >= 2 * 8
+    assert any("def test_" in text for text in sources)  # the gradebook does hold the test cells
+    for text in sources + [page.read_text() for page in pages]:
+        assert "HIDDEN TESTS" not in text

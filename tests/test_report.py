@@ -1,8 +1,9 @@
 """Grade exports (nbgrader's CSV, the Canvas file) and the instructor's report.
 
 Exports are tested against a tmp course whose gradebook is filled through nbgrader's own
-Gradebook API, the way the autograde run fills it: one Grade per graded cell with an auto_score
-and `checkpoint-<scenario>` grade cells for the differential checks.
+Gradebook API, the way the autograde run fills it: one Grade per graded cell with an auto_score,
+the checkpoint cell (`<name>-checkpoint`) holding the points of its cases that agreed (the cases
+themselves have no rows in the gradebook). The report reads the cases from the results.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 # --- a course with a gradebook -----------------------------------------------------------------
 
 CELLS = {
-    "01_tensor": {"tensor-creation": 10, "tensor-arithmetic": 15, "checkpoint-forward": 5},
-    "02_activations": {"activations-relu-test": 20, "checkpoint-relu": 5},
+    "01_tensor": {"tensor-creation": 10, "tensor-arithmetic": 15, "tensor-checkpoint": 5},
+    "02_activations": {"activations-relu-test": 20, "activations-checkpoint": 5},
 }
 SCORES = {  # (module, student) -> {cell: auto_score}
-    ("01_tensor", "ada"): {"tensor-creation": 10, "tensor-arithmetic": 7.5, "checkpoint-forward": 5},
-    ("01_tensor", "bob"): {"tensor-creation": 0, "tensor-arithmetic": 0, "checkpoint-forward": 0},
-    ("02_activations", "ada"): {"activations-relu-test": 20, "checkpoint-relu": 1 / 3},
-    ("02_activations", "cyd"): {"activations-relu-test": 20, "checkpoint-relu": 5},
+    ("01_tensor", "ada"): {"tensor-creation": 10, "tensor-arithmetic": 7.5, "tensor-checkpoint": 5},
+    ("01_tensor", "bob"): {"tensor-creation": 0, "tensor-arithmetic": 0, "tensor-checkpoint": 0},
+    ("02_activations", "ada"): {"activations-relu-test": 20, "activations-checkpoint": 1 / 3},
+    ("02_activations", "cyd"): {"activations-relu-test": 20, "activations-checkpoint": 5},
 }
 
 
@@ -169,21 +170,41 @@ def result(student, module, status="graded", cells=(), checks=(), flags=(), reas
     return GradeResult(student, module, "cd" * 32, status, reason, list(cells), list(checks), list(flags), timings, {"python": "3.11"})
 
 
-def cells(a: bool, b: bool) -> list[CellResult]:
+def cells(a: bool, b: bool, checkpoint: float = 5) -> list[CellResult]:
+    """01_tensor's cells as `stages.score` scores them: arithmetic fails on a hidden case when `b`
+    is false, the checkpoint cell holds the points of its agreeing cases."""
     return [
-        CellResult("tensor-creation", 10, 10 if a else 0, a, None if a else "AssertionError", None if a else "shape (2,) != (3,)"),
-        CellResult("tensor-arithmetic", 15, 15 if b else 0, b, None if b else "NotImplementedError", "", has_hidden_tests=True),
+        CellResult("tensor-creation", 10, 10 if a else 0, a, None if a else "AssertionError",
+                   None if a else "shape (2,) != (3,)", notebook_passed=a),
+        CellResult("tensor-arithmetic", 15, 15 if b else 0, b, None if b else "ReferenceMismatch",
+                   None if b else "a hidden case: out: got [2. 3.], which differs from the reference",
+                   has_hidden_tests=True, notebook_passed=True),
+        CellResult("tensor-checkpoint", 5, checkpoint, checkpoint == 5, None if checkpoint == 5 else "ReferenceMismatch",
+                   None if checkpoint == 5 else "case backward: grad: expected [1. 2.] got [1. 1.]",
+                   notebook_passed=True),
     ]
 
 
-def checks(ok: bool) -> list[CheckResult]:
-    return [CheckResult("forward", 5, 5 if ok else 0, ok, "" if ok else "values differ")]
+def checks(a: bool, b: bool, checkpoint: float = 5) -> list[CheckResult]:
+    """The cases of `cells(a, b, checkpoint)`: two gate each test cell; the checkpoint cell's three
+    carry its 5 points (2 + 2 + 1 for a hidden one), earned in that order."""
+    return [
+        CheckResult("creation_values", 0, 0, True, cell="tensor-creation"),
+        CheckResult("creation_dtype", 0, 0, a, "" if a else "dtype: expected 'float32' got 'int64'", cell="tensor-creation"),
+        CheckResult("arithmetic_values", 0, 0, True, cell="tensor-arithmetic"),
+        CheckResult("arithmetic_any_shape", 0, 0, b, "" if b else "out: got [2. 3.], which differs from the reference",
+                    cell="tensor-arithmetic", hidden=True),
+        CheckResult("forward", 2, 2 if checkpoint >= 2 else 0, checkpoint >= 2, cell="tensor-checkpoint"),
+        CheckResult("backward", 2, 2 if checkpoint >= 4 else 0, checkpoint >= 4,
+                    "" if checkpoint >= 4 else "grad: expected [1. 2.] got [1. 1.]", cell="tensor-checkpoint"),
+        CheckResult("batch", 1, 1 if checkpoint == 5 else 0, checkpoint == 5, cell="tensor-checkpoint", hidden=True),
+    ]
 
 
 def class_results() -> list[GradeResult]:
     return [
-        result("ada", "01_tensor", cells=cells(True, True), checks=checks(True), total=2.0),
-        result("bob", "01_tensor", cells=cells(True, False), checks=checks(False), total=4.0,
+        result("ada", "01_tensor", cells=cells(True, True), checks=checks(True, True), total=2.0),
+        result("bob", "01_tensor", cells=cells(True, False, 2), checks=checks(True, False, 2), total=4.0,
                flags=[Flag("grading-machinery", f"cell 3: sys.settrace(tracer)  # {XSS}")]),
         result("cyd", "01_tensor", status="error", reason=f"notebook is not valid JSON {XSS}", total=0.2),
         result("ada", "02_activations", status="error", reason="timed out after 600 s", total=600.0),
@@ -217,13 +238,13 @@ def test_report_contents(graded_course: Path, capfd: pytest.CaptureFixture[str])
     index = write_report(root)
     assert index == root / "report" / "index.html"
     written, referenced = figures_of(index)
-    assert written == referenced == ["cells.png", "checks.png", "scores.png", "timings.png"]
+    assert written == referenced == ["cases.png", "cells.png", "scores.png", "timings.png"]
     for name in written:
         assert (index.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = index.read_text(encoding="utf-8")
-    # summary: roster of 4 from the gradebook; 01: ada 25/25, bob 10/25 -> mean 17.5, median 17.5
+    # summary: roster of 4 from the gradebook; 01: ada 30/30, bob 12/30 -> mean 21, median 21
     row = re.search(r"<code>01_tensor</code></td>(.*?)</tr>", html, re.S)[1]
-    assert re.findall(r'<td class="n">([^<]*)</td>', row) == ["4", "3", "2", "1", "1", "25", "17.5", "17.5", "70%", "2"]
+    assert re.findall(r'<td class="n">([^<]*)</td>', row) == ["4", "3", "2", "1", "1", "30", "21", "21", "70%", "2"]
     row = re.search(r"<code>02_activations</code></td>(.*?)</tr>", html, re.S)[1]
     assert re.findall(r'<td class="n">([^<]*)</td>', row) == ["4", "2", "0", "2", "0", "-", "-", "-", "-", "300.5"]
     # flagged, with escaped evidence, a name from the gradebook and a link to the feedback page
@@ -239,6 +260,49 @@ def test_report_contents(graded_course: Path, capfd: pytest.CaptureFixture[str])
     assert "<script" not in html
     out, err = capfd.readouterr()
     assert err == "" and out == ""
+
+
+def case_table(html: str, module: str) -> list[list[str]]:
+    """The rows of a module's case table: [cell (first row of its group only), case, agreed, graded, rate]."""
+    table = re.search(rf'<details id="cases-{module}">(.*?)</details>', html, re.S)[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
+    return [re.findall(r"<td[^>]*>(?:<code>)?([^<]*)", row) for row in rows]
+
+
+def test_case_pass_rates_are_grouped_by_graded_cell(tmp_path: Path) -> None:
+    write_results(tmp_path, class_results())
+    html = write_report(tmp_path).read_text(encoding="utf-8")
+    assert '<h2 id="cases">Pass rate per case</h2>' in html
+    assert "<code>01_tensor</code>: 7 cases in 3 graded cells (2 hidden)</summary>" in html
+    assert case_table(html, "01_tensor") == [  # over ada and bob (cyd's submission was not graded)
+        ["tensor-creation", "creation_values", "2", "2", "100%"],
+        ["creation_dtype", "2", "2", "100%"],
+        ["tensor-arithmetic", "arithmetic_values", "2", "2", "100%"],
+        ["hidden: arithmetic_any_shape", "1", "2", "50%"],
+        ["tensor-checkpoint", "forward", "2", "2", "100%"],
+        ["backward", "1", "2", "50%"],
+        ["hidden: batch", "1", "2", "50%"],
+    ]
+    assert html.count('rowspan="2"') == 2 and html.count('rowspan="3"') == 1
+    assert 'id="cases-02_activations"' not in html  # no graded submission, no cases
+    assert "scenario" not in html
+
+
+def test_case_pass_rates_follow_the_notebook_order_of_cells() -> None:
+    from tito.report.stats import case_pass_rates, cases_by_cell
+
+    first = result("ada", "01_tensor", cells=cells(True, True), checks=checks(True, True)[::-1])  # cases out of order
+    second = result("bob", "01_tensor", cells=cells(False, True), checks=checks(False, True)
+                    + [CheckResult("creation_new", 0, 0, True, cell="tensor-creation")])  # a case added later
+    orphan = result("cyd", "01_tensor", cells=cells(True, True), checks=[CheckResult("old_scenario", 5, 0, False)])
+    groups = cases_by_cell(case_pass_rates([first, second, orphan]))
+    assert [(g.cell, [(c.name, c.passed, c.total) for c in g.cases]) for g in groups] == [
+        ("tensor-creation", [("creation_dtype", 1, 2), ("creation_values", 2, 2), ("creation_new", 1, 1)]),
+        ("tensor-arithmetic", [("hidden: arithmetic_any_shape", 2, 2), ("arithmetic_values", 2, 2)]),
+        ("tensor-checkpoint", [("hidden: batch", 2, 2), ("backward", 2, 2), ("forward", 2, 2)]),
+        ("", [("old_scenario", 0, 1)]),  # a result from before cases were bound to cells: last
+    ]
+    assert [g.hidden for g in groups] == [0, 1, 1, 0]
 
 
 def test_notes_are_listed_but_not_counted_as_flags(tmp_path: Path) -> None:
@@ -276,7 +340,7 @@ def test_report_of_error_only_submissions_draws_what_it_can(tmp_path: Path) -> N
     written, referenced = figures_of(index)
     assert written == referenced == ["timings.png"]
     html = index.read_text(encoding="utf-8")
-    assert "Nothing to draw for: Score distribution per module, Pass rate per graded test cell, Pass rate per checkpoint scenario." in html
+    assert "Nothing to draw for: Score distribution per module, Pass rate per graded test cell, Pass rate per case, by graded cell." in html
     assert "Submissions that could not be graded (3)" in html
 
 
@@ -284,7 +348,7 @@ def test_report_of_a_single_submission(tmp_path: Path) -> None:
     write_results(tmp_path, class_results()[:1])
     index = write_report(tmp_path)
     written, referenced = figures_of(index)
-    assert written == referenced == ["cells.png", "checks.png", "scores.png", "timings.png"]
+    assert written == referenced == ["cases.png", "cells.png", "scores.png", "timings.png"]
     html = index.read_text(encoding="utf-8")
     assert "Every submission was graded." in html
 
@@ -300,7 +364,8 @@ def test_figures_of_an_earlier_run_do_not_linger(tmp_path: Path) -> None:
     write_results(tmp_path, class_results()[:1])
     write_report(tmp_path)
     shutil.rmtree(tmp_path / "autograded")
-    write_results(tmp_path, [result("ada", "01_tensor", cells=cells(True, False))])  # no checks now
+    write_results(tmp_path, [result("ada", "01_tensor", cells=cells(True, False))])  # no cases now
+    (tmp_path / "report" / "checks.png").write_bytes(b"a figure of an older version")
     written, referenced = figures_of(write_report(tmp_path))
     assert written == referenced == ["cells.png", "scores.png", "timings.png"]
 
@@ -322,5 +387,5 @@ def test_run_report_prints_the_summary(tmp_path: Path) -> None:
     index = run_report(tmp_path, Console(file=out, width=200))
     assert index == tmp_path / "report" / "index.html"
     text = out.getvalue()
-    assert re.search(r"01_tensor\s+│\s+3\s+│\s+2\s+│\s+1\s+│\s+1\s+│\s+17\.5\s+│\s+17\.5", text)
-    assert "wrote report/index.html (4 figure(s): cells.png, checks.png, scores.png, timings.png)" in text
+    assert re.search(r"01_tensor\s+│\s+3\s+│\s+2\s+│\s+1\s+│\s+1\s+│\s+21\.0\s+│\s+21\.0", text)
+    assert "wrote report/index.html (4 figure(s): cases.png, cells.png, scores.png, timings.png)" in text

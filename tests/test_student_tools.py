@@ -1,7 +1,11 @@
 """The student's tools (`tito check`, `tito build`, `tito submit`) on the real course.
 
-`check` and `build` read the course (release/, tinytorch/, checkpoints/) and write only into tmp
-dirs; `submit` writes into a copy of the course, which the LMS importer then reads back.
+Under both publishing policies: the repository as committed, which publishes nothing (a module's
+earlier modules are then the student's own finished notebooks, or missing), and a copy of it whose
+config publishes 01-03 and that ran `tito release` (tests/test_published.py's `published_course`),
+where those modules come from the published reference. `check` and `build` read the course
+(release/, checkpoints/) and write only into tmp dirs; `submit` writes into a copy of the course,
+which the LMS importer then reads back.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_published import FIRST_THREE, published_course
 
 from tito import course
 from tito.cli import main
@@ -23,12 +28,35 @@ from tito.synth.variants import submission
 REPO = Path(__file__).resolve().parents[1]
 MODULES = course.discover(REPO)
 TENSOR, ACTIVATIONS, LAYERS, LOSSES, AUTOGRAD = (course.select(MODULES, f"0{n}")[0] for n in range(1, 6))
+NOTHING, PUBLISHED = "nothing published", "01-03 published"
+STUBS = "`raise NotImplementedError()` stub(s) left"
+
+
+@pytest.fixture(scope="module")
+def first_three(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the course whose config publishes 01_tensor, 02_activations and 03_layers."""
+    return published_course(tmp_path_factory.mktemp("published") / "course", FIRST_THREE)
+
+
+def _root(policy: str, request: pytest.FixtureRequest) -> Path:
+    return REPO if policy == NOTHING else request.getfixturevalue("first_three")
 
 
 def _write(nb, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(path))
     return path
+
+
+def _finished(notebooks: Path, *modules: course.Module) -> Path:
+    """The student's finished notebooks of `modules` in `notebooks`, laid out like release/."""
+    for module in modules:
+        _write(submission(module), notebooks / module.name / f"{module.name}.ipynb")
+    return notebooks
+
+
+def _said(err: str) -> str:
+    return " ".join(err.split())
 
 
 @pytest.mark.slow
@@ -52,10 +80,18 @@ def test_check_on_the_release_fails_every_graded_cell_with_a_hint(capsys: pytest
 
 
 @pytest.mark.slow
-def test_check_on_a_finished_notebook_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("policy, tensor_from", [(NOTHING, "your notebook"), (PUBLISHED, "published reference")])
+def test_check_on_a_finished_notebook_passes(policy: str, tensor_from: str, request, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """02 needs 01: the student's finished 01 where 01 is not published; its published reference
+    where it is, even beside the student's finished one (grading uses the reference too)."""
+    root = _root(policy, request)
+    notebooks = _finished(tmp_path / "work", TENSOR)
     notebook = _write(submission(ACTIVATIONS), tmp_path / "mine" / "02_activations.ipynb")
-    assert main(["--root", str(REPO), "check", "activations", "--notebook", str(notebook)]) == 0
+    assert main(["--root", str(root), "check", "activations", "--notebook", str(notebook),
+                 "--notebooks", str(notebooks)]) == 0
     out = capsys.readouterr().out
+    assert f"earlier modules: 01_tensor ({tensor_from})" in out.splitlines()
     assert "8/8 cells passed" in out and "failed" not in out
     assert "checkpoint checkpoints/checkpoint_02_activations.py: passed" in out
     assert "tito submit 02_activations --zip" in out
@@ -71,35 +107,42 @@ def test_check_runs_the_checkpoint_on_the_students_module(tmp_path: Path) -> Non
             break
     else:
         pytest.fail("no export cell defines relu")
-    report = check(REPO, ACTIVATIONS, _write(nb, tmp_path / "02_activations.ipynb"))
+    notebooks = _finished(tmp_path / "work", TENSOR)  # nothing is published: 01 is the student's
+    report = check(REPO, ACTIVATIONS, _write(nb, tmp_path / "02_activations.ipynb"), notebooks=notebooks)
+    assert [(c.module.name, c.owner) for c in report.earlier] == [("01_tensor", "student")]
     assert report.checkpoint is not None and not report.checkpoint.passed
 
 
-def test_build_uses_finished_modules_then_the_published_reference_and_names_what_is_missing(
-        tmp_path: Path, capsys) -> None:
-    """The course publishes 01-03: a finished notebook is the student's, an unfinished published
-    module is the published reference, an unfinished unpublished one is missing."""
-    notebooks = tmp_path / "release"
+def _students_notebooks(notebooks: Path) -> Path:
+    """01 untouched (stubs), 02 finished, 03 half done, 04 finished, 05 untouched, 06-07 absent."""
     _write(submission(ACTIVATIONS), notebooks / "02_activations" / "02_activations.ipynb")
     shutil.copytree(TENSOR.release_dir, notebooks / "01_tensor")  # the untouched release: stubs
     _write(submission(LAYERS, profile="first-half"), notebooks / "03_layers" / "03_layers.ipynb")
     _write(submission(LOSSES), notebooks / "04_losses" / "04_losses.ipynb")  # finished, unpublished
     shutil.copytree(AUTOGRAD.release_dir, notebooks / "05_autograd")
+    return notebooks
+
+
+def test_build_uses_finished_modules_then_the_published_reference_and_names_what_is_missing(
+        tmp_path: Path, capsys, first_three: Path) -> None:
+    """Where 01-03 are published: a finished notebook is the student's, an unfinished published
+    module is the published reference, an unfinished unpublished one is missing."""
+    notebooks = _students_notebooks(tmp_path / "release")
     out = tmp_path / "build"
-    assert main(["--root", str(REPO), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    assert main(["--root", str(first_three), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"TINYTORCH_ROOT={out} make checkpoints" in printed
     notebook = f"{tmp_path}/release/05_autograd/05_autograd.ipynb"
     assert (f"05_autograd is missing (the modules after it cannot import it): finish it in {notebook} "
             "or ask your instructor to publish its reference") in printed
-    choices = {c.module.name: (c.owner, c.reason) for c in build(REPO, MODULES, notebooks, out)}
-    stubs = "`raise NotImplementedError()` stub(s) left"
+    modules = course.discover(first_three)
+    choices = {c.module.name: (c.owner, c.reason) for c in build(first_three, modules, notebooks, out)}
     assert choices == {
-        "01_tensor": ("reference", f"unfinished: 24 {stubs}; the published reference"),
+        "01_tensor": ("reference", f"unfinished: 24 {STUBS}; the published reference"),
         "02_activations": ("student", "finished (no stubs left in its export cells)"),
-        "03_layers": ("reference", f"unfinished: 3 {stubs}; the published reference"),
+        "03_layers": ("reference", f"unfinished: 3 {STUBS}; the published reference"),
         "04_losses": ("student", "finished (no stubs left in its export cells)"),
-        "05_autograd": ("missing", f"unfinished: 28 {stubs}; its reference is not published"),
+        "05_autograd": ("missing", f"unfinished: 28 {STUBS}; its reference is not published"),
         "06_optimizers": ("missing", "no notebook 06_optimizers.ipynb; its reference is not published"),
         "07_training": ("missing", "no notebook 07_training.ipynb; its reference is not published"),
     }
@@ -108,29 +151,73 @@ def test_build_uses_finished_modules_then_the_published_reference_and_names_what
         "__init__.py", "activations.py", "layers.py", "losses.py", "tensor.py"]
     assert "from the student's notebook (02_activations)" in (core / "activations.py").read_text()
     assert "from the student's notebook (04_losses)" in (core / "losses.py").read_text()
-    for module in (TENSOR, LAYERS):
+    for module in modules[:3:2]:  # 01 and 03
         assert (core / module.export_target.name).read_bytes() == module.published_target.read_bytes()
+        assert module.published_target.read_bytes() == module.export_target.read_bytes()  # the reference
     assert (out / "tinytorch" / "__init__.py").read_bytes() == (REPO / "tinytorch" / "__init__.py").read_bytes()
 
 
+def test_build_with_nothing_published_uses_finished_modules_and_names_every_other_as_missing(
+        tmp_path: Path, capsys) -> None:
+    """As shipped: only the student's finished notebooks; no reference code at all in the build."""
+    notebooks = _students_notebooks(tmp_path / "release")
+    out = tmp_path / "build"
+    assert main(["--root", str(REPO), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"TINYTORCH_ROOT={out} make checkpoints" in printed
+    for name in ("01_tensor", "03_layers", "05_autograd"):
+        assert (f"{name} is missing (the modules after it cannot import it): finish it in "
+                f"{tmp_path}/release/{name}/{name}.ipynb or ask your instructor to publish its reference") in printed
+    choices = {c.module.name: (c.owner, c.reason) for c in build(REPO, MODULES, notebooks, out)}
+    assert choices == {
+        "01_tensor": ("missing", f"unfinished: 24 {STUBS}; its reference is not published"),
+        "02_activations": ("student", "finished (no stubs left in its export cells)"),
+        "03_layers": ("missing", f"unfinished: 3 {STUBS}; its reference is not published"),
+        "04_losses": ("student", "finished (no stubs left in its export cells)"),
+        "05_autograd": ("missing", f"unfinished: 28 {STUBS}; its reference is not published"),
+        "06_optimizers": ("missing", "no notebook 06_optimizers.ipynb; its reference is not published"),
+        "07_training": ("missing", "no notebook 07_training.ipynb; its reference is not published"),
+    }
+    package = out / "tinytorch"
+    assert sorted(p.relative_to(package).as_posix() for p in package.rglob("*.py")) == [
+        "__init__.py", "core/__init__.py", "core/activations.py", "core/losses.py"]
+    assert "from the student's notebook (02_activations)" in (package / "core" / "activations.py").read_text()
+    assert "from the student's notebook (04_losses)" in (package / "core" / "losses.py").read_text()
+    # no reference to copy the package __init__s from: they are empty (they import nothing anyway)
+    assert [(package / init).read_text() for init in ("__init__.py", "core/__init__.py")] == ["", ""]
+
+
 def test_check_stops_when_an_earlier_module_is_neither_finished_nor_published(capsys) -> None:
-    """05 needs 04, which the course does not publish and the untouched release has not finished."""
+    """With nothing published, 05 needs 01-04, none of which the untouched release has finished."""
     assert main(["--root", str(REPO), "check", "05_autograd"]) == 1
-    err = capsys.readouterr().err
-    assert ("error: 05_autograd needs 04_losses: finish it in release/04_losses/04_losses.ipynb or ask your "
-            "instructor to publish its reference") in " ".join(err.split())
+    assert _said(capsys.readouterr().err) == "error: " + " ".join(
+        f"05_autograd needs {name}: finish it in release/{name}/{name}.ipynb or ask your instructor to publish "
+        "its reference" for name in ("01_tensor", "02_activations", "03_layers", "04_losses"))
+
+
+def test_check_stops_at_the_one_unpublished_earlier_module_where_01_to_03_are_published(
+        first_three: Path, capsys) -> None:
+    """05 needs 04, which that course does not publish and the untouched release has not finished."""
+    assert main(["--root", str(first_three), "check", "05_autograd"]) == 1
+    assert _said(capsys.readouterr().err) == (
+        "error: 05_autograd needs 04_losses: finish it in release/04_losses/04_losses.ipynb or ask your "
+        "instructor to publish its reference")
 
 
 @pytest.mark.slow
-def test_check_uses_the_students_finished_module_where_none_is_published(tmp_path: Path, capsys) -> None:
-    """05 on the student's own finished 04 (unpublished) and the published 01-03."""
-    notebooks = tmp_path / "work"
-    _write(submission(LOSSES), notebooks / "04_losses" / "04_losses.ipynb")
+@pytest.mark.parametrize("policy", [NOTHING, PUBLISHED])
+def test_check_uses_the_students_finished_module_where_none_is_published(policy: str, request, tmp_path: Path,
+                                                                         capsys) -> None:
+    """05 on the student's own finished 04 (unpublished either way) and 01-03: the published
+    reference where published, else the student's own finished notebooks."""
+    root = _root(policy, request)
+    notebooks = _finished(tmp_path / "work", TENSOR, ACTIVATIONS, LAYERS, LOSSES)
     mine = _write(submission(AUTOGRAD), notebooks / "05_autograd" / "05_autograd.ipynb")
-    assert main(["--root", str(REPO), "check", "05", "--notebook", str(mine), "--notebooks", str(notebooks)]) == 0
+    assert main(["--root", str(root), "check", "05", "--notebook", str(mine), "--notebooks", str(notebooks)]) == 0
     out = capsys.readouterr().out
-    assert ("earlier modules: 01_tensor (published reference), 02_activations (published reference), "
-            "03_layers (published reference), 04_losses (your notebook)") in " ".join(out.split())
+    first = "your notebook" if policy == NOTHING else "published reference"
+    assert (f"earlier modules: 01_tensor ({first}), 02_activations ({first}), 03_layers ({first}), "
+            "04_losses (your notebook)") in " ".join(out.split())
     assert "11/11 cells passed" in out and "checkpoint checkpoints/checkpoint_05_differentiation.py: passed" in out
 
 

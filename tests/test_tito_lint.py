@@ -120,10 +120,9 @@ def test_leak_names_release_file_and_source_cell(built_course: Path) -> None:
     shutil.copytree(BROKEN / "leak" / "release", built_course / "release", dirs_exist_ok=True)
     findings = _lint_a(built_course)
     notes = f"release/{MODULE_A}/notes.md"
-    assert _where(findings, "leak") == [("leak", notes, None, None, 5), ("leak", notes, None, None, 8)]
+    assert _where(findings, "leak") == [("leak", notes, None, None, 5)]
     messages = [f.message for f in findings]
     assert messages[0] == f"solution text from {SRC} source cell 2 (a-add-one) leaked: 'result_of_adding = x + 1'"
-    assert messages[1].startswith(f"hidden-test text from {SRC} source cell 3 (test-add-one) leaked")
 
 
 def test_leak_inside_a_release_notebook_names_the_cell(built_course: Path) -> None:
@@ -131,6 +130,38 @@ def test_leak_inside_a_release_notebook_names_the_cell(built_course: Path) -> No
     release.write_text(release.read_text().replace('"assert add_one(1) == 2"', '"assert add_one(1) == 2\\n",\n    "return result_of_adding"'))
     findings = _lint_a(built_course)
     assert _where(findings, "leak") == [("leak", REL, 3, "test-add-one", 2)]
+
+
+def test_spec_covers_every_graded_cell_and_the_notebook_hides_no_test(built_course: Path) -> None:
+    spec = course.discover(built_course)[0].cases_py
+    spec.write_text(spec.read_text() + '''
+
+@case("test-scalar")
+def typo_in_the_cell(tt, rng):
+    return {"x": 1}
+
+
+@case("test-scaler", points=2)
+def points_on_an_ordinary_cell(tt, rng):
+    return {"x": 1}
+''')
+    findings = _lint_a(built_course, "spec")
+    cases = f"source/{MODULE_A}/cases.py"
+    found = {(f.file, f.cell, f.grade_id, f.line): f.message for f in findings if f.rule == "spec"}
+    assert found == {
+        (SRC, 4, "test-scaler", None):
+            f"hidden tests in the notebook: student code can read them at grading time; move them to hidden cases in {cases}",
+        (cases, None, None, 26): "case bound to 'test-scalar', which is no graded cell of 01_fixture_a",
+        (SRC, 5, "test-orphan", None): f"graded cell without cases in {cases}: nothing could score it",
+        (cases, None, "test-scaler", 31): "a case of test-scaler carries points: only the checkpoint cell's cases do "
+                                          "(an ordinary cell scores its own points when all its cases agree)"}
+
+
+def test_a_missing_spec_is_a_finding(built_course: Path) -> None:
+    course.discover(built_course)[0].cases_py.unlink()
+    findings = _lint_a(built_course)
+    assert [(f.rule, f.file, f.message) for f in findings] == [
+        ("spec", f"source/{MODULE_A}/cases.py", "missing: every module needs its spec of cases (see source/AUTHORING.md)")]
 
 
 @pytest.mark.slow

@@ -4,8 +4,16 @@ Every kind is a submission folder built from the REAL release of a real module (
 02_activations, 03_layers: cheap to grade): a correctly filled notebook (`tito.synth`), then the
 attack injected into a solution cell or an added cell, or the file itself broken. Each kind says
 what grading must record for it: status, exact score, flag kinds, a substring of the recorded
-reason (the result's reason, a flag's evidence or a graded cell's message) and, for escape
-attempts, strings that must never appear in the executed notebook (proof the attempt failed).
+reason (the result's reason, a flag's evidence, a graded cell's or a case's message) and, for
+escape attempts, strings that must never appear in the executed notebook (proof the attempt failed).
+
+Two categories state their expectation by comparison instead of a typed number. A `forgery` kind
+is built on a `Base` (a notebook with nothing written or a catalogued bug) and its score is its
+TWIN's: a student who submits the same base without the attack, graded in the same batch; every
+graded cell must score the same, and each cell the attack made pass in the notebook must be
+flagged `tests-pass-checks-fail`. A `secrets` kind runs in a second course (`COURSES`) where an
+earlier module is unpublished and students' own work stands in; what it printed is decoded and
+searched for secrets (`tests/adversarial/secrets.py`).
 
 `python -m tests.adversarial.catalogue --markdown` prints the table that docs/security.md holds;
 `--write-docs` puts it there (a test checks the page has the current table, so it cannot go stale).
@@ -27,20 +35,31 @@ FULL = 120.0  # every module's points (20 of them on the checkpoint cell)
 
 # Where an added attack cell goes in 02_activations: after the tanh solution cell, so the
 # relu (15) and sigmoid (20) tests have already run and passed. A kernel that dies there keeps
-# those 35 points and loses everything after it (nbgrader's rule: a cell that did not run scores 0).
+# those 35 points and loses every later test cell (nbgrader's rule: a cell that did not run scores
+# 0), but not the checkpoint's 20: its cases ran before the notebook, and they decide it.
 AFTER_TANH = "activations-tanh"
-BEFORE_DEATH = 35.0
+BEFORE_DEATH = 35.0 + 20.0
 
 
 @dataclass(frozen=True)
 class Expect:
     status: str = "graded"  # "graded" | "error"
-    score: float = FULL  # exact
+    score: float | None = FULL  # exact (None: computed, the twin's, see `twin`)
     flags: frozenset[str] = frozenset()  # flag kinds that must be recorded (others may be too)
     reason: str | None = None  # substring of the reason, a flag's evidence, a graded cell's message
     #                            or the executed notebook's outputs (what the student sees)
     cell: tuple[str, str] | None = None  # (grade_id, ename): that graded cell failed this way
     absent: tuple[str, ...] = ()  # never in the executed notebook: the attack's success markers
+    twin: bool = False  # every graded cell scores exactly what the kind's base notebook WITHOUT
+    #                     the attack scores (its twin student, graded in the same batch), and each
+    #                     cell the attack made pass in the notebook is flagged tests-pass-checks-fail
+    forges: bool = False  # (twin kinds) the attack makes at least one cell that fails in the twin
+    #                       pass in the notebook: the notebook's verdict really was forged
+    ran: str | None = None  # printed by the attack when it ran to its end (proof it was tried)
+    secrets: bool = False  # the executed notebook and the feedback page are decoded (base64, zlib,
+    #                        hex, reversal) and searched for every secret (see tests/adversarial/secrets.py)
+    decoded: str | None = None  # public text the decoded outputs must hold: proof the decoding sees
+    #                             what the attack sent out
 
 
 @dataclass(frozen=True)
@@ -50,6 +69,7 @@ class Context:
     root: Path  # the throwaway course
     marker: str  # a number: attack processes are named `sleep <marker>` so the host can find them
     port: int  # a port the host listens on during the batch (the network attack aims at it)
+    course: str = "main"  # which of the batch's courses this is (see COURSES)
 
 
 @dataclass(frozen=True)
@@ -60,6 +80,8 @@ class Kind:
     what: str
     build: Callable[[Context, Path, "Kind"], None] = field(repr=False)
     expect: Expect
+    base: "Base | None" = None  # the notebook the attack is added to (twin kinds)
+    course: str = "main"
 
     @property
     def student(self) -> str:
@@ -143,6 +165,86 @@ def raw_file(content: Callable[[Context], bytes], module: str = "03_layers", nam
 
 def correct_json(ctx: Context, module: str = "03_layers") -> str:
     return nbformat.writes(filled(ctx, module))
+
+
+# The courses a batch grades. "main": the modules before 03_layers are published (grading a
+# module needs its earlier modules' reference, and only a published one may enter a sandbox).
+# "secrets": only 01_tensor is published and the course grades against each student's own
+# earlier work (c.Grading.earlier_modules = "student"): 02_activations' reference is a secret
+# there, like the reference of the module under grade.
+COURSES = {
+    "main": {"published": ("01_tensor", "02_activations"), "earlier_modules": "published"},
+    "secrets": {"published": ("01_tensor",), "earlier_modules": "student"},
+}
+
+
+@dataclass(frozen=True)
+class Base:
+    """A notebook an attack is added to: a module filled in correctly, with a catalogued bug, or
+    up to a stub profile; `earlier` are the student's own submissions of earlier modules (for a
+    course that grades against them). Its twin student submits exactly this, without the attack."""
+
+    module: str
+    bug: str | None = None
+    profile: str | None = None
+    earlier: tuple[tuple[str, str | None, str | None], ...] = ()  # (module, bug, profile)
+
+    @property
+    def twin(self) -> str:
+        return "twin-" + "-".join([self.module, self.bug or "nobug", self.profile or "full"]
+                                  + [e[0] for e in self.earlier])
+
+    def notebook(self, ctx: Context) -> nbformat.NotebookNode:
+        return filled(ctx, self.module, self.bug, self.profile)
+
+    def write(self, ctx: Context, student: str, nb: nbformat.NotebookNode | None = None) -> None:
+        write(ctx.root / "submitted" / student / self.module, self.module, nb or self.notebook(ctx))
+        for module, bug, profile in self.earlier:
+            write(ctx.root / "submitted" / student / module, module, filled(ctx, module, bug, profile))
+
+
+def attacked(base: Base, *edits: Callable[[Context, nbformat.NotebookNode], None]):
+    """`base` with each edit applied (cells added, code appended to a cell), then written."""
+    def build(ctx: Context, folder: Path, kind: Kind) -> None:
+        nb = base.notebook(ctx)
+        for edit in edits:
+            edit(ctx, nb)
+        base.write(ctx, kind.student, nb)
+    return build
+
+
+def cell(source: str | Callable[[Context], str], after: str):
+    """An edit: a new code cell after the cell `after` (a grade id) and the cells added there
+    before it."""
+    def edit(ctx: Context, nb) -> None:
+        at = index_of(nb, after) + 1
+        while at < len(nb.cells) and str(nb.cells[at].get("id", "")).startswith("attack-"):
+            at += 1
+        nb.cells.insert(at, nbformat.v4.new_code_cell(source(ctx) if callable(source) else source,
+                                                      id=f"attack-{at}"))
+    return edit
+
+
+def append(grade_id: str, source: str | Callable[[Context], str]):
+    """An edit: code appended to the cell `grade_id` (a solution cell: an export cell's code also
+    runs when the case runner imports the student's module, before any notebook cell)."""
+    def edit(ctx: Context, nb) -> None:
+        nb.cells[index_of(nb, grade_id)].source += "\n" + (source(ctx) if callable(source) else source)
+    return edit
+
+
+def twins(kinds=None) -> dict[str, Base]:
+    """The twin students the twin kinds of `kinds` need: name -> base."""
+    return {k.base.twin: k.base for k in (KINDS if kinds is None else kinds) if k.expect.twin and k.base}
+
+
+def course_paths(ctx: Context) -> list[str]:
+    """Where the course's secrets are on the grading host, and relative paths a scratch
+    directory inside the course would reach them by."""
+    relative = [".tito/course-secret", "source/03_layers/03_layers.py", "source/02_activations/02_activations.py",
+                "tinytorch/core/layers.py", "tinytorch/core/activations.py", "gradebook.db", "release/_reference"]
+    return ([str(ctx.root / r) for r in relative] + [f"{up}{r}" for up in ("../", "../../", "../../../../")
+                                                      for r in relative])
 
 
 # ----------------------------------------------------------------------------- the attacks
@@ -249,6 +351,211 @@ def _env(ctx: Context) -> str:
             "    raise SystemExit('I am being graded: behave')\n")
 
 
+# ----------------------------------------------------------------------------- forgery and secrets
+
+# Bases: the same notebooks, without the attack, are submitted by twin students in the same batch.
+STUBS_02 = Base("02_activations", profile="none")  # nothing written: every test fails
+SOFTMAX_02 = Base("02_activations", bug="softmax-no-shift")  # softmax overflows: one test fails
+MEAN_01 = Base("01_tensor", bug="tensor-mean-no-divide")  # mean forgets to divide: one test fails
+# in the secrets course: nothing written in 03_layers, and the student's own 02_activations (also
+# nothing written) stands in for the unpublished reference of 02_activations
+SECRET_03 = Base("03_layers", profile="none", earlier=(("02_activations", None, "none"),))
+FIRST_02, FIRST_01 = "activations-relu", "tensor-as-tensor"  # last cells before the first test
+FORGES = Expect(score=None, twin=True, forges=True)  # forges the notebook's verdicts, gains nothing
+TRIES = Expect(score=None, twin=True)  # fails even in the notebook, gains nothing
+
+
+def _channel(ending: str) -> str:
+    return "# FORGE-CHANNEL\n" + fixture("forge_channel") + "\n" + ending
+
+
+PLANT = ("import IPython\n"
+         "def _forget(result):\n"
+         "    result.error_before_exec = result.error_in_exec = None\n"
+         "IPython.get_ipython().events.register('post_run_cell', _forget)\n"
+         "print('PLANT SURVIVED')\n")
+PLANT_IN_EXPORT = ("import os as _os\n"
+                   "if 'get_ipython' not in globals():  # the cases phase: leave a module for the cells\n"
+                   "    for _folder in ('/scratch', '/tmp', '/dev/shm', _os.getcwd(), _os.path.expanduser('~')):\n"
+                   "        try:\n"
+                   "            with open(_os.path.join(_folder, 'forged_verdicts.py'), 'w') as _f:\n"
+                   f"                _f.write({PLANT!r})\n"
+                   "        except OSError:\n"
+                   "            pass\n")
+
+
+IMPORT_PLANT = ("import sys\n"
+                "sys.path[:0] = ['/scratch', '/tmp', '/dev/shm', '.']\n"
+                "try:\n"
+                "    import forged_verdicts\n"
+                "except ImportError as error:\n"
+                "    print('no plant:', error)\n")
+
+PLANT_BY_CELL = ("import os\n"
+                 "os.makedirs('/scratch/.ipython/profile_default/startup', exist_ok=True)\n"
+                 "forged = ('import IPython\\n'\n"
+                 "          'def _forget(result):\\n'\n"
+                 "          '    result.error_before_exec = result.error_in_exec = None\\n'\n"
+                 "          'IPython.get_ipython().events.register(\"post_run_cell\", _forget)\\n')\n"
+                 "for path in ['/scratch/forged_by_cell.py', '/scratch/sitecustomize.py', '/scratch/usercustomize.py',\n"
+                 "             '/scratch/.ipython/profile_default/startup/00-forge.py']:\n"
+                 "    with open(path, 'w') as f:\n"
+                 "        f.write(forged)\n")
+
+
+# what the secrets kinds make raise in 03_layers (the functions its tests and cases call)
+LAYERS_TARGETS = ("[(Module, ('parameters', 'zero_grad')), (Dense, ('__init__', 'forward')), "
+                  "(Sequential, ('__init__', 'forward'))]")
+
+
+FORGERY: tuple[Kind, ...] = (
+    Kind("transformer-by-name", "forgery", "02_activations",
+         "nothing written; an input transformer that blanks every later cell, reached through "
+         "`globals()['get_' + 'ipython']()` and `getattr` with the name built from strings",
+         attacked(STUBS_02, cell('shell = globals()["get_" + "ipython"]()\n'
+                                 'getattr(shell, "input_" + "transformers_" + "cleanup").append(lambda lines: [])',
+                                 FIRST_02)),
+         FORGES, STUBS_02),
+    Kind("transformer-via-builtins", "forgery", "02_activations",
+         "nothing written; `exec` taken from `globals()['__builtins__']` installs a post-transformer "
+         "that blanks every later cell",
+         attacked(STUBS_02, cell('b = globals()["__builtins__"]\nb = b if isinstance(b, dict) else vars(b)\n'
+                                 'b["ex" + "ec"]("get_ipython().input_transformers_post.append(lambda lines: [])")',
+                                 FIRST_02)),
+         FORGES, STUBS_02),
+    Kind("transformer-escaped-call", "forgery", "02_activations",
+         "softmax overflows; IPython's escaped-call syntax `/exec \"get_ipython()...\"` installs a "
+         "transformer that blanks every later cell",
+         # no whitespace inside: IPython splits an escaped call's arguments at it, quotes or not
+         attacked(SOFTMAX_02, cell('/exec "get_ipython().input_transformers_cleanup.append(lambda*_:[])"',
+                                   FIRST_02)),
+         FORGES, SOFTMAX_02),
+    Kind("transformer-behind-time", "forgery", "02_activations",
+         "nothing written; the transformer installed behind a harmless `%time` line magic",
+         attacked(STUBS_02, cell('%time getattr(get_ipython(), "input_transformers_" + "post")'
+                                 '.append(lambda lines: [])', FIRST_02)),
+         FORGES, STUBS_02),
+    Kind("post-run-cell-behind-capture", "forgery", "02_activations",
+         "softmax overflows; under `%%capture`, a `post_run_cell` event handler clears every "
+         "cell's error from its result",
+         attacked(SOFTMAX_02, cell("%%capture\ndef _forget(result):\n"
+                                   "    result.error_before_exec = result.error_in_exec = None\n"
+                                   "get_ipython().events.register('post_run_cell', _forget)", FIRST_02)),
+         FORGES, SOFTMAX_02),
+    Kind("run-cell-replaced", "forgery", "02_activations",
+         "softmax overflows; `setattr(shell, 'run' + '_cell', ...)`: the shell's run_cell wrapped to "
+         "drop every error",
+         attacked(SOFTMAX_02, cell("_shell = get_ipython()\n_run = getattr(_shell, 'run' + '_cell')\n"
+                                   "def _forged(raw_cell, *args, **kwargs):\n"
+                                   "    result = _run(raw_cell, *args, **kwargs)\n"
+                                   "    result.error_in_exec = result.error_before_exec = None\n"
+                                   "    return result\n"
+                                   "setattr(_shell, 'run' + '_cell', _forged)", FIRST_02)),
+         FORGES, SOFTMAX_02),
+    Kind("custom-exc-and-showtraceback", "forgery", "02_activations",
+         "nothing written; `set_custom_exc` swallows every exception and `showtraceback` is replaced",
+         attacked(STUBS_02, cell("shell = get_ipython()\n"
+                                 "shell.set_custom_exc((BaseException,), lambda self, etype, value, tb, tb_offset=None: None)\n"
+                                 "setattr(shell, 'show' + 'traceback', lambda *a, **k: None)\n"
+                                 "setattr(shell, '_show' + 'traceback', lambda *a, **k: None)", FIRST_02)),
+         TRIES, STUBS_02),
+    Kind("ast-transformer", "forgery", "02_activations",
+         "softmax overflows; an AST transformer wraps every later cell in `try/except BaseException` "
+         "and turns its asserts into `pass`",
+         attacked(SOFTMAX_02, cell(fixture("forge_ast"), FIRST_02)),
+         FORGES, SOFTMAX_02),
+    Kind("assertion-machinery", "forgery", "01_tensor",
+         "mean forgets to divide; every `numpy.testing.assert_*`, numpy's and math's comparisons, "
+         "unittest's asserts and `builtins.AssertionError` patched (names built from strings)",
+         attacked(MEAN_01, cell(fixture("forge_asserts"), FIRST_01)),
+         TRIES, MEAN_01),
+    Kind("settrace-jumps-asserts", "forgery", "01_tensor",
+         "mean forgets to divide; a `sys.settrace` function jumps over every `assert` of the tests "
+         "(`frame.f_lineno`)",
+         attacked(MEAN_01, cell(fixture("forge_settrace"), FIRST_01)),
+         FORGES, MEAN_01),
+    Kind("planted-module-from-cases", "forgery", "02_activations",
+         "nothing written; the export cell, run by the case runner before the notebook, writes a "
+         "module that forges verdicts to every writable folder; a later cell imports it",
+         attacked(STUBS_02, append("activations-relu", PLANT_IN_EXPORT), cell(IMPORT_PLANT, FIRST_02)),
+         Expect(score=None, twin=True, absent=("PLANT SURVIVED",)), STUBS_02),
+    Kind("planted-module-by-cell", "forgery", "02_activations",
+         "softmax overflows; a cell writes a verdict-forging module (and sitecustomize, usercustomize, "
+         "an IPython startup file), a later cell imports it",
+         attacked(SOFTMAX_02, cell(PLANT_BY_CELL, FIRST_02),
+                  cell(IMPORT_PLANT.replace("forged_verdicts", "forged_by_cell"), FIRST_02)),
+         FORGES, SOFTMAX_02),
+    Kind("channel-forged-lines", "forgery", "02_activations",
+         "nothing written; \"done, no error\" for this and every later cell, then \"end\", written "
+         "straight to the runner's channel (a pipe found in /proc/self/fd)",
+         attacked(STUBS_02, cell(_channel("_forge()"), FIRST_02)),
+         FORGES, STUBS_02),
+    Kind("channel-then-os-exit", "forgery", "02_activations",
+         "softmax overflows; the forged lines on the channel, then `os._exit(0)` before the runner "
+         "can say anything else",
+         attacked(SOFTMAX_02, cell(_channel("_forge()\n_os._exit(0)"), FIRST_02)),
+         FORGES, SOFTMAX_02),
+    Kind("emit-patched-via-gc", "forgery", "02_activations",
+         "softmax overflows; the runner's `emit`, found with `gc.get_objects()`, gets a new `__code__` "
+         "that reports every cell as passed",
+         attacked(SOFTMAX_02, cell(fixture("forge_emit"), FIRST_02)),
+         FORGES, SOFTMAX_02),
+    Kind("runner-cells-rewritten", "forgery", "02_activations",
+         "nothing written; the runner's list of cells, looked for up `sys._getframe()` and "
+         "`sys._current_frames()`, found with `gc.get_objects()`: every later cell's code becomes `pass`",
+         attacked(STUBS_02, cell("# FORGE-CELLS\n" + fixture("forge_cells"), FIRST_02)),
+         FORGES, STUBS_02),
+    Kind("ptrace-the-runner", "forgery", "02_activations",
+         "nothing written; a child process tries PTRACE_ATTACH and /proc/<ppid>/mem on the runner "
+         "and on pid 1",
+         attacked(STUBS_02, cell(fixture("forge_ptrace"), FIRST_02)),
+         Expect(score=None, twin=True, absent=("ATTACHED", "MEM OPEN"), ran="ptrace refused"), STUBS_02),
+    Kind("atexit-forged-lines", "forgery", "02_activations",
+         "nothing written; an `atexit` handler writes the forged lines, then `Py_Exit(0)` (through "
+         "ctypes) ends the interpreter so that it runs",
+         attacked(STUBS_02, cell(_channel("import atexit, ctypes\natexit.register(_forge)\n"
+                                          "ctypes.pythonapi.Py_Exit(0)"), FIRST_02)),
+         FORGES, STUBS_02),
+)
+
+
+def _leak_cell(name: str, after: str = "layers-module", **values):
+    return attacked(SECRET_03, cell(lambda ctx: fixture(name, **{k: (v(ctx) if callable(v) else v)
+                                                                 for k, v in values.items()}), after))
+
+
+SPEC_LINE = "case = registry(CASES)"  # in every spec (public): /scratch/runner/cases.py holds it
+CELL_LINE = "#| default_exp core.layers"  # the release's first code cell (public): cells.json holds it
+SECRETS: tuple[Kind, ...] = tuple(
+    Kind(name, "secrets", "03_layers", what, build,
+         Expect(score=None, twin=True, secrets=True, ran=ran, decoded=decoded), SECRET_03, course="secrets")
+    for name, what, build, ran, decoded in (
+        ("leak-cell-text", "`In`, `_ih`, every frame's locals up the stack, the runner's cells.json: base64",
+         _leak_cell("leak_cell_text"), "LEAK-CELL-TEXT", CELL_LINE),
+        ("leak-scratch", "every file of the working directory and its read-only mounts (runner, spec, "
+         "modules): zlib + base64", _leak_cell("leak_scratch"), "LEAK-SCRATCH", SPEC_LINE),
+        ("leak-filesystem", "walks `/` (all but /proc, /sys, /dev, /usr, the interpreter), globs "
+         "`tinytorch/core/*.py`, opens the course's files by path: zlib + hex",
+         _leak_cell("leak_filesystem", course_paths=lambda ctx: repr(course_paths(ctx))), "LEAK-FILESYSTEM", SPEC_LINE),
+        ("leak-environment", "the environment, `/proc/<pid>/environ`, `cmdline`, `status` of every "
+         "visible process (pid 1, the parent): each line reversed", _leak_cell("leak_environment"),
+         "LEAK-ENVIRONMENT", "PYTHONPATH=/scratch/lib"),
+        ("leak-memory", "the memory of every other visible process (`/proc/<pid>/maps` and `mem`): "
+         "its strings, zlib + base64", _leak_cell("leak_memory"), "LEAK-MEMORY", None),
+        ("leak-gc", "every string the runner's process holds (`gc.get_objects()`): zlib + base64",
+         _leak_cell("leak_gc"), "LEAK-GC", CELL_LINE),
+        ("leak-cases-phase", "code in the export cell, run by the case runner: its argv, environment, "
+         "frames (spec, seed, values) and files, sent out in pieces as the cases' error messages",
+         attacked(SECRET_03, append("layers-sequential", lambda ctx: fixture("leak_cases_phase",
+                                                                             targets=LAYERS_TARGETS))),
+         "RuntimeError: LEAK", '"argv"'),
+        ("leak-display-and-errors", "the course secret, source, reference and gradebook by path, the "
+         "working directory: as an image output (base64) and in every later test's error (hex)",
+         _leak_cell("leak_display", after="layers-sequential", course_paths=lambda ctx: repr(course_paths(ctx)),
+                    targets=LAYERS_TARGETS), "LEAK-DISPLAY", SPEC_LINE),
+    ))
+
+
 KINDS: tuple[Kind, ...] = (
     # resources ------------------------------------------------------------------------------
     Kind("infinite-loop", "resources", "02_activations", "`while True: pass` in an added cell",
@@ -293,11 +600,12 @@ KINDS: tuple[Kind, ...] = (
          cell_attack("import ctypes\nctypes.string_at(0)"),
          Expect(score=BEFORE_DEATH, flags=frozenset({"execution", "native-code"}), reason="SIGSEGV")),
     Kind("kernel-dies-mid-test", "crashes", "02_activations",
-         "softmax kills its own process (SIGKILL) when a test calls it",
+         "softmax kills its own process (SIGKILL) when a test calls it (and when a case does: the "
+         "checkpoint keeps 12 of 20)",
          edit_solution("activations-softmax",
                        "_softmax = softmax\ndef softmax(x, axis=-1):\n    import os, signal\n"
                        "    os.kill(os.getpid(), signal.SIGKILL)\n"),
-         Expect(score=45.0, flags=frozenset({"execution", "process-or-network"}),
+         Expect(score=57.0, flags=frozenset({"execution", "process-or-network"}),
                 cell=("activations-softmax-test", "DeadKernelError"), reason="SIGKILL")),
     Kind("recursion", "crashes", "02_activations", "unbounded recursion in an added cell",
          cell_attack("def down(n):\n    return down(n + 1)\ndown(0)"),
@@ -333,10 +641,11 @@ KINDS: tuple[Kind, ...] = (
          Expect(flags=frozenset({"grading-env"}), absent=("HINTS", "being graded"))),
     # cheating -----------------------------------------------------------------------------------
     Kind("input-transformer", "cheating", "02_activations",
-         "nothing written; an IPython input transformer blanks every later cell (hidden tests included)",
+         "nothing written; an IPython input transformer blanks every later cell: 0, as the same notebook without it",
          cell_attack("get_ipython().input_transformers_cleanup.append(lambda lines: [])",
                      after="activations-relu", profile="none"),
-         Expect(score=100.0, flags=frozenset({"ipython-hook", "tests-pass-checks-fail"}))),
+         Expect(score=0.0, twin=True, forges=True, flags=frozenset({"ipython-hook", "tests-pass-checks-fail"})),
+         STUBS_02),
     Kind("settrace", "cheating", "02_activations", "`sys.settrace` and `sys.addaudithook` installed",
          cell_attack("import sys\nsys.settrace(lambda *a: None)\nsys.addaudithook(lambda *a: None)"),
          Expect(flags=frozenset({"tracing-hook"}))),
@@ -355,10 +664,11 @@ KINDS: tuple[Kind, ...] = (
                      module="01_tensor", after="tensor-as-tensor", bug="tensor-mean-no-divide"),
          Expect(score=102.0, flags=frozenset({"builtins-patch"}))),
     Kind("builtins-isinstance", "cheating", "01_tensor",
-         "`builtins.isinstance` patched: breaks the kernel's own machinery, the kernel stops",
+         "`builtins.isinstance` patched: breaks the kernel's own machinery, the kernel stops before "
+         "the first test (the checkpoint's 20 come from its cases, which ran before the notebook)",
          cell_attack("import builtins\nbuiltins.isinstance = lambda *a: True",
                      module="01_tensor", after="tensor-as-tensor"),
-         Expect(score=0.0, flags=frozenset({"builtins-patch", "execution"}), reason="kernel exited (status 1)")),
+         Expect(score=20.0, flags=frozenset({"builtins-patch", "execution"}), reason="kernel exited (status 1)")),
     Kind("eq-always-true", "cheating", "01_tensor", "`Tensor.__eq__` replaced by a `def` that returns True",
          edit_solution("tensor-class", "def __eq__(self, other):\n    return True\nTensor.__eq__ = __eq__",
                        module="01_tensor"),
@@ -419,7 +729,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("huge-notebook", "malformed", "03_layers", "a correct notebook carrying 25 MB of saved outputs",
          lambda ctx, folder, kind: write(folder, "03_layers", _tap(filled(ctx, "03_layers"), _huge_outputs)),
          Expect(status="error", score=0.0, reason="larger than the 20 MB a notebook may have")),
-)
+) + FORGERY + SECRETS
 
 
 def _tap(nb, edit):
@@ -449,8 +759,22 @@ def build_honest(ctx: Context) -> None:
 
 
 def build_all(ctx: Context, kinds=KINDS) -> None:
-    for kind in kinds:
+    """The submissions of `kinds` that belong to `ctx`'s course, and their twins."""
+    mine = [kind for kind in kinds if kind.course == ctx.course]
+    for kind in mine:
         kind.build(ctx, ctx.root / "submitted" / kind.student / kind.module, kind)
+    for student, base in twins(mine).items():
+        base.write(ctx, student)
+
+
+def expected_submissions(course: str = "main", kinds=KINDS) -> set[tuple[str, str]]:
+    """(student, module) of every submission graded in `course`'s batch (earlier modules that
+    only stand in for the student's own work are not graded)."""
+    mine = [kind for kind in kinds if kind.course == course]
+    found = {(k.student, k.module) for k in mine} | {(s, b.module) for s, b in twins(mine).items()}
+    if course == "main":
+        found |= {(s, m) for s, entries in HONEST.items() for m, _, _ in entries}
+    return found
 
 
 # ----------------------------------------------------------------------------- checking
@@ -471,18 +795,51 @@ def outputs_text(path: Path) -> str:
 
 
 def recorded_text(result) -> str:
-    parts = [result.reason or ""] + [f.evidence for f in result.flags] + [c.evalue or "" for c in result.cells]
+    parts = ([result.reason or ""] + [f.evidence for f in result.flags] + [c.evalue or "" for c in result.cells]
+             + [c.message for c in result.checks])
     return "\n".join(parts)
 
 
-def problems(kind: Kind, result, executed_text: str = "") -> list[str]:
-    """How `result` differs from what `kind` expects (empty: graded as expected)."""
+def twin_problems(kind: Kind, result, twin) -> list[str]:
+    """A twin kind: the same score as its twin in every graded cell, and a tests-pass-checks-fail
+    flag for every cell that passed in the notebook only because of the attack (it failed in the
+    twin's) while its cases disagree with the reference."""
+    if twin is None:
+        return [f"no result for the twin {kind.base.twin}"]
+    if twin.status != "graded":
+        return [f"the twin {kind.base.twin} was not graded: {twin.reason}"]
+    found = []
+    mine, theirs = {c.grade_id: c for c in result.cells}, {c.grade_id: c for c in twin.cells}
+    if list(mine) != list(theirs):
+        return [f"graded cells {list(mine)} differ from the twin's {list(theirs)}"]
+    gained = [f"{g}: {mine[g].points:g} (twin {theirs[g].points:g})" for g in mine if mine[g].points != theirs[g].points]
+    if gained:
+        found.append("per-cell scores differ from the unattacked twin's: " + ", ".join(gained))
+    flagged = {f.evidence.split(" ", 1)[0] for f in result.flags if f.kind == "tests-pass-checks-fail"}
+    failed_cases = {c.cell for c in result.checks if not c.passed}
+    forged = [g for g in mine if mine[g].notebook_passed and not theirs[g].notebook_passed and g in failed_cases]
+    unflagged = [g for g in forged if g not in flagged]
+    if unflagged:
+        found.append(f"cells forged to pass in the notebook without a tests-pass-checks-fail flag: {unflagged}")
+    if kind.expect.forges and not forged:
+        found.append("no cell was forged to pass in the notebook: the attack no longer fools the notebook's own "
+                     "verdicts (the kind proves nothing until it does again: update it)")
+    return found
+
+
+def problems(kind: Kind, result, executed_text: str = "", twin=None) -> list[str]:
+    """How `result` differs from what `kind` expects (empty: graded as expected); `twin` is the
+    result of the kind's twin (twin kinds only)."""
     if result is None:
         return ["no result"]
     e, found = kind.expect, []
     if result.status != e.status:
         found.append(f"status {result.status} (expected {e.status}): {result.reason}")
-    if result.score != e.score:
+    if e.twin and result.status == "graded":
+        found += twin_problems(kind, result, twin)
+    if e.ran and e.ran not in recorded_text(result) + executed_text:
+        found.append(f"{e.ran!r} is nowhere in the results: the attack did not run to its end")
+    if e.score is not None and result.score != e.score:
         found.append(f"score {result.score:g} (expected {e.score:g}): "
                      + ", ".join(f"{c.grade_id}={c.points:g}{'/' + c.ename if c.ename else ''}" for c in result.cells))
     missing = e.flags - {f.kind for f in result.flags}
@@ -508,8 +865,17 @@ def markdown() -> str:
         e = kind.expect
         reason = e.reason or (f"{e.cell[0]}: {e.cell[1]}" if e.cell else "")
         extra = f" (never prints {', '.join(repr(a) for a in e.absent)})" if e.absent else ""
+        score = f"{e.score:g}/{FULL:g}" if e.score is not None else "the unattacked twin's"
+        if e.twin and e.score is not None:
+            score += " (= twin)"
+        flags = [f"`{f}`" for f in sorted(e.flags)]
+        if e.twin and not e.secrets and "tests-pass-checks-fail" not in e.flags:
+            flags.append("`tests-pass-checks-fail` on each cell it made pass"
+                         + (" (at least one)" if e.forges else " (none: it fails in the notebook too)"))
+        if e.secrets:
+            extra += " (decoded: no secret in the notebook or the feedback)"
         lines.append(f"| {n} | `{kind.name}` | {kind.category} | {kind.module} | {kind.what}{extra} | {e.status} | "
-                     f"{e.score:g}/{FULL:g} | {', '.join(f'`{f}`' for f in sorted(e.flags)) or '-'} | "
+                     f"{score} | {', '.join(flags) or '-'} | "
                      f"{('`' + reason.replace('|', '/') + '`') if reason else '-'} |")
     return "\n".join(lines) + "\n"
 

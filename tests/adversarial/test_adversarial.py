@@ -32,6 +32,8 @@ from tito.grade.run import autograde, load_result
 from tito.grade.sandbox import SANDBOX_UID, Limits, Sandbox
 
 from . import catalogue as cat
+from . import secrets
+from .secrets import leaks_in
 
 REPO = Path(__file__).resolve().parents[2]
 MISSING = Sandbox.missing_layers()
@@ -40,14 +42,23 @@ LIMITS = Limits(cell_timeout=3.0, notebook_timeout=60.0, memory_bytes=2**30)
 HOST_HINTS = {"NBGRADER_EXECUTION": "autograde", "TITO_GRADING_HINT": "the answer is 42"}
 
 
-def make_course(dest: Path) -> Path:
-    """A copy of the course with its release and gradebook (what `make release` leaves)."""
+def make_course(dest: Path, published: tuple[str, ...] = (), earlier_modules: str = "published") -> Path:
+    """A copy of the course with its release and gradebook (what `make release` leaves), whose
+    config publishes the reference of `published` and grades against `earlier_modules` (grading
+    a module needs its earlier modules: published, or the student's own)."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("source", "release", "tinytorch"):
         shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("*.ipynb") if name == "source" else None)
-    shutil.copy(REPO / "nbgrader_config.py", dest)
+    config = (REPO / "nbgrader_config.py").read_text()
+    (dest / "nbgrader_config.py").write_text(
+        config + "\n# the test's course\n"
+        f"c.PublishedReference.modules = {list(published)!r}\nc.Grading.earlier_modules = {earlier_modules!r}\n")
     subprocess.run([sys.executable, "-m", "tito", "release"], cwd=dest, check=True, capture_output=True)
     return dest
+
+
+def make_catalogue_course(dest: Path, name: str = "main") -> Path:
+    return make_course(dest, cat.COURSES[name]["published"], cat.COURSES[name]["earlier_modules"])
 
 
 def cell_scores(root: Path) -> dict[tuple[str, str, str], tuple[float | None, bool]]:
@@ -123,6 +134,10 @@ def executed_outputs(root: Path, kind: cat.Kind) -> str:
     return cat.outputs_text(root / "autograded" / kind.student / kind.module / f"{kind.module}.ipynb")
 
 
+def twin_result(root: Path, kind: cat.Kind):
+    return load_result(root, kind.base.twin, kind.base.module) if kind.expect.twin and kind.base else None
+
+
 def tree_digest(folder: Path) -> dict[str, tuple[int, int]]:
     return {p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -133,7 +148,8 @@ def tree_digest(folder: Path) -> dict[str, tuple[int, int]]:
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     base = tmp_path_factory.mktemp("adversarial")
-    root = make_course(base / "course")
+    root = make_catalogue_course(base / "course")
+    secrets_root = make_catalogue_course(base / "secrets", "secrets")
     planted = {root / "PLANTED.txt": "planted in the course root\n", base / "PLANTED-parent.txt": "planted above it\n"}
     for path, text in planted.items():
         path.write_text(text)
@@ -145,6 +161,7 @@ def batch(tmp_path_factory):
     ctx = cat.Context(root, marker, listener.getsockname()[1])
     cat.build_honest(ctx)
     cat.build_all(ctx)
+    cat.build_all(cat.Context(secrets_root, marker, 0, course="secrets"))
     before_root = sorted(p.name for p in root.iterdir())
     before_submitted = tree_digest(root / "submitted")
     saved = {name: os.environ.get(name) for name in HOST_HINTS}
@@ -153,6 +170,9 @@ def batch(tmp_path_factory):
         started = time.monotonic()
         summary = autograde(root, course.discover(root), workers=2, limits=LIMITS)
         wall = time.monotonic() - started
+        secrets_modules = course.discover(secrets_root)
+        secrets_summary = autograde(secrets_root, secrets_modules, workers=2, limits=LIMITS,
+                                    selected=course.select(secrets_modules, "03_layers"))
     finally:
         for name, value in saved.items():
             if value is None:
@@ -168,12 +188,13 @@ def batch(tmp_path_factory):
         connected = False
     listener.close()
     return dict(root=root, summary=summary, wall=wall, planted=planted, before_root=before_root,
-                before_submitted=before_submitted, left=left, connected=connected, marker=marker)
+                before_submitted=before_submitted, left=left, connected=connected, marker=marker,
+                roots={"main": root, "secrets": secrets_root}, secrets_summary=secrets_summary)
 
 
 @pytest.fixture(scope="module")
 def honest_alone(tmp_path_factory):
-    root = make_course(tmp_path_factory.mktemp("honest") / "course")
+    root = make_catalogue_course(tmp_path_factory.mktemp("honest") / "course")
     cat.build_honest(cat.Context(root, "0", 0))
     autograde(root, course.discover(root), workers=2, limits=LIMITS)
     return root
@@ -183,16 +204,19 @@ def honest_alone(tmp_path_factory):
 @needs_sandbox
 def test_every_kind_is_graded_as_expected_and_nothing_else_is_touched(batch, honest_alone):
     root, summary = batch["root"], batch["summary"]
-    # the batch completed: every submission (honest and hostile) has a result
-    expected = {(k.student, k.module) for k in cat.KINDS} | {(s, m) for s, entries in cat.HONEST.items()
-                                                              for m, _, _ in entries}
+    # the batch completed: every submission (honest, hostile, twin) has a result
+    expected = cat.expected_submissions("main")
     assert {(r.student, r.module) for r in summary.graded} == expected
     assert all(load_result(root, s, m) is not None for s, m in expected)
+    assert ({(r.student, r.module) for r in batch["secrets_summary"].graded}
+            == cat.expected_submissions("secrets"))
 
-    # each kind's own outcome
+    # each kind's own outcome (a twin kind: its twin's, cell by cell)
     wrong = {}
     for kind in cat.KINDS:
-        found = cat.problems(kind, load_result(root, kind.student, kind.module), executed_outputs(root, kind))
+        where = batch["roots"][kind.course]
+        found = cat.problems(kind, load_result(where, kind.student, kind.module), executed_outputs(where, kind),
+                             twin_result(where, kind))
         if found:
             wrong[kind.name] = found
     assert wrong == {}
@@ -233,41 +257,60 @@ def test_every_kind_is_graded_as_expected_and_nothing_else_is_touched(batch, hon
     assert feedback_leaks(root) == []
 
 
+def notebook_everything(path: Path) -> str:
+    """The executed notebook's sources and every output, each text field as plain text."""
+    try:
+        nb = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return ""
+    parts = []
+    for cell in nb.get("cells", []):
+        parts.append("".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"])
+        for output in cell.get("outputs", []):
+            parts.append(json.dumps(output))
+            fields = [output.get("text"), *(output.get("data") or {}).values()]
+            parts += ["".join(f) if isinstance(f, list) else str(f) for f in fields if f]
+            parts.append("\n".join(output.get("traceback") or []))
+    return "\n".join(parts)
+
+
+@pytest.mark.slow
+@needs_sandbox
+def test_no_secret_comes_out_in_any_encoding(batch):
+    """The secrets kinds (in a course whose 02_activations is unpublished and stands in from the
+    student's own work): decoded every way they encoded it, neither the executed notebook nor the
+    feedback page holds a line of an unpublished reference (03_layers, 02_activations, ...), a
+    hidden-test marker, the reference's expected values for that submission's seed, or the course
+    secret. Each attack ran to its end, and the decoding sees what it sent out."""
+    from tito.feedback_pages.page import write_feedback
+
+    root = batch["roots"]["secrets"]
+    kinds = [k for k in cat.KINDS if k.expect.secrets]
+    assert len(kinds) >= 6
+    leaked, blind = {}, []
+    for kind in kinds:
+        result = load_result(root, kind.student, kind.module)
+        assert result is not None and result.status == "graded", kind.name
+        shown = {c.name for c in result.checks if not c.hidden and "expected " in c.message}
+        detector = secrets.Detector.for_submission(root, kind.module, kind.student, result.digest, shown=shown)
+        assert detector.solutions["03_layers"] and detector.solutions["02_activations"] and detector.strings
+        executed = notebook_everything(root / "autograded" / kind.student / kind.module / f"{kind.module}.ipynb")
+        page = html.unescape(write_feedback(root, result).read_text())
+        found = detector.find(executed) + detector.find(page)
+        if found:
+            leaked[kind.name] = found[:10]
+        if kind.expect.decoded:
+            texts, _ = secrets.decode(executed + "\n" + page)
+            if not any(kind.expect.decoded in view for view in texts[1:]):
+                blind.append(kind.name)
+    assert leaked == {}
+    assert blind == [], "the decoding did not see what these attacks sent out"
+
+
 # ----------------------------------------------------------------------------- leaks
 
 def fingerprints(root: Path = REPO) -> dict[str, set[str]]:
-    """Per module: stripped lines (>= 12 chars) of solution and hidden-test regions that occur
-    nowhere outside those regions in any source, nor in the reference of a module the course
-    publishes (release/_reference/ ships that code on purpose)."""
-    from tito.release import published_modules
-
-    regions = {"### BEGIN SOLUTION": "### END SOLUTION", "### BEGIN HIDDEN TESTS": "### END HIDDEN TESTS"}
-    inside: dict[str, set[str]] = {}
-    outside: set[str] = {line.strip() for m in published_modules(root, course.discover(root))
-                         for line in m.export_target.read_text().splitlines()}
-    for source in sorted((root / "source").glob("[0-9][0-9]_*/[0-9][0-9]_*.py")):
-        secret, end = inside.setdefault(source.stem, set()), None
-        for line in source.read_text().splitlines():
-            text = line.strip()
-            if end is None and text in regions:
-                end = regions[text]
-            elif end is not None and text == end:
-                end = None
-            elif end is not None:
-                secret.add(text)
-            else:
-                outside.add(text)
-    return {m: {t for t in lines if len(t) >= 12 and t not in outside} for m, lines in inside.items()}
-
-
-def leaks_in(text: str, prints: dict[str, set[str]]) -> list[str]:
-    """A fingerprint leaks when it is a whole line of `text` (tags removed), or, from 40
-    characters on (distinctive enough), anywhere in it. Shorter fragments such as
-    `requires_grad=True)` end secret lines and ordinary prose alike."""
-    lines = {line.strip() for line in re.sub(r"<[^>]*>", "\n", text).splitlines()} | \
-        {line.strip() for line in text.splitlines()}
-    return [f"{module}: {line}" for module, secret in prints.items() for line in secret
-            if line in lines or (len(line) >= 40 and line in text)]
+    return secrets.fingerprints(root)
 
 
 def notebook_text(path: Path) -> str:
@@ -332,8 +375,8 @@ def outcome(result) -> tuple:
 @pytest.mark.slow
 @needs_sandbox
 def test_grading_twice_is_identical_records_versions_and_leaks_nothing_in_any_module(tmp_path):
-    root = make_course(tmp_path / "course")
-    every_module_class(cat.Context(root, "0", 0))
+    root = make_course(tmp_path / "course", earlier_modules="student")  # nothing published: every
+    every_module_class(cat.Context(root, "0", 0))                      # reference is a secret
     modules = course.discover(root)
     # the course's real limits: the batch's 3 s cell timeout would make a loaded machine's
     # slow cells (05_autograd's gradient checks) time out in one run and not the other
@@ -363,7 +406,7 @@ def _results(root: Path) -> int:
 def test_sigkill_at_ten_points_then_resume_gives_the_uninterrupted_gradebook(tmp_path):
     from tito.synth.generate import generate_class
 
-    roots = [make_course(tmp_path / name) for name in ("killed", "straight")]
+    roots = [make_course(tmp_path / name, ("01_tensor",)) for name in ("killed", "straight")]
     for root in roots:
         generate_class(root, 6, seed=11, modules=["01_tensor", "02_activations"], mix={"bug": 1, "stubs": 1, "broken": 1})
     killed, straight = roots
@@ -403,7 +446,7 @@ def test_sigkill_at_ten_points_then_resume_gives_the_uninterrupted_gradebook(tmp
 def test_a_corrupt_or_locked_gradebook_is_refused_and_left_untouched(tmp_path):
     from tito.grade.gradebook import GradebookError
 
-    root = make_course(tmp_path / "course")
+    root = make_course(tmp_path / "course", ("01_tensor",))
     cat.write(root / "submitted" / "someone" / "02_activations", "02_activations",
               cat.filled(cat.Context(root, "0", 0), "02_activations"))
     modules = course.discover(root)
@@ -444,3 +487,8 @@ def test_the_security_page_holds_the_current_catalogue():
     assert cat.BEGIN + "\n" + cat.markdown() + cat.END in page, \
         "docs/security.md is stale: run `python -m tests.adversarial.catalogue --write-docs`"
     assert len(cat.KINDS) >= 30 and len({k.name for k in cat.KINDS}) == len(cat.KINDS)
+    categories = [k.category for k in cat.KINDS]
+    assert categories.count("forgery") >= 10 and categories.count("secrets") >= 6
+    for kind in cat.KINDS:  # a forgery's expectation is computed (its twin's), never typed
+        assert kind.category != "forgery" or (kind.expect.twin and kind.expect.score is None and kind.base)
+        assert kind.category != "secrets" or (kind.expect.secrets and kind.course == "secrets" and kind.expect.ran)
