@@ -59,3 +59,15 @@ c.Grading.earlier_modules = "published"
 # c.Grading.earlier_modules above). The kit ships with nothing published, so a new course's first
 # student kit holds no solution: e.g. ["01_tensor"] after week 1's deadline.
 c.PublishedReference.modules = []
+
+# `nbgrader export` (and `tito grades`) write nbgrader's grades.csv through this plugin: the same
+# columns, but quoted as CSV should be and with every cell a spreadsheet would read as a formula
+# (a roster name `=HYPERLINK(...)`, `@SUM(...)`, ...) prefixed with `'` (tito/report/nbgrader_export.py).
+c.ExportApp.plugin_class = "tito.report.nbgrader_export.SafeCsvExportPlugin"
+
+# Collecting from nbgrader's exchange (`tito collect exchange`, and stock `nbgrader collect` and
+# formgrader's Collect button through this line): a submission is collected only when its folder
+# and every file in it belong to the unix user of the student it names (default: the student id;
+# c.SafeExchangeCollect.unix_user = "jhub-{student}" or .unix_users = {...} say otherwise), links
+# are never followed, and each refusal is reported (tito/collect/exchange.py).
+c.ExchangeFactory.collect = "tito.collect.exchange.SafeExchangeCollect"

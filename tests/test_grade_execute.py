@@ -327,3 +327,72 @@ def test_unsafe_mode_runs_the_same_runner(tmp_path, monkeypatch):
     out = execute(cells, sandbox=sb, scratch=tmp_path / "s", lib=None)
     assert [c.stdout for c in out.cells] == ["True\n", "", "next\n"]
     assert out.cells[1].ename == "CellTimeoutError" and (tmp_path / "s" / ".tito" / "stdout").exists()
+
+
+# --------------------------------------------------------------------------- the output allow-list
+
+PNG = "iVBORw0KGgoAAAANSUhEUg=="  # the PNG signature and the start of an IHDR chunk, base64
+
+OFF_SWITCH = """import gc
+runner = [g for g in gc.get_objects() if isinstance(g, dict) and 'KEEP_MIMETYPES' in g and 'Capture' in g]
+for g in runner:
+    g['KEEP_MIMETYPES'] = ('text/plain', 'image/png', 'text/html', 'application/javascript', 'image/svg+xml',
+                           'text/markdown')
+print(len(runner), 'allow-list switched off')"""
+
+
+def test_the_supervisor_keeps_only_text_and_png_whatever_the_runner_sends(tmp_path):
+    """Student code switches the runner's allow-list off inside the sandbox (it runs in the
+    student's process), then displays script in every form: the supervisor keeps a display only
+    when it holds nothing but text/plain and a real base64 PNG, with no metadata."""
+    display = ("from IPython.display import display, HTML, Javascript, SVG, Markdown\n"
+               "display(HTML('<script>window.__pwned = 1</script>'))\n"
+               "display(Javascript('window.__pwned = 2'))\n"
+               "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"window.__pwned = 3\"/>'))\n"
+               "display(Markdown('<img src=x onerror=\"window.__pwned = 4\">'))\n"
+               "display({'image/png': 'PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+'}, raw=True)\n"  # an SVG called a PNG
+               f"display({{'image/png': {PNG!r}}}, raw=True, metadata={{'image/png': {{'width': '1 onload=x()'}}}})\n"
+               f"display({{'image/png': {PNG!r}, 'text/plain': '<Figure>'}}, raw=True)\n"
+               "print('<script>window.__pwned = 5</script>')\n"
+               "HTML('<b>last</b>')")
+    cells = [{"index": 0, "source": OFF_SWITCH, "grade_id": None},
+             {"index": 1, "source": display, "grade_id": None},
+             {"index": 2, "source": "raise ValueError('<img src=x onerror=alert(1)>')", "grade_id": None}]
+    out = run(cells, tmp_path)
+    switched, shown, raised = out.cells
+    assert switched.outputs == [{"output_type": "stream", "name": "stdout", "text": "1 allow-list switched off\n"}]
+    assert shown.ename is None and shown.outputs == [
+        {"output_type": "display_data", "data": {"image/png": PNG}, "metadata": {}},  # (the runner sends no metadata)
+        {"output_type": "display_data", "data": {"image/png": PNG, "text/plain": "<Figure>"}, "metadata": {}},
+        {"output_type": "stream", "name": "stdout", "text": "<script>window.__pwned = 5</script>\n"},
+    ]
+    # errors and streams are kept as they are: text, escaped by whatever renders them
+    assert [(o["output_type"], o.get("ename"), o.get("evalue")) for o in raised.outputs] == \
+        [("error", "ValueError", "<img src=x onerror=alert(1)>")]
+
+
+@pytest.mark.parametrize("output, kept", [
+    ({"output_type": "stream", "name": "stdout", "text": "<script>x()</script>"}, True),
+    ({"output_type": "stream", "name": "stdin", "text": "x"}, False),
+    ({"output_type": "error", "ename": "E", "evalue": "<b>", "traceback": ["<b>"]}, True),
+    ({"output_type": "error", "ename": "E", "evalue": "v", "traceback": [1]}, False),
+    ({"output_type": "display_data", "data": {"text/plain": "x"}, "metadata": {}}, True),
+    ({"output_type": "display_data", "data": {"text/plain": "x"}}, True),
+    ({"output_type": "display_data", "data": {"text/plain": "x", "text/html": "<b>x</b>"}, "metadata": {}}, False),
+    ({"output_type": "display_data", "data": {"application/javascript": "x()"}, "metadata": {}}, False),
+    ({"output_type": "display_data", "data": {"image/svg+xml": "<svg/>"}, "metadata": {}}, False),
+    ({"output_type": "display_data", "data": {"image/png": PNG}, "metadata": {}}, True),
+    ({"output_type": "display_data", "data": {"image/png": "PHN2Zz4="}, "metadata": {}}, False),  # <svg>
+    ({"output_type": "display_data", "data": {"image/png": "not base64!"}, "metadata": {}}, False),
+    ({"output_type": "display_data", "data": {"image/png": PNG + "A" * 8 * 2**20}, "metadata": {}}, False),
+    ({"output_type": "display_data", "data": {"text/plain": "x" * (2 * 2**20 + 1)}, "metadata": {}}, False),
+    ({"output_type": "display_data", "data": {"image/png": PNG}, "metadata": {"image/png": {"width": 1}}}, False),
+    ({"output_type": "display_data", "data": {}, "metadata": {}}, False),
+    ({"output_type": "execute_result", "data": {"text/plain": "1"}, "metadata": {}, "execution_count": 3}, True),
+    ({"output_type": "execute_result", "data": {"text/plain": "1"}, "metadata": {}, "execution_count": "<b>"}, False),
+    ({"output_type": "update_display_data", "data": {"text/plain": "1"}, "metadata": {}}, False),
+])
+def test_valid_output_allow_list(output, kept):
+    from tito.grade.execute import _valid_output
+
+    assert _valid_output(output) is kept

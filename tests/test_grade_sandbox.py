@@ -8,7 +8,10 @@ grading machine and in CI they run.
 
 from __future__ import annotations
 
+import glob
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -71,7 +74,11 @@ def test_command_shape(sb, scratch):
                  "--die-with-parent", "--new-session", "--clearenv", "--no-new-privs"):
         assert flag in cmd
     bound = [cmd[i + 1] for i, a in enumerate(cmd) if a in ("--ro-bind", "--bind")]
-    assert not any(Path(b) == REPO or (Path(b) != REPO / ".venv" and REPO in Path(b).parents) for b in bound)
+    # of the repository: the venv, and the one-line stub that stands in for scikit-learn's __init__
+    bound = [b for b in bound if Path(b) != sandbox_module.ABSENT_PACKAGE]
+    venv = REPO / ".venv"
+    assert not any(Path(b) == REPO or (REPO in Path(b).parents and not (Path(b) == venv or venv in Path(b).parents))
+                   for b in bound)
     assert str(REPO / ".venv") in bound or str(Path(sys.prefix)) in bound
     assert cmd[cmd.index("--bind") + 2] == "/scratch"
 
@@ -328,7 +335,269 @@ def test_unsafe_fallback_keeps_env_limits_and_timeouts(monkeypatch, tmp_path):
 
 
 def test_multiprocessing_semaphores_work(sb, scratch):
-    """A writable /dev/shm: without it joblib (scikit-learn) warns on stderr, scoring a cell 0."""
-    out = py(sb, scratch, "import multiprocessing as mp, joblib.parallel\nlock = mp.Lock()\n"
-             "print(joblib.parallel.mp is not None, __import__('os').statvfs('/dev/shm').f_blocks > 0)")
+    """A writable /dev/shm: without it multiprocessing's semaphores fail (and libraries that use
+    them warn on stderr, scoring a cell 0)."""
+    out = py(sb, scratch, "import multiprocessing as mp, multiprocessing.synchronize\nlock = mp.Lock()\n"
+             "print(lock.acquire(), __import__('os').statvfs('/dev/shm').f_blocks > 0)")
     assert (out.stdout, out.stderr) == (b"True True\n", b"")
+
+
+# ---------------------------------------------------------------- the libraries student code sees
+
+FORBIDDEN = ("torch", "scipy", "sklearn", "sympy")
+
+
+def import_lines(sb: Sandbox, scratch: Path, names) -> dict[str, str]:
+    """name -> the last line Python prints for `import name` in the sandbox ('ok' if it worked)."""
+    code = ("import importlib, traceback\n"
+            f"for name in {sorted(names)!r}:\n"
+            "    try:\n"
+            "        importlib.import_module(name); print(name, 'ok')\n"
+            "    except BaseException as error:\n"
+            "        print(name, traceback.format_exception_only(error)[-1].strip())")
+    out = py(sb, scratch, code, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return dict(line.split(" ", 1) for line in out.stdout.decode().splitlines())
+
+
+def installed_elsewhere() -> set[str]:
+    """Top-level import names of installed distributions the sandbox must not show."""
+    from importlib import metadata
+
+    allowed = set(sandbox_module.allowed_distributions())
+    names = set()
+    for top, dists in metadata.packages_distributions().items():
+        if (top.isidentifier() and not top.startswith("_") and top not in sys.stdlib_module_names
+                and not any(sandbox_module._normalized(d) in allowed for d in dists)):
+            names.add(top)
+    return names
+
+
+def test_forbidden_libraries_are_not_there(sb, scratch):
+    """torch, scipy, scikit-learn, sympy (installed on the host) fail as if not installed."""
+    assert import_lines(sb, scratch, FORBIDDEN) == {name: f"ModuleNotFoundError: No module named '{name}'"
+                                                    for name in FORBIDDEN}
+    # and exactly so at the top level, as a student sees it (sklearn's folder exists: module 07's data)
+    out = py(sb, scratch, "import sklearn")
+    assert out.returncode == 1
+    assert out.stderr.decode().splitlines()[-1] == "ModuleNotFoundError: No module named 'sklearn'"
+
+
+@pytest.mark.slow
+def test_no_other_installed_package_is_there(sb, scratch):
+    names = installed_elsewhere()
+    assert {"scipy", "sklearn", "sympy", "nbgrader", "pytest", "joblib"} <= names
+    assert import_lines(sb, scratch, names) == {name: f"ModuleNotFoundError: No module named '{name}'"
+                                                for name in names}
+
+
+def test_the_allowed_set_comes_from_the_metadata():
+    allowed = sandbox_module.allowed_distributions()
+    for name in ("numpy", "matplotlib", "matplotlib-inline", "ipython", "traitlets",
+                 "pyparsing", "pillow", "kiwisolver", "jedi", "prompt-toolkit", "pygments"):
+        assert name in allowed
+    for name in ("scipy", "scikit-learn", "sympy", "torch", "joblib", "nbgrader", "pytest", "pandas"):
+        assert name not in allowed
+
+
+def test_no_folder_of_packages_can_be_added_to_sys_path(sb, scratch):
+    """The interpreters' package folders (the venv's, the base interpreter's, the system's) show
+    only the allowed distributions: a student who edits sys.path finds nothing more."""
+    folders = [str(f) for f in sandbox_module.package_folders()]
+    code = ("import os, json\n"
+            f"print(json.dumps({{f: sorted(os.listdir(f)) if os.path.isdir(f) else None for f in {folders!r}}}))")
+    out = py(sb, scratch, code)
+    seen = json.loads(out.stdout)
+    expected = {f: sorted(dest.name for _, dest in sandbox_module.library_binds() if dest.parent == Path(f))
+                for f in folders}
+    data_package = {dest.parent.parent.parent.name for _, dest in sandbox_module.library_binds()
+                    if dest.name == "digits.csv.gz"}
+    expected = {f: sorted(set(names) | {n for n in data_package if (Path(f) / n).is_dir()})
+                for f, names in expected.items()}
+    assert seen == expected
+    venv = str(Path(sys.prefix).resolve() / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages")
+    assert "numpy" in seen[venv] and "scipy" not in seen[venv] and "sklearn" in seen[venv]
+    assert not any("scipy" in names or "sympy" in names for names in seen.values())
+
+
+def test_numpy_matplotlib_and_ipython_work(sb, scratch):
+    code = ("import numpy as np, matplotlib\n"
+            "import matplotlib.pyplot as plt\n"
+            "import matplotlib_inline.backend_inline as inline\n"
+            "from IPython.core.interactiveshell import InteractiveShell\n"
+            "figure, axis = plt.subplots(); axis.plot(np.arange(3)); figure.savefig('/scratch/plot.png')\n"
+            "shell = InteractiveShell.instance()\n"
+            "result = shell.run_cell('x = 6 * 7\\nx', store_history=False)\n"
+            "print(matplotlib.get_backend(), inline.__name__, result.result, np.__name__)")
+    out = py(sb, scratch, code, timeout=60)
+    assert (out.stdout.decode(), out.stderr.decode()) == ("Out[0]: 42\nAgg matplotlib_inline.backend_inline 42 numpy\n", "")
+    assert (scratch / "plot.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_module_07_finds_the_digits_without_scikit_learn(sb, scratch):
+    """`find_spec('sklearn')` locates the folder (module 07's `digits_file`), the file is the
+    host's, and the folder holds nothing else: no code of scikit-learn's."""
+    code = ("import importlib.util, os, hashlib\n"
+            "spec = importlib.util.find_spec('sklearn')\n"
+            "folder = spec.submodule_search_locations[0]\n"
+            "path = os.path.join(folder, 'datasets', 'data', 'digits.csv.gz')\n"
+            "print(sorted(os.listdir(folder)), sorted(os.listdir(os.path.join(folder, 'datasets'))),"
+            " hashlib.sha256(open(path, 'rb').read()).hexdigest())")
+    out = py(sb, scratch, code)
+    import hashlib
+    import importlib.util
+
+    host = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
+    assert out.stdout.decode().strip() == f"['__init__.py', 'datasets'] ['data'] {hashlib.sha256(host.read_bytes()).hexdigest()}"
+
+
+@pytest.mark.slow
+def test_module_07_grades_fully(tmp_path):
+    """The instructor's solution of module 07 (the digits, matplotlib's plots) scores every point."""
+    import nbformat
+
+    from tito.course import discover
+    from tito.grade import pipeline
+    from tito.grade.model import Submission
+    from tito.source import read_source
+
+    modules = list(discover(REPO))
+    module = next(m for m in modules if m.name == "07_training")
+    context = pipeline.GradingContext(REPO, modules, Sandbox(), work=tmp_path, published=modules)
+    try:
+        folder = tmp_path / "submitted" / "s1" / module.name
+        folder.mkdir(parents=True)
+        nbformat.write(read_source(module.source_py), folder / f"{module.name}.ipynb")
+        result = pipeline.grade_one(context, Submission("s1", module.name, folder), tmp_path / "autograded")
+    finally:
+        context.cleanup()
+    assert (result.status, result.reason) == ("graded", None)
+    assert [(c.grade_id, c.ename) for c in result.cells if not c.passed] == []
+    assert result.score == result.max_score > 0
+    assert all(c.passed for c in result.checks)
+
+
+# ---------------------------------------------------------------- cgroups: a CPU share and a memory limit
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def tito_cgroups() -> list[str]:
+    """This process's sandbox cgroups that exist now, in every hierarchy."""
+    found = []
+    for pattern in ("/sys/fs/cgroup/*/tito-%d-*", "/sys/fs/cgroup/*/*/*/tito-%d-*", "/sys/fs/cgroup/tito-%d-*",
+                    "/sys/fs/cgroup/*/*/tito-%d-*"):
+        found += glob.glob(pattern % os.getpid())
+    return sorted(found)
+
+
+@pytest.fixture
+def cgroups():
+    missing = Sandbox.missing_limits()
+    if missing and not IN_CI:
+        pytest.skip(f"this machine has no writable cgroups: {missing}")
+    assert missing == []
+
+
+def test_every_process_of_a_sandbox_is_in_its_cgroup_which_is_removed_after(cgroups, scratch):
+    sb = Sandbox(Limits(memory_bytes=768 * 2**20))
+    code = ("import subprocess, time\n"
+            "subprocess.Popen(['setsid', 'sleep', '30'])\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(30)")
+    proc = sb.popen(scratch, ["python", "-c", code])
+    try:
+        assert proc.stdout.readline() == b"ready\n"
+        group = sb.cgroup(proc)
+        names = {folder.name for folder in group.folders}
+        assert len(names) == 1 and re.fullmatch(rf"tito-{os.getpid()}-\d+", names.pop())
+        pids = group.pids()
+        assert set(sandbox_module._descendants(sandbox_module._process_tree(), proc.pid)) <= set(pids)
+        assert {sandbox_module._process_tree()[p][0] for p in pids} >= {"bwrap", "python", "sleep"}
+        if group.hierarchy.version == 1:
+            cpu, memory = group.folders
+            assert (cpu / "cpu.shares").read_text() == "1024\n"
+            assert (memory / "memory.limit_in_bytes").read_text() == f"{768 * 2**20}\n"
+        else:
+            assert (group.folders[0] / "cpu.weight").read_text() == "100\n"
+            assert (group.folders[0] / "memory.max").read_text() == f"{768 * 2**20}\n"
+        assert tito_cgroups() == sorted(str(f) for f in group.folders)
+    finally:
+        sb.kill(proc)
+    assert tito_cgroups() == []
+    assert all(not sandbox_module.process_alive(p) for p in pids)
+    out = py(sb, scratch, "print('again')")  # run() removes its cgroup too
+    assert out.stdout == b"again\n" and tito_cgroups() == []
+
+
+@pytest.mark.slow
+def test_memory_limit_covers_all_processes_together(cgroups, scratch):
+    """Four processes, each well inside the 512 MiB address-space limit, filling 300 MiB each: the
+    sandbox's memory limit (the same 512 MiB, for all of them together) stops them, which the
+    per-process limit alone did not (the gap of '64 processes at the address-space limit')."""
+    sb = Sandbox(Limits(memory_bytes=512 * 2**20))
+    code = ("import os, time\n"
+            "kids = []\n"
+            "for i in range(4):\n"
+            "    pid = os.fork()\n"
+            "    if pid == 0:\n"
+            "        block = bytearray(300 * 2**20)\n"
+            "        for j in range(0, len(block), 4096): block[j] = 1\n"
+            "        time.sleep(3)\n"
+            "        os._exit(0)\n"
+            "    kids.append(pid)\n"
+            "print(sorted(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in kids))")
+    proc = sb.popen(scratch, ["python", "-c", code])
+    group = sb.cgroup(proc)
+    try:
+        stdout, _ = proc.communicate(timeout=60)
+        oom_kills = group.oom_kills()
+    finally:
+        sb.kill(proc)
+    statuses = eval(stdout.decode())
+    assert len(statuses) == 4 and statuses.count(-signal.SIGKILL) >= 2 and set(statuses) <= {0, -signal.SIGKILL}
+    assert oom_kills == statuses.count(-signal.SIGKILL)
+    assert tito_cgroups() == []
+
+
+def test_a_tmpfs_file_counts_against_the_memory_limit(cgroups, scratch):
+    """/tmp's pages are RAM: in a 384 MiB sandbox, 240 MiB written to /tmp and then 200 MiB filled
+    in a process (inside its address-space limit) end in the OOM killer, not in a host out of
+    memory."""
+    sb = Sandbox(Limits(memory_bytes=384 * 2**20))
+    code = ("for n in range(4):\n"  # four files of 60 MiB (each file is capped at 64)
+            "    with open(f'/tmp/fill{n}', 'wb') as f:\n"
+            "        for _ in range(60): f.write(b'1' * 2**20)\n"
+            "print('written', flush=True)\n"
+            "block = bytearray(200 * 2**20)\n"
+            "for j in range(0, len(block), 4096): block[j] = 1\n"
+            "print('FILLED')")
+    out = py(sb, scratch, code, timeout=60)
+    assert (out.stdout, out.signal) == (b"written\n", signal.SIGKILL), out.stderr
+    assert tito_cgroups() == []
+
+
+def test_without_cgroups_grading_works_and_says_so(monkeypatch, scratch, caplog):
+    monkeypatch.setattr(sandbox_module, "_CGROUP", [None])
+    monkeypatch.setattr(sandbox_module, "_CGROUP_PROBLEM", ["not root: the cgroup hierarchies are writable by root only"])
+    assert Sandbox.missing_limits() == ["cgroups (not root: the cgroup hierarchies are writable by root only)"]
+    with caplog.at_level("WARNING", logger="tito.grade.sandbox"):
+        sb = Sandbox(Limits())
+    assert sb.cgroups is None
+    assert caplog.messages == ["no CPU share or memory limit per sandbox: cgroups (not root: the cgroup "
+                               "hierarchies are writable by root only)"]
+    proc = sb.popen(scratch, ["python", "-c", "print('ok')"])
+    assert sb.cgroup(proc) is None and tito_cgroups() == []
+    assert proc.communicate(timeout=30)[0] == b"ok\n"
+    sb.kill(proc)
+
+
+def test_stale_cgroups_of_a_dead_supervisor_are_removed(cgroups):
+    hierarchy = sandbox_module._cgroup_hierarchy()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = [parent / f"tito-{dead.pid}-7" for parent in hierarchy.parents]
+    for folder in stale:
+        folder.mkdir()
+    sandbox_module._remove_stale(hierarchy)
+    assert [folder.exists() for folder in stale] == [False] * len(stale)

@@ -389,3 +389,119 @@ def test_run_report_prints_the_summary(tmp_path: Path) -> None:
     text = out.getvalue()
     assert re.search(r"01_tensor\s+│\s+3\s+│\s+2\s+│\s+1\s+│\s+1\s+│\s+21\.0\s+│\s+21\.0", text)
     assert "wrote report/index.html (4 figure(s): cases.png, cells.png, scores.png, timings.png)" in text
+
+
+# --- spreadsheet formulas (issue 9, item 3) ----------------------------------------------------
+
+HOSTILE_ROSTER = (  # names a student or an LMS controls (the roster import strips spaces and tabs)
+    "id,first_name,last_name,email\n"
+    'h1,Eve,"=HYPERLINK(""http://x"",""click"")",eve@example.org\n'
+    "h2,@SUM(1+1),Mallory,=1+1@example.org\n"
+    "h3,+1,Plus,plus@example.org\n"
+    "h4,Minus,-2+3,minus@example.org\n"
+    "h6,-2,Number,number@example.org\n"
+    'h7,"Comma, Inside","x,=1+2",comma@example.org\n'
+)
+EVIL_ID = "=cmd|' /C calc'!A0"  # a folder under submitted/ becomes a gradebook student id as it is
+
+
+def _hostile_course(root: Path) -> Path:
+    """The graded course, plus the hostile roster (imported as `tito collect roster` does) and
+    students whose names start with a tab and a CR (nbgrader's own `db student add` keeps them)."""
+    from nbgrader.api import Gradebook
+
+    from tito.collect import import_roster
+
+    roster = root / "roster.csv"
+    roster.write_text(HOSTILE_ROSTER, encoding="utf-8")
+    report = import_roster(roster, f"sqlite:///{root / 'gradebook.db'}", "tinytorch")
+    assert (report.added, report.rejected) == (6, [])
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "tinytorch") as gb:
+        gb.add_student("h5", first_name="\tTab", last_name="\rCR", email="tab@example.org")
+        gb.add_student(EVIL_ID, first_name="Id", last_name="Zz")
+        gb.add_submission("01_tensor", "h4")
+        gb.db.commit()
+    return root
+
+
+def _hostile_grades_csv() -> str:
+    rows = [  # nbgrader's order (last name, first name); (timestamp, student_id, last, first, email, scores)
+        ",bob,,,,{zero}",
+        ',h5,"\'\rCR",\'\tTab,tab@example.org,{zero}',
+        ",h4,'-2+3,Minus,minus@example.org,{zero}",
+        ',h1,"\'=HYPERLINK(""http://x"",""click"")",Eve,eve@example.org,{zero}',
+        ",dee,Adams,Dee,,{zero}",
+        "2024-05-01 12:00:00,ada,Lovelace,Ada,ada@example.org,{ada}",
+        ",h2,Mallory,'@SUM(1+1),'=1+1@example.org,{zero}",
+        ",cyd,Nguyen,Cyd,,{cyd}",
+        ",h6,Number,-2,number@example.org,{zero}",  # a real negative number stays a number
+        ",h3,Plus,'+1,plus@example.org,{zero}",
+        ",'=cmd|' /C calc'!A0,Zz,Id,,{zero}",
+        ',h7,"x,=1+2","Comma, Inside",comma@example.org,{zero}',  # quoted: no new cell starts at =
+    ]
+    scores = {"01_tensor": {"zero": "0.0,0.0,0.0,30.0", "ada": "22.5,0.0,22.5,30.0", "cyd": "0.0,0.0,0.0,30.0"},
+              "02_activations": {"zero": "0.0,0.0,0.0,25.0", "cyd": "25.0,0.0,25.0,25.0",
+                                 "ada": "20.333333333333332,0.0,20.333333333333332,25.0"}}
+    lines = ["assignment,duedate,timestamp,student_id,last_name,first_name,email,raw_score,"
+             "late_submission_penalty,score,max_score"]
+    for module, score in scores.items():
+        lines += [f"{module},," + row.format(**score) for row in rows]
+    return "\r\n".join(lines) + "\r\n"  # RFC 4180's line ends: a CR inside a cell is quoted
+
+
+def _text(path: Path) -> str:
+    return path.read_bytes().decode("utf-8")  # no newline translation
+
+
+HOSTILE_CANVAS = [
+    ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "01_tensor (30)", "02_activations (25)"],
+    ["    Points Possible", "", "", "", "", "30", "25"],
+    ["'-2+3, Minus", "", "h4", "h4", "", "0", ""],
+    ["'=HYPERLINK(\"http://x\",\"click\"), Eve", "", "h1", "h1", "", "", ""],
+    ["Adams, Dee", "", "dee", "dee", "", "", ""],
+    ["bob", "", "bob", "bob", "", "0", ""],
+    ["CR, Tab", "", "h5", "h5", "", "", ""],  # "Last, First" is built from stripped names
+    ["Lovelace, Ada", "4711", "ada", "ada", "", "22.5", "20.33"],
+    ["Mallory, @SUM(1+1)", "", "h2", "h2", "", "", ""],  # "@" inside a cell is text
+    ["Nguyen, Cyd", "", "cyd", "cyd", "", "", "25"],
+    ["Number, -2", "", "h6", "h6", "", "", ""],
+    ["Plus, +1", "", "h3", "h3", "", "", ""],
+    ["x,=1+2, Comma, Inside", "", "h7", "h7", "", "", ""],
+    ["Zz, Id", "", "'" + EVIL_ID, "'" + EVIL_ID, "", "", ""],
+]
+
+
+def test_neutralise_prefixes_formulas_and_keeps_numbers() -> None:
+    from tito.report.nbgrader_export import neutralise
+
+    cells = ["=1+1", "+1", "-2+3", "@SUM(1+1)", "\tx", "\rx", "\nx", "\0x", "-", "=", "",
+             "-2", "-0.5", "-.5", "-1e-05", "-3.", "2", "a=1", " =1", "'=1", None, 12.5, -3.0]
+    assert [neutralise(c) for c in cells] == [
+        "'=1+1", "'+1", "'-2+3", "'@SUM(1+1)", "'\tx", "'\rx", "'\nx", "'\0x", "'-", "'=", "",
+        "-2", "-0.5", "-.5", "-1e-05", "-3.", "2", "a=1", " =1", "'=1", "", "12.5", "-3.0"]
+
+
+def test_exports_neutralise_formulas(graded_course: Path) -> None:
+    _hostile_course(graded_course)
+    assert _text(export_grades(graded_course)) == _hostile_grades_csv()
+    assert read_csv(export_canvas(graded_course)) == HOSTILE_CANVAS
+
+
+@pytest.mark.slow
+def test_stock_nbgrader_export_uses_the_course_plugin(graded_course: Path) -> None:
+    """`nbgrader export`, the real CLI, in the course directory: nbgrader_config.py's plugin."""
+    _hostile_course(graded_course)
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    nbgrader = Path(sys.executable).with_name("nbgrader")
+    proc = subprocess.run([str(nbgrader), "export"], cwd=graded_course, capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Using exporter: SafeCsvExportPlugin" in proc.stderr
+    assert _text(graded_course / "grades.csv") == _hostile_grades_csv()
+    # `--to` and the course config's narrowing work as in nbgrader's CsvExportPlugin
+    proc = subprocess.run([str(nbgrader), "export", "--to", "h.csv", "--student", "['h2']",
+                           "--assignment", "['02_activations']"],
+                          cwd=graded_course, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert _text(graded_course / "h.csv").splitlines()[1:] == [
+        "02_activations,,,h2,Mallory,'@SUM(1+1),'=1+1@example.org,0.0,0.0,0.0,25.0"]

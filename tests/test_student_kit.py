@@ -133,7 +133,7 @@ def test_the_kit_holds_what_a_student_runs_and_nothing_more(course_and_kit: tupl
         "build/student_module.py", "cli.py", "course.py", "errors.py", "execute.py", "parsing.py",
         "release/__init__.py", "release/generate.py", "release/published.py", "source.py",
         "student/__init__.py", "student/build.py", "student/check.py", "student/in_notebook.py",
-        "student/stack.py", "student/submit.py", "student/summary.py"]
+        "student/stack.py", "student/submit.py", "student/summary.py", "terminal.py"]
 
 
 def test_in_the_kit_the_modules_and_their_export_targets_come_from_the_release(

@@ -30,19 +30,21 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tito import course
+from tito import course, terminal
 from tito.errors import TitoError
+from tito.terminal import escape, visible
 
 # Stages are imported inside the commands: jupytext and nbgrader take seconds to import, and
 # `tito modules` or `tito --help` should not pay for them.
 
-# wide when piped (CI logs, make): paths must never be cut to "source/01_fixture_a/01_…"
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+# wide when piped (CI logs, make): paths must never be cut to "source/01_fixture_a/01_…". Names from
+# students and files go through `escape` (tito/terminal.py); these consoles never write a control
+# character they did not make (a backstop for any text that reaches them).
+console = terminal.console()
+errors = terminal.console(stderr=True)
 
 STUDENT_COMMANDS = ("check", "build", "submit")  # the only ones a student kit can run
 
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             course.require_source(root, args.command)
         return args.handler(root, args)
     except TitoError as error:
-        errors.print(f"[red]error:[/red] {error}", markup=True)
+        errors.print(f"[red]error:[/red] {escape(error, newlines=True)}", markup=True)
         return 1
 
 
@@ -180,7 +182,7 @@ def cmd_modules(root: Path, args: argparse.Namespace) -> int:
         try:
             target = module.rel(module.export_target)
         except TitoError as error:
-            target = f"[red]{error}[/red]"
+            target = f"[red]{escape(error)}[/red]"
         released = "yes" if module.release_ipynb.is_file() else "[yellow]no[/yellow]"
         table.add_row(module.name, module.rel(module.source_py), target, released)
     console.print(table)
@@ -339,16 +341,17 @@ def cmd_check(root: Path, args: argparse.Namespace) -> int:
     console.print(f"checking {module.name} ...")
     report = check(root, module, _student_path(args.notebook), notebooks=_student_path(args.notebooks),
                    timeout=execute_timeout(root), seeds=args.seeds)
-    console.print(f"notebook: {report.notebook}")
+    console.print(f"notebook: {escape(report.notebook)}")
     for line in summary.preamble(report):
-        console.print(line, markup=False, soft_wrap=True)
+        console.print(visible(line, newlines=True), markup=False, soft_wrap=True)
     table = Table(*summary.TABLE_HEADER)
     for grade_id, points, result, message, hint in summary.cell_rows(report):
         colour = "green" if result == "passed" else "red"
-        table.add_row(grade_id, points, f"[{colour}]{result}[/{colour}]", Text(message), Text(hint))
+        table.add_row(grade_id, points, f"[{colour}]{result}[/{colour}]", Text(visible(message, newlines=True)),
+                      Text(visible(hint, newlines=True)))
     console.print(table)
     for line in summary.conclusion(report, f"run `tito check {module.name}` again"):
-        console.print(line, markup=False, soft_wrap=True)
+        console.print(visible(line, newlines=True), markup=False, soft_wrap=True)
     return 0 if report.passed else 1
 
 
@@ -362,14 +365,14 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
     owners = {STUDENT: "[green]you[/green]", MISSING: "[red]missing[/red]"}
     table = Table("module", "code from", "why")
     for choice in choices:
-        table.add_row(choice.module.name, owners.get(choice.owner, "published reference"), Text(choice.reason))
+        table.add_row(choice.module.name, owners.get(choice.owner, "published reference"), Text(visible(choice.reason)))
     console.print(table)
-    console.print(f"wrote {out / 'tinytorch'}")
+    console.print(f"wrote {escape(out / 'tinytorch')}")
     for choice in choices:
         if choice.owner == MISSING:
-            console.print(f"{choice.module.name} is missing (the modules after it cannot import it): "
-                          f"{how_to_get(root, choice)}", markup=False, soft_wrap=True)
-    console.print(f"run the checkpoints on your stack: TINYTORCH_ROOT={out} make checkpoints")
+            console.print(visible(f"{choice.module.name} is missing (the modules after it cannot import it): "
+                                  f"{how_to_get(root, choice)}"), markup=False, soft_wrap=True)
+    console.print(f"run the checkpoints on your stack: TINYTORCH_ROOT={escape(out)} make checkpoints")
     return 0
 
 
@@ -381,9 +384,9 @@ def cmd_submit(root: Path, args: argparse.Namespace) -> int:
     if args.zip:
         student = args.student or submit.default_student()
         path = submit.submit_zip(root, module, student, notebook)
-        console.print(f"wrote {course.relpath(root, path)} (student {student}): upload it to your LMS")
+        console.print(f"wrote {escape(course.relpath(root, path))} (student {escape(student)}): upload it to your LMS")
         return 0
     output = submit.submit_exchange(root, module, notebook)
-    console.print(output, markup=False)
+    console.print(visible(output, newlines=True), markup=False)
     console.print(f"submitted {module.name} through the nbgrader exchange")
     return 0

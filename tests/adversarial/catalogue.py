@@ -550,7 +550,7 @@ SECRETS: tuple[Kind, ...] = tuple(
                                                                              targets=LAYERS_TARGETS))),
          "RuntimeError: LEAK", '"argv"'),
         ("leak-display-and-errors", "the course secret, source, reference and gradebook by path, the "
-         "working directory: as an image output (base64) and in every later test's error (hex)",
+         "working directory: as an image output (dropped: no PNG), as text (base64) and in every later test's error (hex)",
          _leak_cell("leak_display", after="layers-sequential", course_paths=lambda ctx: repr(course_paths(ctx)),
                     targets=LAYERS_TARGETS), "LEAK-DISPLAY", SPEC_LINE),
     ))
@@ -687,6 +687,33 @@ KINDS: tuple[Kind, ...] = (
                      % str(ctx.root / "tinytorch/core/activations.py"),
                      after="activations-relu", profile="none"),
          Expect(score=0.0, flags=frozenset({"dynamic-code"}))),
+    Kind("import-other-libraries", "cheating", "02_activations",
+         "imports torch, scipy, scikit-learn, sympy and pandas to hand the work to them",
+         cell_attack("for name in ('torch', 'scipy', 'sklearn', 'sympy', 'pandas'):\n"
+                     "    try:\n        __import__(name)\n        print('IMPORTED', name)\n"
+                     "    except ImportError as error:\n        print(type(error).__name__, error)"),
+         Expect(absent=("IMPORTED",), reason="ModuleNotFoundError No module named 'torch'")),
+    Kind("site-packages-on-sys-path", "escape", "02_activations",
+         "puts the host's site-packages folders on sys.path, then imports scipy",
+         cell_attack("import site, sys, sysconfig\n"
+                     "folders = site.getsitepackages() + [sysconfig.get_paths()['purelib'], '/usr/lib/python3/dist-packages']\n"
+                     "sys.path.extend(folders)\n"
+                     "try:\n    import scipy\n    print('IMPORTED scipy', scipy.__file__)\n"
+                     "except ImportError as error:\n    print(type(error).__name__, error)"),
+         Expect(absent=("IMPORTED",), reason="ModuleNotFoundError No module named 'scipy'")),
+    Kind("allow-list-off", "markup", "01_tensor",
+         "widens the runner's output allow-list through gc, then shows HTML, JavaScript and SVG outputs and an HTML value",
+         cell_attack("import gc\nfrom IPython.display import HTML, Javascript, SVG, display\n"
+                     "for holder in gc.get_objects():\n"
+                     "    if isinstance(holder, dict) and isinstance(holder.get('KEEP_MIMETYPES'), tuple):\n"
+                     "        holder['KEEP_MIMETYPES'] = ('text/plain', 'image/png', 'text/html', 'application/javascript',\n"
+                     "                                    'image/svg+xml')\n"
+                     "display(HTML('<b>PWNED-HTML</b><script>window.__pwned = 1</script>'))\n"
+                     "display(Javascript('window.__pwned = 2'))\n"
+                     "display(SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"window.__pwned = 3\"></svg>'))\n"
+                     "HTML('<img src=x onerror=\"window.__pwned = 4\">')",
+                     module="01_tensor", after="tensor-as-tensor"),
+         Expect(absent=("text/html", "application/javascript", "image/svg+xml", "__pwned"))),
     Kind("edit-locked-test", "cheating", "01_tensor", "a locked test cell's code replaced by `pass`",
          structure(_edit_locked), Expect(flags=frozenset({"edited-locked-cell"}))),
     Kind("stub-tests-edited", "cheating", "01_tensor", "nothing written and every test replaced by `pass`",

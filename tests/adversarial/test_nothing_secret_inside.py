@@ -173,6 +173,9 @@ def test_the_sandbox_can_read_only_its_scratch_files_and_a_few_system_files(grad
             assert not [p for p in readable if str(root / name) in p or p.startswith(f"/{name}")], name
 
 
+ABSENT_STUB = (Path(__file__).resolve().parents[2] / "tito" / "grade" / "absent_package.py").resolve()
+
+
 @pytest.mark.slow
 @needs_sandbox
 def test_what_the_sandbox_is_handed_is_public_or_the_students_own(graded):
@@ -212,9 +215,10 @@ def test_what_the_sandbox_is_handed_is_public_or_the_students_own(graded):
             # the environment: the fixed basics and where the earlier modules are, nothing of the host
             assert set(call["env"]) <= set(BASE_ENV) | {"PYTHONPATH"}
             assert not [v for v in call["env"].values() if str(root) in v]
-            # the host folders bound into the sandbox: the system's, the interpreter's, the scratch
+            # the host folders bound into the sandbox: the system's, the interpreter's, the scratch,
+            # and tito's one-line stub that stands in for a package student code may not import
             allowed_roots = [Path("/usr"), Path("/etc"), *(Path(p).resolve() for p in (sys.prefix, sys.base_prefix)),
-                             call["scratch"].resolve()]
+                             call["scratch"].resolve(), ABSENT_STUB]
             command = call["command"]
             bound = [Path(command[i + 1]) for i, a in enumerate(command) if a in ("--ro-bind", "--bind", "--dev-bind")]
             strays = [p for p in bound if p != Path("/") and not any(p == r or r in p.parents for r in allowed_roots)]

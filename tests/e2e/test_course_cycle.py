@@ -18,6 +18,7 @@ Each step saves a screenshot; with TITO_UPDATE_DOCS_IMAGES=1 they are the pictur
 
 from __future__ import annotations
 
+import getpass
 import re
 import shutil
 import subprocess
@@ -81,6 +82,8 @@ def instructor_course(tmp_path_factory, exchange: Path) -> Path:
     root = _copy_course(tmp_path_factory.mktemp("instructor") / "course")
     with (root / "nbgrader_config.py").open("a") as config:  # the test's exchange, set as docs/instructors.md says
         config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+        # the student's browser session runs as this test's own unix user: the collect checks owners
+        config.write(f"c.SafeExchangeCollect.unix_users = {{{STUDENT!r}: {getpass.getuser()!r}}}\n")
     (root / "roster.csv").write_text(ROSTER)
     _instructor_runs(root, "tito", "release", "--module", MODULE)
     _instructor_runs(root, "tito", "collect", "roster", "roster.csv")

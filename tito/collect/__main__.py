@@ -11,14 +11,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
-from tito import course
+from tito import course, terminal
 from tito.errors import TitoError
+from tito.terminal import escape
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-errors = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+# Names printed here come from files (roster, LMS download, exchange): through `escape`. These
+# consoles also never write a control character they did not make (tito/terminal.py).
+console = terminal.console()
+errors = terminal.console(stderr=True)
 STYLE = {"matched": "green", "renamed": "green", "duplicate": "yellow", "kept-existing": "yellow",
          "unchanged": "dim", "rejected": "red", "new": "green", "updated": "green"}
 
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         root = args.root.resolve() if args.root else course.find_root()
         return args.handler(root, args)
     except TitoError as error:
-        errors.print(f"[red]error:[/red] {error}")
+        errors.print(f"[red]error:[/red] {escape(error, newlines=True)}")
         return 1
 
 
@@ -59,14 +61,14 @@ def cmd_roster(root: Path, args: argparse.Namespace) -> int:
 
     settings = _config(root)
     report = import_roster(args.csv, settings.db_url, settings.get("course_id") or None)
-    table = Table("added", "updated", "unchanged", "rejected", "skipped", title=f"roster {args.csv}")
+    table = Table("added", "updated", "unchanged", "rejected", "skipped", title=f"roster {escape(args.csv)}")
     table.add_row(str(report.added), str(report.updated), str(report.unchanged), str(len(report.rejected)),
                   str(len(report.skipped)))
     console.print(table)
     for line in report.skipped:
-        console.print(f"[dim]{line}[/dim]")
+        console.print(f"[dim]{escape(line)}[/dim]")
     for line in report.rejected:
-        errors.print(f"[red]rejected[/red] {line}")
+        errors.print(f"[red]rejected[/red] {escape(line)}")
     return 1 if report.rejected else 0
 
 
@@ -77,10 +79,11 @@ def cmd_lms(root: Path, args: argparse.Namespace) -> int:
     settings = _config(root)
     roster = args.roster if args.roster else roster_from_gradebook(settings.db_url, settings.get("course_id") or None)
     report = import_lms(args.source, root, args.module, roster)
-    table = Table("file", "status", "student", "reason", title=f"{report.module} from {args.source}")
+    table = Table("file", "status", "student", "reason", title=f"{escape(report.module)} from {escape(args.source)}")
     for result in report.files:
         style = STYLE.get(result.status, "")
-        table.add_row(result.file, f"[{style}]{result.status}[/{style}]", result.student or "", result.reason)
+        table.add_row(escape(result.file), f"[{style}]{result.status}[/{style}]", escape(result.student or ""),
+                      escape(result.reason))
     console.print(table)
     counts = report.counts()
     console.print(", ".join(f"{n} {status}" for status, n in counts.items() if n) or "the download is empty")
@@ -91,15 +94,23 @@ def cmd_exchange(root: Path, args: argparse.Namespace) -> int:
     from tito.collect.exchange import collect_from_exchange
 
     report = collect_from_exchange(root, args.module, update=not args.no_update)
-    table = Table("student", "status", "timestamp", "on roster", title=f"{report.module} from {report.exchange_root}")
+    table = Table("student", "status", "timestamp", "on roster", "left out",
+                  title=escape(f"{report.module} from {report.exchange_root}"))
     for item in report.students:
         style = STYLE.get(item.status, "")
-        table.add_row(item.student, f"[{style}]{item.status}[/{style}]", item.timestamp or "",
-                      "yes" if item.on_roster else "[yellow]no[/yellow]")
+        table.add_row(escape(item.student), f"[{style}]{item.status}[/{style}]", escape(item.timestamp or ""),
+                      "yes" if item.on_roster else "[yellow]no[/yellow]",
+                      f"[yellow]{escape('; '.join(item.notes))}[/yellow]" if item.notes else "")
     console.print(table)
+    if report.refused:
+        refused = Table("student", "folder", "why", title="[red]refused, not collected[/red]")
+        for refusal in report.refused:
+            refused.add_row(escape(refusal.student or "?"), escape(refusal.folder), escape(refusal.reason))
+        console.print(refused)
+        errors.print(f"[red]refused {len(report.refused)} inbound folder(s)[/red]: not collected (see above)")
     if report.log.strip():
-        console.print(f"[dim]nbgrader:[/dim] {report.log.strip()}")
-    return 0
+        console.print(f"[dim]nbgrader:[/dim] {escape(report.log.strip(), newlines=True)}")
+    return 1 if report.refused else 0
 
 
 if __name__ == "__main__":

@@ -63,6 +63,10 @@ class ExecuteOutcome:
     startup: float = 0.0  # seconds until the first cell started (interpreter, imports, and the checks if they ran)
     malformed: int = 0  # lines on the runner's channel that were not a valid, expected event
     checks: dict | None = None  # the runner's "checks" event, when it ran the checks first
+    # cells that timed out while their process was starved of CPU by the host (it waited on a run
+    # queue longer than it ran): one line each, for the session stage to regrade
+    starved: list[str] = field(default_factory=list)
+    checks_cpu: float | None = None  # CPU seconds the cases used (the runner's reaped children)
 
     def cell(self, index: int) -> CellOutcome:
         return next(c for c in self.cells if c.index == index)
@@ -117,6 +121,10 @@ class _Supervisor:
         self.last_done: int | None = None
         self.max_line = 8 * self.limits.output_bytes + CHECKS_EVENT_BYTES
         self.stderr = b""
+        self.runner_pid: int | None = None  # the sandboxed runner's host pid, found at the first cell
+        self.cell_cpu: tuple[float, float] | None = None  # its (run, wait) seconds when the cell started
+        self.starved: list[str] = []
+        self.checks_cpu: float | None = None
 
     # ------------------------------------------------------------------ setup
 
@@ -179,6 +187,7 @@ class _Supervisor:
                         self.sandbox.kill(proc)
                         failure = f"the runner did not start within {cell_deadline - start:.0f} s"
                         break
+                    self._check_starved(proc)
                     self.sandbox.interrupt(proc)
                     interrupted_at = now
                 wait = min(notebook_deadline, cell_deadline if interrupted_at is None else interrupted_at + GRACE) - now
@@ -201,9 +210,11 @@ class _Supervisor:
                             continue
                         event = self._event(line)
                         if event == "checks":  # the runner goes on to start IPython
+                            self.checks_cpu = self._children_cpu(proc)
                             cell_deadline = time.monotonic() + max(self.limits.cell_timeout, RUNNER_STARTUP)
                         elif event == "start":
                             startup = time.monotonic() - start if startup is None else startup
+                            self._cell_started(proc)
                             cell_deadline = time.monotonic() + self.limits.cell_timeout
                             interrupted_at = None
                         elif event == "done":
@@ -227,7 +238,8 @@ class _Supervisor:
         self._mark_not_run(failure)
         return ExecuteOutcome(cells=[self.outcomes[i] for i in self.order], failure=failure,
                               wall=time.monotonic() - start, startup=startup or 0.0,
-                              malformed=self.malformed, checks=self.checks)
+                              malformed=self.malformed, checks=self.checks, starved=self.starved,
+                              checks_cpu=self.checks_cpu)
 
     # ------------------------------------------------------------------ events
 
@@ -271,6 +283,39 @@ class _Supervisor:
         outcome.stderr = _text(event.get("stderr"), cap + 200)
         outputs = event.get("outputs")
         outcome.outputs = [o for o in outputs if _valid_output(o)][:1000] if isinstance(outputs, list) else []
+
+    # ------------------------------------------------------------------ overload
+
+    def _cell_started(self, proc: subprocess.Popen) -> None:
+        if self.runner_pid is None:
+            self.runner_pid = self.sandbox.command_pid(proc)
+        self.cell_cpu = self.sandbox.cpu_times(proc, self.runner_pid) if self.runner_pid else None
+
+    def _children_cpu(self, proc: subprocess.Popen) -> float | None:
+        """CPU seconds of the runner's reaped children (the cases' forks, which the runner and
+        the case runner wait for), from /proc/<runner>/stat (cutime + cstime)."""
+        if self.runner_pid is None:
+            self.runner_pid = self.sandbox.command_pid(proc)
+        try:
+            with open(f"/proc/{self.runner_pid}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError, TypeError):
+            return None
+
+    def _check_starved(self, proc: subprocess.Popen) -> None:
+        """At a cell's timeout: did its process wait for a CPU longer than it ran? Then the host
+        was overloaded (a neighbour's processes, other work) and the timeout says nothing about the
+        student's code: noted for the session stage, which grades the submission again."""
+        if self.current is None or self.cell_cpu is None:
+            return
+        now = self.sandbox.cpu_times(proc, self.runner_pid)
+        if now is None:
+            return
+        ran, waited = now[0] - self.cell_cpu[0], now[1] - self.cell_cpu[1]
+        if waited > ran:
+            self.starved.append(f"cell {self.current} timed out after {self.limits.cell_timeout:g} s while the "
+                                f"host was overloaded: it ran {ran:.1f} s and waited {waited:.1f} s for a CPU")
 
     # ------------------------------------------------------------------ endings
 
@@ -400,16 +445,55 @@ def _text(value, cap: int) -> str:
     return (value if isinstance(value, str) else str(value))[:cap]
 
 
+KEPT_MIMETYPES = ("text/plain", "image/png")  # the supervisor's allow-list (the runner's is advisory)
+MAX_TEXT_CHARS = 2 * 2**20  # of one text/plain value (the runner truncates at the output cap)
+MAX_PNG_CHARS = 8 * 2**20  # of one base64 PNG (6 MB of image)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
 def _valid_output(output) -> bool:
-    """An nbformat-shaped output with only plain JSON values (anything else is dropped)."""
+    """An nbformat output the supervisor keeps: a stream, an error, or a display whose data holds
+    only text/plain and a base64 PNG, with no metadata (what an untampered runner sends).
+
+    The runner's own allow-list runs inside the sandbox, where student code can switch it off;
+    this one decides. A display carrying any other mimetype (text/html, application/javascript,
+    image/svg+xml, ...) is dropped whole: only tampering makes one."""
     if not isinstance(output, dict):
         return False
     kind = output.get("output_type")
     if kind == "stream":
         return output.get("name") in ("stdout", "stderr") and isinstance(output.get("text"), str)
     if kind in ("display_data", "execute_result"):
-        data = output.get("data")
-        return isinstance(data, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in data.items())
+        data, metadata = output.get("data"), output.get("metadata", {})
+        if not isinstance(data, dict) or not data or metadata != {}:
+            return False
+        if kind == "execute_result" and not _count(output.get("execution_count")):
+            return False
+        return all(_valid_data(mime, value) for mime, value in data.items())
     if kind == "error":
-        return isinstance(output.get("ename"), str) and isinstance(output.get("traceback"), list)
+        traceback = output.get("traceback")
+        return (isinstance(output.get("ename"), str) and isinstance(output.get("evalue", ""), str)
+                and isinstance(traceback, list) and all(isinstance(line, str) for line in traceback))
     return False
+
+
+def _count(value) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _valid_data(mime, value) -> bool:
+    if mime not in KEPT_MIMETYPES or not isinstance(value, str):
+        return False
+    if mime == "text/plain":
+        return len(value) <= MAX_TEXT_CHARS
+    return len(value) <= MAX_PNG_CHARS and _is_png(value)
+
+
+def _is_png(value: str) -> bool:
+    import base64
+
+    try:
+        raw = base64.b64decode(value.replace("\n", ""), validate=True)
+    except (ValueError, TypeError):
+        return False
+    return raw.startswith(PNG_SIGNATURE)

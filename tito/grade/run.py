@@ -28,6 +28,7 @@ from tito.grade import gradebook
 from tito.grade.model import GradeResult, Submission
 from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
 from tito.grade.sandbox import Limits, Sandbox, process_alive
+from tito.terminal import escape
 
 
 @dataclass
@@ -144,7 +145,7 @@ def _run_pool(context, todo, book, checkpoint_cells, workers, console) -> list[G
                     submission = queue.pop(0)
                     folder = context.root / "autograded" / submission.student / submission.module
                     pending[pool.submit(grade_one, context, submission, folder)] = submission
-                    progress.update(task, status=f"grading {submission.student}/{submission.module}")
+                    progress.update(task, status=f"grading {escape(submission.student)}/{escape(submission.module)}")
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     submission = pending.pop(future)
@@ -169,10 +170,13 @@ def _commit(root: Path, book, result: GradeResult, submission: Submission, check
 
 
 def _line(result: GradeResult) -> str:
+    """One submission's line, in rich markup; the student and module are folder names (escaped)."""
     flags = f"  [yellow]{len(result.flags)} flag(s)[/yellow]" if [f for f in result.flags if f.kind != "note"] else ""
+    name = f"{escape(result.student)}/{escape(result.module)}"
     if result.status == "error":
-        return f"  {result.student}/{result.module}: [red]not gradable[/red]: {result.reason.splitlines()[0]}"
-    return (f"  {result.student}/{result.module}: {result.score:g}/{result.max_score:g}"
+        reason = ((result.reason or "").splitlines() or [""])[0]
+        return f"  {name}: [red]not gradable[/red]: {escape(reason)}"
+    return (f"  {name}: {result.score:g}/{result.max_score:g}"
             f"  ({result.timings.get('total', 0):.1f} s){flags}")
 
 

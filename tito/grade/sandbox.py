@@ -2,11 +2,18 @@
 
 The layers, outermost first (every one is checked on this machine by `missing_layers`):
 
+0. a cgroup of its own (v2, else v1 `cpu` and `memory`, where the host lets root write them):
+   the same CPU share as every other sandbox, and a memory limit for all its processes together
+   (`Cgroup`; removed after the run; without writable cgroups grading goes on without, and
+   `Sandbox.missing_limits` says why);
 1. an outer `bwrap` run by root, without a user namespace: new pid, network, ipc, uts and cgroup
    namespaces (no network: only a private loopback) and a new root holding read-only binds of
    /usr, the course's virtualenv and the base interpreter it points to (in root's 0700 home: only
    root can bind it, which is why this stage runs as root), the scratch directory read-write at
-   /scratch and a private, size-limited /tmp;
+   /scratch and a private, size-limited /tmp. Every folder of installed packages is hidden under
+   an empty tmpfs, and only the distributions student code may use are bound back
+   (`allowed_distributions`: numpy, matplotlib, IPython and what they require, from the
+   installed metadata), plus module 07's data file (`DATA_FILES`);
 2. `setpriv` drops to uid/gid 65534 with no capabilities, no supplementary groups and
    no_new_privs;
 3. an inner `bwrap` run by uid 65534 adds a user namespace that maps 65534 to itself (so the
@@ -29,17 +36,24 @@ repository root, which inside the sandbox is an empty directory).
 
 from __future__ import annotations
 
+import functools
+import glob
+import itertools
 import logging
 import os
+import re
 import selectors
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import metadata
+from pathlib import Path, PurePosixPath
 from typing import IO, Mapping, Sequence
 
 from tito.errors import TitoError
@@ -75,6 +89,11 @@ class Limits:
     cell_timeout: float = 60.0
     notebook_timeout: float = 900.0
     output_bytes: int = 2**20  # cap per captured stream
+    # the sandbox's CPU weight among its neighbours (cgroup v1 cpu.shares; v2 cpu.weight is
+    # share * 100 / 1024): every sandbox gets the same, so eight busy processes in one sandbox get
+    # one sandbox's share, not eight. Its memory limit (RAM + its tmpfs pages, all processes
+    # together) is `memory_bytes`, the address-space limit of one process.
+    cpu_share: int = 1024
 
 
 class SandboxUnavailable(TitoError):
@@ -109,6 +128,11 @@ class Sandbox:
         self.isolated = not missing
         if not self.isolated:
             log.warning("UNSAFE: student code runs without isolation (missing: %s)", "; ".join(missing))
+        self.cgroups = _cgroup_hierarchy() if self.isolated else None
+        if self.isolated and self.cgroups is None:
+            log.warning("no CPU share or memory limit per sandbox: %s", "; ".join(self.missing_limits()))
+        self._groups: dict[int, Cgroup] = {}  # popen's pid -> its sandbox's cgroup
+        self._lock = threading.Lock()
 
     # ---------------------------------------------------------------- probing
 
@@ -122,6 +146,14 @@ class Sandbox:
         if _PROBE is None:
             _PROBE = _probe()
         return list(_PROBE)
+
+    @staticmethod
+    def missing_limits() -> list[str]:
+        """What this machine lacks to give each sandbox a CPU share and a memory limit (empty:
+        cgroups work). Grading runs without them: each process keeps its rlimits, but a
+        submission's processes together may use several CPUs and 64 x the address-space limit."""
+        hierarchy = _cgroup_hierarchy()
+        return [] if hierarchy is not None else [f"cgroups ({_CGROUP_PROBLEM[0]})"]
 
     # ---------------------------------------------------------------- commands
 
@@ -163,8 +195,32 @@ class Sandbox:
         else:
             cmd = self._command(scratch, argv, readonly, full_env)
             popen_env, cwd = full_env, str(scratch)
-        return subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=popen_env,
-                                cwd=cwd, start_new_session=True, close_fds=True)
+        group = Cgroup.create(self.cgroups, self.limits) if self.cgroups is not None else None
+        if group is not None:  # the first process joins the cgroup before it execs bwrap
+            cmd = group.enter_command() + cmd
+        try:
+            proc = subprocess.Popen(cmd, stdin=stdin, stdout=stdout, stderr=stderr, env=popen_env,
+                                    cwd=cwd, start_new_session=True, close_fds=True)
+        except BaseException:
+            if group is not None:
+                group.remove()
+            raise
+        if group is not None:
+            with self._lock:
+                self._groups[proc.pid] = group
+        return proc
+
+    def cgroup(self, proc: subprocess.Popen) -> "Cgroup | None":
+        """The cgroup of the sandbox `popen` started (None without cgroups, or once removed)."""
+        with self._lock:
+            return self._groups.get(proc.pid)
+
+    def cpu_times(self, proc: subprocess.Popen, pid: int | None = None) -> tuple[float, float] | None:
+        """(seconds on a CPU, seconds waiting on a run queue) of the sandboxed command's threads
+        (or of `pid`'s), from the scheduler's own accounting (/proc/<pid>/task/*/schedstat);
+        None if it is gone. Waiting long while running little means it was starved of CPU."""
+        pid = pid if pid is not None else self.command_pid(proc)
+        return _schedstat(pid) if pid is not None else None
 
     def run(self, scratch: Path, argv: list[str], *, timeout: float, readonly: Sequence[Path] = (),
             env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> RunOutcome:
@@ -256,6 +312,10 @@ class Sandbox:
         # start_new_session, so its pid is the session id
         victims = _descendants(tree, proc.pid) if proc.poll() is None else []
         victims += [pid for pid, (_, _, _, session) in tree.items() if session == proc.pid and pid not in victims]
+        with self._lock:
+            group = self._groups.pop(proc.pid, None)
+        if group is not None:  # what the cgroup holds, whatever became of its parents
+            victims += [pid for pid in group.pids() if pid not in victims]
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -278,6 +338,8 @@ class Sandbox:
                 time.sleep(0.01)
         if victims:  # pragma: no cover
             log.error("sandbox processes %s survived SIGKILL", victims)
+        if group is not None:
+            group.remove()
 
 
 # -------------------------------------------------------------------- helpers
@@ -319,6 +381,94 @@ def _interpreter_dirs() -> list[Path]:
     return dirs
 
 
+# ------------------------------------------------------------------ the libraries student code sees
+
+# What student code may import besides the standard library: the distributions below and every
+# distribution they require (read from the installed metadata, extras and markers evaluated), and
+# nothing else. numpy is the course; matplotlib draws the narrative's plots (matplotlib-inline is
+# IPython's inline backend); IPython and traitlets are the runner's kernel
+# (`inner/run_notebook.py`); the case runner needs numpy only.
+ALLOWED_DISTRIBUTIONS = ("numpy", "matplotlib", "matplotlib-inline", "ipython", "traitlets")
+# Data files of a distribution whose code stays out: bound read-only at their own path, with
+# `absent_package.py` over the package's __init__.py, so `importlib.util.find_spec` finds the
+# folder while `import` fails as for a package that is not installed. Module 07 reads the digits.
+DATA_FILES = (("scikit-learn", "sklearn/datasets/data/digits.csv.gz"),)
+ABSENT_PACKAGE = Path(__file__).resolve().with_name("absent_package.py")
+# other interpreters' package folders that /usr would otherwise show (sys.path can be edited)
+SYSTEM_PACKAGE_GLOBS = ("/usr/lib/python3*/dist-packages", "/usr/lib/python3*/site-packages",
+                        "/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages")
+
+
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@functools.lru_cache(maxsize=None)
+def allowed_distributions() -> tuple[str, ...]:
+    """The normalized names of the distributions the sandbox shows: `ALLOWED_DISTRIBUTIONS` and
+    what they require (transitively, for this interpreter, without extras), installed ones only."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    seen: set[str] = set()
+    todo = list(ALLOWED_DISTRIBUTIONS)
+    while todo:
+        name = _normalized(todo.pop())
+        if name in seen:
+            continue
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        seen.add(name)
+        for line in dist.requires or []:
+            try:
+                requirement = Requirement(line)
+            except InvalidRequirement:
+                continue
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    return tuple(sorted(seen))
+
+
+def package_folders() -> list[Path]:
+    """Every folder of installed packages this interpreter or the host's others could import
+    from: hidden inside the sandbox (an empty, read-only tmpfs), apart from what is bound back."""
+    folders = {Path(p) for p in site.getsitepackages()}
+    for prefix in (sys.prefix, sys.base_prefix):
+        for key in ("purelib", "platlib"):
+            folders.add(Path(sysconfig.get_path(key, vars={"base": prefix, "platbase": prefix})))
+    for pattern in SYSTEM_PACKAGE_GLOBS:
+        folders.update(Path(p) for p in glob.glob(pattern))
+    return sorted({f.resolve() for f in folders if f.is_dir()})
+
+
+@functools.lru_cache(maxsize=None)
+def library_binds() -> tuple[tuple[Path, Path], ...]:
+    """(host path, sandbox path) of every package folder, module file and data file the sandbox
+    shows from the interpreter's package folders, from the allowed distributions' RECORDs."""
+    binds: dict[Path, Path] = {}
+    folders = package_folders()
+    for name in allowed_distributions():
+        dist = metadata.distribution(name)
+        for top in sorted({PurePosixPath(f).parts[0] for f in dist.files or [] if PurePosixPath(f).parts}):
+            if top in ("..", "__pycache__") or top.endswith(".pth"):
+                continue  # scripts in bin/, a shared bytecode cache, path hooks
+            path = Path(dist.locate_file(top)).resolve()
+            if path.exists() and any(_under(path, f) and path != f for f in folders):
+                binds[path] = path
+    for name, relative in DATA_FILES:
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        data = Path(dist.locate_file(relative)).resolve()
+        init = Path(dist.locate_file(PurePosixPath(relative).parts[0])).resolve() / "__init__.py"
+        if data.is_file():
+            binds[data] = data
+            binds[ABSENT_PACKAGE] = init
+    return tuple((src, dest) for src, dest in binds.items())
+
+
 def _under(path: Path, parent: Path) -> bool:
     return path == parent or parent in path.parents
 
@@ -339,25 +489,44 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
     made: set[Path] = {Path("/"), Path("/tmp")}
     bound = [Path("/usr")]
 
-    def bind_ro(src: Path, dest: Path) -> None:
+    masked: list[Path] = []  # folders under a bind that an empty tmpfs hides
+
+    def covered(path: Path) -> bool:  # already visible through a bind (and not hidden again)
+        return any(_under(path, b) for b in bound) and not any(_under(path, m) for m in masked)
+
+    def parents(dest: Path) -> None:
         nonlocal cmd
-        if any(_under(dest, b) for b in bound):
-            return
         for parent in reversed(dest.parents):  # bwrap would make them 0700 (unreadable by uid 65534)
-            if parent not in made:
+            if parent not in made and not covered(parent):
                 cmd += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
+
+    def bind_ro(src: Path, dest: Path) -> None:
+        nonlocal cmd
+        if covered(dest):
+            return
+        parents(dest)
         cmd += ["--ro-bind", str(src), str(dest)]
         bound.append(dest)
 
     for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime", "/etc/fonts"):
         if os.path.exists(etc):
             bind_ro(Path(etc), Path(etc))
+    # the interpreter and the standard library, with every folder of installed packages hidden
+    # under an empty read-only tmpfs; then only the allowed distributions' files are bound back
+    folders = package_folders()
     for directory in _interpreter_dirs():
         real = directory.resolve()
         bind_ro(real, real)
         if directory != real:
             bind_ro(real, directory)
+    for folder in folders:
+        if covered(folder):  # (one that no bind shows needs no hiding)
+            cmd += ["--size", "4096", "--perms", "0555", "--tmpfs", str(folder)]
+            made.add(folder)
+            masked.append(folder)
+    for src, dest in library_binds():
+        bind_ro(src, dest)
     cmd += ["--bind", str(scratch), SCRATCH]
     for path in readonly:
         path = Path(path).resolve()
@@ -365,8 +534,8 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
             cmd += ["--ro-bind", str(path), SCRATCH + "/" + path.relative_to(scratch).as_posix()]
         else:
             bind_ro(path, path)
-    # /dev/shm: multiprocessing's semaphores (joblib, used by scikit-learn) need a writable one,
-    # or they warn on stderr, which scores a test cell 0
+    # /dev/shm: multiprocessing's semaphores need a writable one, or libraries that use them warn
+    # on stderr, which scores a test cell 0
     cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_SIZE), "--perms", "1777", "--tmpfs", "/dev/shm",
             "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
     for key, value in env.items():
@@ -421,6 +590,220 @@ def _probe() -> list[str]:
             err = result.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
             return [f"user/network namespaces (bwrap failed: {err[0]})"]
     return []
+
+
+# -------------------------------------------------------------------- cgroups
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+CGROUP_PREFIX = "tito-"  # tito-<supervisor pid>-<n>: a sandbox's cgroup, removed after its run
+_CGROUP: list = []  # [hierarchy or None], probed once per process
+_CGROUP_PROBLEM: list[str] = [""]
+_SEQUENCE = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Where this supervisor makes its sandboxes' cgroups: cgroup v2 (one folder, `cpu` and
+    `memory` enabled) or v1 (a folder in the `cpu` and one in the `memory` hierarchy), each under
+    the cgroup the supervisor itself is in."""
+
+    version: int
+    parents: tuple[Path, ...]  # v2: (one,); v1: (cpu, memory)
+
+
+def _own_cgroup(controller: str | None) -> str | None:
+    """This process's cgroup path in the v1 hierarchy of `controller` (None: the v2 one)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if (controller is None and controllers == "") or (controller and controller in controllers.split(",")):
+            return path
+    return None
+
+
+def _cgroup_hierarchy() -> Hierarchy | None:
+    if not _CGROUP:
+        _CGROUP.append(_probe_cgroups())
+    return _CGROUP[0]
+
+
+def _probe_cgroups() -> Hierarchy | None:
+    """v2 where the host has it with `cpu` and `memory`, else v1 `cpu` and `memory`; each tried by
+    really making (and removing) a cgroup. None, with the reason in _CGROUP_PROBLEM, otherwise."""
+    problems = []
+    if os.geteuid() != 0:
+        _CGROUP_PROBLEM[0] = "not root: the cgroup hierarchies are writable by root only"
+        return None
+    candidates = []
+    if (CGROUP_ROOT / "cgroup.controllers").is_file():
+        own = _own_cgroup(None)
+        if own is not None:
+            candidates.append(Hierarchy(2, (CGROUP_ROOT / own.lstrip("/"),)))
+    else:
+        problems.append("no cgroup v2 at /sys/fs/cgroup")
+    cpu, memory = _own_cgroup("cpu"), _own_cgroup("memory")
+    if cpu is not None and memory is not None and (CGROUP_ROOT / "cpu" / "cpu.shares").is_file() \
+            and (CGROUP_ROOT / "memory" / "memory.limit_in_bytes").is_file():
+        candidates.append(Hierarchy(1, (CGROUP_ROOT / "cpu" / cpu.lstrip("/"),
+                                        CGROUP_ROOT / "memory" / memory.lstrip("/"))))
+    else:
+        problems.append("no cgroup v1 `cpu` and `memory` hierarchies under /sys/fs/cgroup")
+    for hierarchy in candidates:
+        _remove_stale(hierarchy)
+        try:
+            group = Cgroup.create(hierarchy, Limits(memory_bytes=256 * 2**20))
+        except OSError as error:
+            problems.append(f"cgroup v{hierarchy.version} not writable: {error}")
+            continue
+        group.remove()
+        return hierarchy
+    _CGROUP_PROBLEM[0] = "; ".join(problems)
+    return None
+
+
+def _remove_stale(hierarchy: Hierarchy) -> None:
+    """The cgroups of supervisors that are gone (a run killed by SIGKILL), if empty."""
+    for parent in hierarchy.parents:
+        try:
+            entries = list(parent.glob(CGROUP_PREFIX + "*"))
+        except OSError:
+            continue
+        for entry in entries:
+            match = re.fullmatch(re.escape(CGROUP_PREFIX) + r"(\d+)-\d+", entry.name)
+            if match and not process_alive(int(match.group(1))):
+                try:
+                    entry.rmdir()
+                except OSError:
+                    pass
+
+
+class Cgroup:
+    """One sandbox's cgroup (one folder per hierarchy): made before the sandbox starts, removed
+    when it is dead."""
+
+    def __init__(self, hierarchy: Hierarchy, folders: list[Path]):
+        self.hierarchy = hierarchy
+        self.folders = folders
+
+    @classmethod
+    def create(cls, hierarchy: Hierarchy, limits: Limits) -> "Cgroup":
+        name = f"{CGROUP_PREFIX}{os.getpid()}-{next(_SEQUENCE)}"
+        group = cls(hierarchy, [])
+        try:
+            for parent in hierarchy.parents:
+                folder = parent / name
+                folder.mkdir()
+                group.folders.append(folder)
+            if hierarchy.version == 2:
+                folder = group.folders[0]
+                _write(folder / "cpu.weight", str(max(1, min(10000, round(limits.cpu_share * 100 / 1024)))))
+                _write(folder / "memory.max", str(limits.memory_bytes))
+                if (folder / "memory.swap.max").exists():
+                    _write(folder / "memory.swap.max", "0")
+            else:
+                cpu, memory = group.folders
+                _write(cpu / "cpu.shares", str(max(2, limits.cpu_share)))
+                _write(memory / "memory.limit_in_bytes", str(limits.memory_bytes))
+                if (memory / "memory.memsw.limit_in_bytes").exists():  # no swapping past it either
+                    _write(memory / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))
+        except OSError:
+            group.remove()
+            raise
+        return group
+
+    def enter_command(self) -> list[str]:
+        """A prefix that moves the command's first process into this cgroup, then execs it: every
+        process of the sandbox is born inside."""
+        script = 'for procs in "$@"; do [ "$procs" = -- ] && break; echo $$ > "$procs" || exit 125; shift; done; shift; exec "$@"'
+        return ["/bin/sh", "-c", script, "sh"] + [str(f / "cgroup.procs") for f in self.folders] + ["--"]
+
+    def pids(self) -> list[int]:
+        found: set[int] = set()
+        for folder in self.folders:
+            try:
+                found.update(int(line) for line in (folder / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                pass
+        return sorted(found)
+
+    def stat(self, name: str) -> dict[str, int]:
+        """A flat-keyed file of the cgroup (memory.events, memory.stat, cpu.stat), as numbers."""
+        values = {}
+        for folder in self.folders:
+            try:
+                for line in (folder / name).read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if value.strip().lstrip("-").isdigit():
+                        values[key] = int(value)
+            except OSError:
+                pass
+        return values
+
+    def oom_kills(self) -> int:
+        """How many processes the kernel's OOM killer ended for this cgroup's memory limit."""
+        if self.hierarchy.version == 2:
+            return self.stat("memory.events").get("oom_kill", 0)
+        return self.stat("memory.oom_control").get("oom_kill", 0)
+
+    def remove(self) -> None:
+        """rmdir each folder (once its processes are gone: the kernel refuses a busy one; the
+        namespace's teardown can lag the kill by a moment, so this retries for up to 5 s)."""
+        deadline = time.monotonic() + 5
+        for folder in reversed(self.folders):
+            while True:
+                try:
+                    folder.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError as error:
+                    if time.monotonic() > deadline:
+                        log.error("cgroup %s not removed: %s", folder, error)
+                        break
+                    for pid in self.pids():
+                        try:
+                            os.kill(pid, signal.SIGKILL)
+                        except OSError:
+                            pass
+                    time.sleep(0.02)
+        self.folders = []
+
+
+def _write(path: Path, value: str) -> None:
+    with open(path, "w") as f:
+        f.write(value)
+
+
+def _schedstat(pid: int) -> tuple[float, float] | None:
+    """(on-CPU seconds, run-queue wait seconds) summed over `pid`'s threads; None if gone."""
+    run = wait = 0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as f:
+                fields = f.read().split()
+            run, wait = run + int(fields[0]), wait + int(fields[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return run / 1e9, wait / 1e9
+
+
+def cpu_pressure() -> float | None:
+    """The host's cumulative CPU pressure (seconds during which some runnable task waited for a
+    CPU: /proc/pressure/cpu `some total`), or None where the kernel does not report it."""
+    try:
+        for line in Path("/proc/pressure/cpu").read_text().splitlines():
+            if line.startswith("some "):
+                return int(line.rsplit("total=", 1)[1]) / 1e6
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _process_tree() -> dict[int, tuple[str, int, int, int]]:

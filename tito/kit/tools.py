@@ -20,6 +20,7 @@ from tito.errors import TitoError
 
 STUDENT_TOOLS = (
     "__init__.py", "__main__.py", "cli.py", "errors.py",
+    "terminal.py",  # the CLI's consoles: names printed with their control characters and markup escaped
     "course.py",  # finds the modules in release/ when there is no source/
     "execute.py", "source.py", "parsing.py",  # runs the student's notebook in a fresh kernel
     "build/__init__.py", "build/partial.py", "build/export.py",  # the student's module, written as export writes it

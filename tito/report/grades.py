@@ -18,11 +18,16 @@ with flags is marked as needing a manual grade, which changes no score in these 
 `SIS Login ID` the nbgrader student id (the hub login), `Section` empty. Each module column holds
 the submission's total score after any late penalty, as nbgrader's own export computes it; a
 student without a submission gets an empty cell (Canvas leaves such grades untouched).
+
+Neither file holds a cell a spreadsheet would read as a formula: names, ids and emails come from
+students, so every cell goes through `tito.report.nbgrader_export.neutralise` (a `'` before text
+that starts with `=`, `+`, `-`, `@`, a tab or a CR; real negative numbers stay numbers). grades.csv
+is written by that module's SafeCsvExportPlugin, which nbgrader_config.py also registers for stock
+`nbgrader export`.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 import tempfile
@@ -37,17 +42,17 @@ POINTS_POSSIBLE = "    Points Possible"  # Canvas's own spelling, indentation in
 
 
 def export_grades(root: Path) -> Path:
-    """`grades.csv` through nbgrader's CsvExportPlugin and the course's configuration.
+    """`grades.csv` through the course's export plugin (nbgrader's CSV, formulas neutralised).
 
     This is what `nbgrader export` runs (ExportApp opens the gradebook and calls the plugin); the
     course config may narrow it (`ExportPlugin.assignment`, `ExportPlugin.student`).
     """
-    from nbgrader.plugins.export import CsvExportPlugin
+    from tito.report.nbgrader_export import SafeCsvExportPlugin
 
     config = load_config(root)
     dest = root / "grades.csv"
     with _gradebook(root, config) as gradebook, _atomic(dest) as tmp:
-        plugin = CsvExportPlugin(config=config)
+        plugin = SafeCsvExportPlugin(config=config)
         plugin.log.setLevel(logging.WARNING)
         plugin.to = str(tmp)
         plugin.export(gradebook)
@@ -56,12 +61,14 @@ def export_grades(root: Path) -> Path:
 
 def export_canvas(root: Path) -> Path:
     """`grades_canvas.csv`: one row per student, one column per module (see the module docstring)."""
+    from tito.report.nbgrader_export import write_rows
+
     config = load_config(root)
     dest = root / "grades_canvas.csv"
     with _gradebook(root, config) as gradebook:
         rows = canvas_rows(gradebook)
     with _atomic(dest) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
+        write_rows(handle, rows)
     return dest
 
 

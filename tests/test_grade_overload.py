@@ -1,0 +1,172 @@
+"""A timeout the host's load caused is not the student's: detected, then regraded.
+
+`execute` notes a cell that timed out while its process waited for a CPU longer than it ran
+(`ExecuteOutcome.starved`); the session stage grades such a submission again, with a note.
+The starvation here is real: the sandbox is pinned to one CPU beside two busy processes of a
+higher priority, started by the test once the notebook is running and stopped by it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tito.grade.execute import execute
+from tito.grade.sandbox import Limits, Sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(bool(Sandbox.missing_layers()), reason="this machine cannot sandbox student code")]
+
+LIMITS = Limits(cell_timeout=3.0, notebook_timeout=120.0)
+CELLS = [{"index": 1, "source": "open('/scratch/go', 'w').close()\nprint('started')", "grade_id": None},
+         {"index": 3, "source": "import time\ntime.sleep(0.3)\nwhile True:\n    pass", "grade_id": "busy"}]
+STARVED = re.compile(r"cell 3 timed out after 3 s while the host was overloaded: "
+                     r"it ran (\d+\.\d) s and waited (\d+\.\d) s for a CPU")
+
+
+class Hogs:
+    """Two busy processes at nice -10 on CPU 0, started when `trigger` appears."""
+
+    def __init__(self, trigger: Path):
+        self.trigger, self.procs, self.stop = trigger, [], threading.Event()
+        self.thread = threading.Thread(target=self._start, daemon=True)
+
+    def _start(self):
+        while not self.trigger.exists() and not self.stop.is_set():
+            time.sleep(0.01)
+        if not self.stop.is_set():
+            for _ in range(2):
+                self.procs.append(subprocess.Popen(["nice", "-n", "-10", "taskset", "-c", "0", sys.executable,
+                                                    "-c", "while True: pass"]))
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def one_cpu():
+    """This process (and so the sandboxes it starts) on CPU 0 only."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    yield
+    os.sched_setaffinity(0, before)
+
+
+def test_a_cell_starved_of_cpu_is_noted(tmp_path, one_cpu):
+    # the smallest CPU share cgroups allow, beside two busy processes at nice -10 on the same CPU:
+    # the cell waits for the CPU far longer than it runs, however quiet the rest of the host is
+    scratch = tmp_path / "scratch"
+    with Hogs(scratch / "go") as hogs:
+        outcome = execute(CELLS, sandbox=Sandbox(Limits(cell_timeout=3.0, notebook_timeout=120.0, cpu_share=2)),
+                          scratch=scratch, lib=None)
+    assert len(hogs.procs) == 2
+    assert outcome.cell(1).stdout == "started\n"
+    assert outcome.cell(3).ename == "CellTimeoutError"
+    assert len(outcome.starved) == 1, outcome.starved
+    ran, waited = map(float, STARVED.fullmatch(outcome.starved[0]).groups())
+    assert waited >= ran and ran + waited >= 1.5  # (the note rounds to 0.1 s; the detector compared exactly)
+
+
+def test_a_cell_that_really_runs_too_long_is_not(tmp_path):
+    """The same cell on a host whose other work (the tests beside this one) cannot starve it: its
+    sandbox's CPU share is the largest cgroup v1 allows."""
+    if Sandbox.missing_limits() and os.environ.get("CI") != "true":
+        pytest.skip(f"no cgroups: {Sandbox.missing_limits()}")
+    outcome = execute(CELLS, sandbox=Sandbox(Limits(cell_timeout=3.0, notebook_timeout=120.0, cpu_share=262144)),
+                      scratch=tmp_path / "scratch", lib=None)
+    assert outcome.cell(3).ename == "CellTimeoutError"
+    assert outcome.starved == []
+
+
+# ---------------------------------------------------------------- the session stage regrades
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory):
+    from tito.course import discover
+    from tito.grade import pipeline
+
+    modules = list(discover(REPO))
+    ctx = pipeline.GradingContext(REPO, modules, Sandbox(), work=tmp_path_factory.mktemp("work"), published=modules)
+    yield ctx
+    ctx.cleanup()
+
+
+def grade(context, tmp_path, starved_runs: int, monkeypatch):
+    """Grade module 01's solution; the first `starved_runs` sessions report a starved cell."""
+    from tito.grade import pipeline
+    from tito.grade.model import Submission
+    from tito.grade.stages import session
+    from tito.source import read_source
+
+    calls, cases_cpu = [], []
+    real = session._execute
+
+    def execute_(job, ctx, scratch, request):
+        outcome = real(job, ctx, scratch, request)
+        calls.append(scratch.name)
+        cases_cpu.append(outcome.checks_cpu)
+        if len(calls) <= starved_runs:
+            outcome.starved = [f"cell 5 timed out after 60 s while the host was overloaded: it ran 6.0 s and "
+                               f"waited 54.0 s for a CPU"]
+        return outcome
+
+    monkeypatch.setattr(session, "_execute", execute_)
+    monkeypatch.setattr(session, "REGRADE_PAUSE", 0.0)
+    module = context.module("01_tensor")
+    folder = tmp_path / "submitted" / "s1" / module.name
+    folder.mkdir(parents=True)
+    nbformat.write(read_source(module.source_py), folder / f"{module.name}.ipynb")
+    result = pipeline.grade_one(context, Submission("s1", module.name, folder), tmp_path / "autograded")
+    # the cases' CPU time is measured (what tells a starved case from one that hangs on its own)
+    assert all(cpu is not None and 0 < cpu < 4 * result.timings["checks"] + 1 for cpu in cases_cpu), cases_cpu
+    return result, calls
+
+
+def test_a_starved_session_is_graded_again_with_a_note(context, tmp_path, monkeypatch):
+    result, calls = grade(context, tmp_path, 1, monkeypatch)
+    assert calls == ["session"] * 2
+    assert result.score == result.max_score == 120
+    assert [(f.kind, f.evidence) for f in result.flags] == [
+        ("note", "graded again: cell 5 timed out after 60 s while the host was overloaded: it ran 6.0 s and "
+                 "waited 54.0 s for a CPU")]
+
+
+def test_an_overload_that_persists_keeps_the_last_grading(context, tmp_path, monkeypatch):
+    result, calls = grade(context, tmp_path, 10, monkeypatch)
+    assert calls == ["session"] * 3
+    line = "cell 5 timed out after 60 s while the host was overloaded: it ran 6.0 s and waited 54.0 s for a CPU"
+    assert [(f.kind, f.evidence) for f in result.flags] == [
+        ("note", f"graded again: {line}"), ("note", f"graded again: {line}"),
+        ("note", f"graded 3 times, the host overloaded each time; this last grading stands: {line}")]
+    assert result.score == 120
+
+
+def test_a_case_timeout_counts_as_overload_only_when_the_cases_were_starved():
+    from types import SimpleNamespace
+
+    from tito.grade.stages import session
+
+    def job(cpu, wall):
+        return SimpleNamespace(outcome=SimpleNamespace(checks_cpu=cpu), result=SimpleNamespace(timings={"checks": wall}))
+
+    assert session._cases_cpu_share(job(9.5, 10.0)) == 0.95  # a case spinning on its own CPU: not starved
+    assert session._cases_cpu_share(job(1.0, 10.0)) == 0.1
+    assert session._cases_cpu_share(job(None, 10.0)) is None

@@ -1,0 +1,107 @@
+"""Student markup made inert before anything renders it (DESIGN §3 rule 6).
+
+Formgrader shows `autograded/<student>/<module>/<module>.ipynb` in the instructor's Jupyter
+origin, through nbconvert's HTML exporter, which passes a markdown cell's raw HTML through as it is
+and keeps `javascript:` links (`IPythonRenderer(allow_harmful_protocols=True)`): a script there runs
+as the instructor and can drive the server's contents, kernels and terminals APIs. So `keep`
+writes every markdown cell as HTML that is already sanitised:
+
+- the source is rendered with nbconvert's own markdown renderer (the one formgrader uses, so no
+  difference between two markdown parsers can smuggle anything through), without attachments
+  (they are dropped from the cell: an `attachment:` image becomes an image without a source);
+- the HTML is cleaned by nh3 (ammonia): an allow-list of tags and attributes, no script, style,
+  SVG, MathML, iframe, form or event attribute; link and image URLs relative or over http, https
+  or mailto (no `javascript:`, no `data:`); no ids or names (nothing can shadow the ids
+  formgrader's script looks up);
+- it is stored as ONE line in a `<div>`, newlines written `&#10;`: CommonMark and mistune pass an
+  HTML block through verbatim up to the first blank line, and there is none. The result is
+  rendered again with the same renderer before it is kept; should that not give back exactly the
+  cleaned HTML, the cell is kept as escaped text instead (every character but letters, digits
+  and spaces written as a character reference, which no markdown parser turns into markup).
+
+Math survives (`$...$` is text to the cleaner; MathJax reads it from the page), code blocks keep
+their highlighting classes. Raw cells lose their output format and their source is escaped: they
+show as text. Code cells' sources are highlighted (escaped) by nbconvert; their outputs are the
+supervisor's allow-list (`tito.grade.execute._valid_output`: text, PNG, streams, errors).
+"""
+
+from __future__ import annotations
+
+import html
+
+import nh3
+from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+TAGS = set(nh3.ALLOWED_TAGS) - {"area", "map"}  # image maps: links without a visible anchor
+ATTRIBUTES = {tag: set(names) for tag, names in nh3.ALLOWED_ATTRIBUTES.items()}
+ATTRIBUTES["*"] = {"class", "title", "lang", "dir"}
+URL_SCHEMES = {"http", "https", "mailto"}
+CLASS_DROPPED = {"mermaid"}  # a script library would render it (the lab template loads one)
+MARK = "tito-sanitised"
+
+
+def clean_html(html: str) -> str:
+    """`html` with everything that could run script, submit or navigate on its own removed."""
+    return nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
+                     attribute_filter=_attribute_filter, strip_comments=True)
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if attribute == "class":
+        kept = [name for name in value.split() if name not in CLASS_DROPPED]
+        return " ".join(kept) or None
+    return value
+
+
+class _Renderer(IPythonRenderer):
+    """nbconvert's renderer, but an `attachment:` image has no source (attachments are dropped)."""
+
+    def _embed_image_or_attachment(self, src: str) -> str:
+        return "" if src.startswith("attachment:") else src
+
+
+def render_markdown(source: str) -> str:
+    """What nbconvert's HTML exporter (formgrader) makes of a markdown cell without attachments."""
+    renderer = _Renderer(escape=False, attachments={}, exclude_anchor_links=True)
+    return MarkdownWithMath(renderer=renderer).render(source)
+
+
+def neutral_markdown(source: str) -> str:
+    """A markdown source that renders as the sanitised rendering of `source`, and as nothing more."""
+    if isinstance(source, list):
+        source = "".join(source)
+    try:
+        cleaned = clean_html(render_markdown(str(source)))
+    except Exception:  # a renderer error (e.g. a missing attachment): show the text
+        return escaped_text(str(source))
+    packed = f'<div class="{MARK}">' + cleaned.replace("\r", "").replace("\n", "&#10;") + "</div>"
+    try:
+        again = render_markdown(packed).strip()
+    except Exception:
+        again = None
+    if again != packed:
+        return escaped_text(str(source))
+    return packed
+
+
+def escaped_text(source: str) -> str:
+    """`source` as plain text: letters, digits, spaces and newlines kept, every other character a
+    numeric character reference (never markup, a link, an emphasis or a code span)."""
+    return "".join(c if c.isalnum() or c in " \n" else f"&#{ord(c)};" for c in source)
+
+
+def neutralise_cell(cell) -> None:
+    """Make one nbformat cell inert for any HTML renderer (in place)."""
+    cell.pop("attachments", None)
+    if cell.get("cell_type") == "markdown":
+        cell["source"] = neutral_markdown(cell.get("source", ""))
+    elif cell.get("cell_type") == "raw":
+        metadata = cell.get("metadata", {})
+        for key in ("format", "raw_mimetype"):
+            metadata.pop(key, None)
+        source = cell.get("source", "")
+        cell["source"] = html.escape("".join(source) if isinstance(source, list) else str(source), quote=False)
+    elif cell.get("cell_type") == "code":
+        count = cell.get("execution_count")
+        if not (count is None or (isinstance(count, int) and not isinstance(count, bool))):
+            cell["execution_count"] = None
