@@ -124,8 +124,8 @@ def grade(context, tmp_path, starved_runs: int, monkeypatch):
         calls.append(scratch.name)
         cases_cpu.append(outcome.checks_cpu)
         if len(calls) <= starved_runs:
-            outcome.starved = [f"cell 5 timed out after 60 s while the host was overloaded: it ran 6.0 s and "
-                               f"waited 54.0 s for a CPU"]
+            outcome.starved = ["cell 5 timed out after 60 s while the host was overloaded: it ran 6.0 s and "
+                               "waited 54.0 s for a CPU"]
         return outcome
 
     monkeypatch.setattr(session, "_execute", execute_)

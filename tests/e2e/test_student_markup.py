@@ -19,7 +19,6 @@ the hostile text must be there as text (so the test would see it if it had run).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
