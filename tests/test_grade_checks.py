@@ -71,7 +71,8 @@ def grade(sandbox, partial_libs, oracle, tmp_path):
     def run(name: str, notebook, partial_lib: Path | None = None, seed: int = SEED):
         module = MODULES[name]
         return checks.run_checks(module, notebook, sandbox=sandbox, scratch=tmp_path / "scratch",
-                                 partial_lib=partial_lib or partial_libs(name), oracle=oracle, seed=seed)
+                                 partial_lib=partial_lib or partial_libs(name), oracle=oracle, seed=seed,
+                                 timeout=60.0)
 
     return run
 
@@ -309,7 +310,8 @@ def test_a_module_that_does_not_parse_gets_nothing_without_running():
                                      "def mean_squared_error(predictions, targets) -> Tensor"))
     module = MODULES["04_losses"]
     results, info = checks.run_checks(module, notebook, sandbox=NoSandbox(), scratch=Path("/nonexistent"),
-                                      partial_lib=Path("/nonexistent"), oracle=Oracle(REPO), seed=SEED)
+                                      partial_lib=Path("/nonexistent"), oracle=Oracle(REPO), seed=SEED,
+                                      timeout=60.0)
     assert points(results) == 0
     assert info["reason"].startswith("your module cannot be built: export cell ")
     assert "does not parse (line 1: expected ':')" in info["reason"]

@@ -42,7 +42,6 @@ VALUES_CAP = 4 * 2**20  # bytes of values.npz (and of its uncompressed members t
                         # reference's largest is 63 kB
 MEMBERS_CAP = 5_000  # arrays in values.npz
 MESSAGE_CAP = 300
-CHECKS_TIMEOUT = 60.0  # seconds for one submission's cases, import included (default of the config)
 SANDBOX_ROOT = "/scratch"
 
 
@@ -162,7 +161,7 @@ def fail_all(plan: CheckPlan) -> tuple[list[CheckResult], dict]:
 
 
 def run_checks(module: Module, notebook, *, sandbox, scratch: Path, partial_lib: Path, oracle: Oracle,
-               seed: int, timeout: float = CHECKS_TIMEOUT) -> tuple[list[CheckResult], dict]:
+               seed: int, timeout: float) -> tuple[list[CheckResult], dict]:
     """Run module `module`'s cases in a sandbox of their own on the student's export cells;
     compare. (Grading runs them in the notebook's sandbox session instead, see
     `inner/checks_child.py`; this is the standalone path and the fallback.)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tito import course
 from tito.build.partial import partial_reference
+from tito.grade import config as grading_config
 from tito.grade.checks import run_checks
 from tito.grade.oracle import Oracle
 from tito.grade.sandbox import Sandbox
@@ -24,11 +25,12 @@ from tito.synth.bugs import STUB_PROFILES, bugs_of
 from tito.synth.variants import submission
 
 
-def failing_cells(module, notebook, *, oracle, sandbox, lib: Path, seed: int) -> tuple[set[str], list[str]]:
+def failing_cells(module, notebook, *, oracle, sandbox, lib: Path, seed: int,
+                  timeout: float) -> tuple[set[str], list[str]]:
     """(the graded cells with a disagreeing case, one line per disagreeing case)."""
     with tempfile.TemporaryDirectory(prefix="tito-try-") as scratch:
         results, _ = run_checks(module, notebook, sandbox=sandbox, scratch=Path(scratch), partial_lib=lib,
-                                oracle=oracle, seed=seed)
+                                oracle=oracle, seed=seed, timeout=timeout)
     failed = [r for r in results if not r.passed]
     return {r.cell for r in failed}, [f"{r.cell} {r.name}: {r.message}" for r in failed]
 
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     root = course.find_root(Path.cwd())
     modules = course.discover(root)
     module = course.select(modules, args.module)[0]
-    oracle, sandbox = Oracle(root), Sandbox()
+    settings = grading_config.load(root)
+    oracle, sandbox = Oracle(root), Sandbox(settings.limits)
     variants = []
     if args.only in (None, "solution"):
         variants.append(("solution", {}))
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 seen = {}
                 for seed in range(1, args.seeds + 1):
                     cells, lines = failing_cells(module, notebook, oracle=oracle, sandbox=sandbox, lib=lib,
-                                                 seed=seed * 7919)
+                                                 seed=seed * 7919, timeout=settings.cases_timeout)
                     seen[seed] = cells
                     if args.verbose or (label == "solution" and lines):
                         for line in lines:

@@ -81,6 +81,7 @@ DERIVE_SEED = 1  # any seed gives the same lists: a spec's cases catch a bug und
 def failing_checks(root: Path, module: Module, *, bug: str | None = None, profile: str | None = None,
                    seed: int = DERIVE_SEED) -> tuple[str, ...]:
     """The cases a variant fails, run as grading runs them (sandboxed, compared with the reference)."""
+    from tito.grade import config as grading_config
     from tito.grade.checks import run_checks
     from tito.grade.oracle import Oracle
     from tito.grade.sandbox import Sandbox
@@ -92,6 +93,7 @@ def failing_checks(root: Path, module: Module, *, bug: str | None = None, profil
             reference = partial_reference(root, Path(tmp) / "reference",
                                           course.modules_before(course.discover(root), module))
             checks, _ = run_checks(module, notebook, sandbox=Sandbox(), scratch=Path(tmp) / "scratch",
+                                   timeout=grading_config.load(root).cases_timeout,
                                    partial_lib=reference, oracle=oracle, seed=seed)
     finally:
         oracle.close()
