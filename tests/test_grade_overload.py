@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from tito.grade.execute import execute
-from tito.grade.sandbox import Limits, Sandbox
+from tito.grade.sandbox import Limits, Sandbox, process_alive
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = [pytest.mark.slow,
@@ -82,6 +82,36 @@ def test_a_cell_starved_of_cpu_is_noted(tmp_path, one_cpu):
     assert len(outcome.starved) == 1, outcome.starved
     ran, waited = map(float, STARVED.fullmatch(outcome.starved[0]).groups())
     assert waited >= ran and ran + waited >= 1.5  # (the note rounds to 0.1 s; the detector compared exactly)
+
+
+def test_a_starved_sandbox_dies_when_killed_and_its_cgroup_goes(tmp_path, one_cpu):
+    """A killed process must run to die. Four processes of a sandbox at the smallest CPU share,
+    each holding 200 MiB, beside the two busy processes: the kill lifts the share, so all of them
+    are gone and the cgroup removed when `kill` returns (before, they outlived its 10 s wait and
+    the cgroup stayed behind, in every later test's way)."""
+    if Sandbox.missing_limits():
+        pytest.skip(f"no cgroups: {Sandbox.missing_limits()}")
+    scratch = tmp_path / "scratch"
+    sandbox = Sandbox(Limits(memory_bytes=2 * 2**30, cpu_share=2))
+    code = ("import os\n"
+            "for _ in range(3):\n"
+            "    if os.fork() == 0: break\n"
+            "block = bytearray(200 * 2**20)\n"
+            "for j in range(0, len(block), 4096): block[j] = 1\n"
+            "open(f'/scratch/ready{os.getpid()}', 'w').close()\n"
+            "while True: pass")
+    proc = sandbox.popen(scratch, ["python", "-c", code])
+    group = sandbox.cgroup(proc)
+    folders = list(group.folders)
+    with Hogs(scratch / "go"):
+        while len(list(scratch.glob("ready*"))) < 4:
+            time.sleep(0.05)
+        (scratch / "go").touch()
+        time.sleep(1.0)  # the hogs are running: the sandbox is starved now
+        pids = group.pids()
+        sandbox.kill(proc)
+        assert len(pids) >= 5 and [pid for pid in pids if process_alive(pid)] == []
+        assert [folder for folder in folders if folder.exists()] == []
 
 
 def test_a_cell_that_really_runs_too_long_is_not(tmp_path):

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tito.grade.cpu_watch import CpuWatch
 from tito.grade.inner import script
 from tito.grade.sandbox import Sandbox
 
@@ -122,7 +123,7 @@ class _Supervisor:
         self.max_line = 8 * self.limits.output_bytes + CHECKS_EVENT_BYTES
         self.stderr = b""
         self.runner_pid: int | None = None  # the sandboxed runner's host pid, found at the first cell
-        self.cell_cpu: tuple[float, float] | None = None  # its (run, wait) seconds when the cell started
+        self.cell_cpu: CpuWatch | None = None  # the running cell's time on and waiting for a CPU
         self.starved: list[str] = []
         self.checks_cpu: float | None = None
 
@@ -182,12 +183,14 @@ class _Supervisor:
                 if interrupted_at is not None and now >= interrupted_at + GRACE:
                     failure = self._kill_hung_cell(proc)
                     break
+                if self.cell_cpu is not None and interrupted_at is None:
+                    self.cell_cpu.sample()
                 if interrupted_at is None and now >= cell_deadline:
                     if self.current is None:
                         self.sandbox.kill(proc)
                         failure = f"the runner did not start within {cell_deadline - start:.0f} s"
                         break
-                    self._check_starved(proc)
+                    self._check_starved()
                     self.sandbox.interrupt(proc)
                     interrupted_at = now
                 wait = min(notebook_deadline, cell_deadline if interrupted_at is None else interrupted_at + GRACE) - now
@@ -289,7 +292,7 @@ class _Supervisor:
     def _cell_started(self, proc: subprocess.Popen) -> None:
         if self.runner_pid is None:
             self.runner_pid = self.sandbox.command_pid(proc)
-        self.cell_cpu = self.sandbox.cpu_times(proc, self.runner_pid) if self.runner_pid else None
+        self.cell_cpu = CpuWatch.begin(self.runner_pid) if self.runner_pid else None
 
     def _children_cpu(self, proc: subprocess.Popen) -> float | None:
         """CPU seconds of the runner's reaped children (the cases' forks, which the runner and
@@ -303,16 +306,16 @@ class _Supervisor:
         except (OSError, ValueError, IndexError, TypeError):
             return None
 
-    def _check_starved(self, proc: subprocess.Popen) -> None:
+    def _check_starved(self) -> None:
         """At a cell's timeout: did its process wait for a CPU longer than it ran? Then the host
         was overloaded (a neighbour's processes, other work) and the timeout says nothing about the
         student's code: noted for the session stage, which grades the submission again."""
         if self.current is None or self.cell_cpu is None:
             return
-        now = self.sandbox.cpu_times(proc, self.runner_pid)
-        if now is None:
+        totals = self.cell_cpu.totals()
+        if totals is None:
             return
-        ran, waited = now[0] - self.cell_cpu[0], now[1] - self.cell_cpu[1]
+        ran, waited = totals
         if waited > ran:
             self.starved.append(f"cell {self.current} timed out after {self.limits.cell_timeout:g} s while the "
                                 f"host was overloaded: it ran {ran:.1f} s and waited {waited:.1f} s for a CPU")

@@ -215,13 +215,6 @@ class Sandbox:
         with self._lock:
             return self._groups.get(proc.pid)
 
-    def cpu_times(self, proc: subprocess.Popen, pid: int | None = None) -> tuple[float, float] | None:
-        """(seconds on a CPU, seconds waiting on a run queue) of the sandboxed command's threads
-        (or of `pid`'s), from the scheduler's own accounting (/proc/<pid>/task/*/schedstat);
-        None if it is gone. Waiting long while running little means it was starved of CPU."""
-        pid = pid if pid is not None else self.command_pid(proc)
-        return _schedstat(pid) if pid is not None else None
-
     def run(self, scratch: Path, argv: list[str], *, timeout: float, readonly: Sequence[Path] = (),
             env: Mapping[str, str] | None = None, stdin: bytes | None = None) -> RunOutcome:
         """Run to completion or until `timeout` seconds of wall clock, then kill everything.
@@ -316,6 +309,7 @@ class Sandbox:
             group = self._groups.pop(proc.pid, None)
         if group is not None:  # what the cgroup holds, whatever became of its parents
             victims += [pid for pid in group.pids() if pid not in victims]
+            group.lift_cpu_share()
         try:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -720,6 +714,15 @@ class Cgroup:
         script = 'for procs in "$@"; do [ "$procs" = -- ] && break; echo $$ > "$procs" || exit 125; shift; done; shift; exec "$@"'
         return ["/bin/sh", "-c", script, "sh"] + [str(f / "cgroup.procs") for f in self.folders] + ["--"]
 
+    def lift_cpu_share(self) -> None:
+        """The largest CPU share: a killed process must run to die, and one starved by a small
+        share beside busy neighbours can take longer than the kill waits (then its cgroup stays)."""
+        control, value = ("cpu.weight", "10000") if self.hierarchy.version == 2 else ("cpu.shares", "262144")
+        try:
+            _write(self.folders[0] / control, value)
+        except (OSError, IndexError):
+            pass
+
     def pids(self) -> list[int]:
         found: set[int] = set()
         for folder in self.folders:
@@ -775,23 +778,6 @@ class Cgroup:
 def _write(path: Path, value: str) -> None:
     with open(path, "w") as f:
         f.write(value)
-
-
-def _schedstat(pid: int) -> tuple[float, float] | None:
-    """(on-CPU seconds, run-queue wait seconds) summed over `pid`'s threads; None if gone."""
-    run = wait = 0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return None
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/schedstat", "rb") as f:
-                fields = f.read().split()
-            run, wait = run + int(fields[0]), wait + int(fields[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return run / 1e9, wait / 1e9
 
 
 def cpu_pressure() -> float | None:
