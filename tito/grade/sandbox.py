@@ -10,10 +10,11 @@ The layers, outermost first (every one is checked on this machine by `missing_la
    namespaces (no network: only a private loopback) and a new root holding read-only binds of
    /usr, the course's virtualenv and the base interpreter it points to (in root's 0700 home: only
    root can bind it, which is why this stage runs as root), the scratch directory read-write at
-   /scratch and a private, size-limited /tmp. Every folder of installed packages is hidden under
-   an empty tmpfs, and only the distributions student code may use are bound back
-   (`allowed_distributions`: numpy, matplotlib, IPython and what they require, from the
-   installed metadata), plus module 07's data file (`DATA_FILES`);
+   /scratch and a private, size-limited /tmp. Every folder of installed packages shows only the
+   distributions student code may use (`allowed_distributions`: numpy, matplotlib, IPython and
+   what they require, from the installed metadata), plus module 07's data file (`DATA_FILES`):
+   a staged view of them bound over the folder (`library_view`), else an empty tmpfs with each
+   of them bound back;
 2. `setpriv` drops to uid/gid 65534 with no capabilities, no supplementary groups and
    no_new_privs;
 3. an inner `bwrap` run by uid 65534 adds a user namespace that maps 65534 to itself (so the
@@ -57,6 +58,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Mapping, Sequence
 
 from tito.errors import TitoError
+from tito.grade.library_view import staged_views
 
 log = logging.getLogger(__name__)
 
@@ -514,11 +516,17 @@ def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]
         bind_ro(real, real)
         if directory != real:
             bind_ro(real, directory)
+    views = staged_views(library_binds(), tuple(folders), allowed_distributions())
     for folder in folders:
-        if covered(folder):  # (one that no bind shows needs no hiding)
+        if not covered(folder):  # (one that no bind shows needs no hiding)
+            continue
+        if folder in views:  # the allowed libraries only, staged: one bind
+            cmd += ["--ro-bind", str(views[folder]), str(folder)]
+            bound.append(folder)
+        else:
             cmd += ["--size", "4096", "--perms", "0555", "--tmpfs", str(folder)]
-            made.add(folder)
             masked.append(folder)
+        made.add(folder)
     for src, dest in library_binds():
         bind_ro(src, dest)
     cmd += ["--bind", str(scratch), SCRATCH]
