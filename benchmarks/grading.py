@@ -56,7 +56,7 @@ DEFAULT_SUBMISSIONS = 100
 QUICK_MODULES = ("01_tensor", "03_layers")
 HONEST = {"bug": 0, "stubs": 0, "broken": 0, "late": 0}
 SEED = 11
-TARGET_RATIO = 5.0
+TARGET_RATIO = 6.0
 
 TOTALS_SQL = """
 select s.student_id, a.name, sum(coalesce(g.manual_score, g.auto_score, 0)), count(g.id)

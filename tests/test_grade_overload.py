@@ -70,12 +70,13 @@ def one_cpu():
 
 
 def test_a_cell_starved_of_cpu_is_noted(tmp_path, one_cpu):
-    # the smallest CPU share cgroups allow, beside two busy processes at nice -10 on the same CPU:
-    # the cell waits for the CPU far longer than it runs, however quiet the rest of the host is
+    # the ordinary CPU share (1024), beside two busy processes at nice -10 (weight 9548 each) on the
+    # same CPU once the first cell ran: the cell gets about 5% of the CPU, so it waits far longer
+    # than it runs, however quiet the rest of the host is. (Not a smaller share: on a loaded host
+    # that starves the runner before its first cell, and the test would measure the host.)
     scratch = tmp_path / "scratch"
     with Hogs(scratch / "go") as hogs:
-        outcome = execute(CELLS, sandbox=Sandbox(Limits(cell_timeout=3.0, notebook_timeout=120.0, cpu_share=2)),
-                          scratch=scratch, lib=None)
+        outcome = execute(CELLS, sandbox=Sandbox(LIMITS), scratch=scratch, lib=None)
     assert len(hogs.procs) == 2
     assert outcome.cell(1).stdout == "started\n"
     assert outcome.cell(3).ename == "CellTimeoutError"
@@ -92,7 +93,7 @@ def test_a_starved_sandbox_dies_when_killed_and_its_cgroup_goes(tmp_path, one_cp
     if Sandbox.missing_limits():
         pytest.skip(f"no cgroups: {Sandbox.missing_limits()}")
     scratch = tmp_path / "scratch"
-    sandbox = Sandbox(Limits(memory_bytes=2 * 2**30, cpu_share=2))
+    sandbox = Sandbox(Limits(memory_bytes=2 * 2**30))
     code = ("import os\n"
             "for _ in range(3):\n"
             "    if os.fork() == 0: break\n"
@@ -104,8 +105,13 @@ def test_a_starved_sandbox_dies_when_killed_and_its_cgroup_goes(tmp_path, one_cp
     group = sandbox.cgroup(proc)
     folders = list(group.folders)
     with Hogs(scratch / "go"):
+        deadline = time.monotonic() + 120
         while len(list(scratch.glob("ready*"))) < 4:
+            assert time.monotonic() < deadline, "the sandbox's processes did not start"
             time.sleep(0.05)
+        # the smallest share only now (on a loaded host it would keep them from starting at all)
+        control, smallest = ("cpu.weight", "1") if group.hierarchy.version == 2 else ("cpu.shares", "2")
+        (folders[0] / control).write_text(smallest)
         (scratch / "go").touch()
         time.sleep(1.0)  # the hogs are running: the sandbox is starved now
         pids = group.pids()
