@@ -649,3 +649,14 @@ def test_score_names_the_innermost_function_of_the_traceback(traceback: str, rai
     cell = score_cell(meta, outcome, [CheckResult("x", 0, 0, True, cell="tensor-arithmetic")])
     assert (cell.points, cell.ename, cell.raised_in) == (0.0, "NotImplementedError", raised_in)
     assert CellResult(**json.loads(json.dumps(cell.__dict__))) == cell  # survives result.json
+
+
+def test_the_raising_function_is_redacted_like_every_message() -> None:
+    """No solution line of today's course fits in a function name (no spaces, no calls), so the
+    redaction is shown with a fingerprint that does."""
+    from tito.feedback_pages.page import _cell_view
+    from tito.feedback_pages.redact import Secrets
+
+    cell = CellResult("fixture-pow", 10, 0, False, "NotImplementedError", "", raised_in="Tensor.__pow__")
+    view = _cell_view(cell, None, "90_fixture", Secrets(frozenset({"Tensor.__pow__"})), [])
+    assert view.explanation.startswith(WITHHELD + " still raises NotImplementedError")

@@ -22,7 +22,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -175,6 +175,7 @@ def render(root: Path, result: GradeResult, lateness: Lateness = UNKNOWN, policy
 
 
 def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets, cases: list[dict]) -> CellView:
+    cell = replace(cell, raised_in=secrets.redact(cell.raised_in) or None)  # the student's traceback named it
     ename = None if cell.ename == "stderr" else cell.ename  # score's label for a verdict lost to stderr
     weighted = bool(cases) and all(c["max_points"] for c in cases)  # the checkpoint cell
     message = _message(cell.evalue, secrets)
