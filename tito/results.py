@@ -100,9 +100,6 @@ class Results:
     def results(self) -> list[GradeResult]:
         return [e.result for e in self.entries]
 
-    def modules(self) -> list[str]:
-        return sorted({e.module for e in self.entries})
-
     def students(self) -> list[str]:
         """The roster's students and anyone with a result, sorted."""
         return sorted(set(self.roster or ()) | {e.student for e in self.entries})
