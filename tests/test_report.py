@@ -654,3 +654,20 @@ def test_a_feedback_page_says_when_the_submission_came_in(recorded_course: Path)
     assert "late-penalty" not in bob
     no_due_date = text_by_id((root / "feedback/ada/02_activations/02_activations.html").read_text(encoding="utf-8"))
     assert no_due_date["submitted"] == "Submitted 2024-05-01 12:00 UTC."
+
+
+def test_a_broken_gradebook_leaves_out_lateness_and_stops_nothing(graded_course: Path) -> None:
+    from tito.feedback_pages import run as write_feedback
+
+    root = graded_course
+    (root / "gradebook.db").write_bytes(b"not a database" * 100)
+    write_results(root, class_results())
+    out = StringIO()
+    pages = write_feedback(root, Console(file=out, width=300))
+    assert len(pages) == 5
+    assert "gradebook not read (DatabaseError: " in out.getvalue()
+    assert "submitted" not in text_by_id((root / "feedback/ada/01_tensor/01_tensor.html").read_text(encoding="utf-8"))
+    html = write_report(root).read_text(encoding="utf-8")
+    assert [row[0] for row in tables(html)["student-table"][1:]] == ["ada", "bob", "cyd"]  # no roster, no names
+    notes = text_by_id(html)["notes-list"]
+    assert notes.startswith("gradebook not read (DatabaseError: ") and notes.endswith("names, roster and lateness left out")
