@@ -60,6 +60,18 @@ c.Grading.earlier_modules = "published"
 # student kit holds no solution: e.g. ["01_tensor"] after week 1's deadline.
 c.PublishedReference.modules = []
 
+# Late submissions (tito/late.py; docs/instructors.md, "Late submissions"). nbgrader knows each
+# submission's time (timestamp.txt) and each module's due date (formgrader, or
+# `nbgrader db assignment add 01_tensor --duedate="2026-10-09 23:59 UTC"`); the plugin turns the
+# time late into a penalty, which `tito feedback`, `tito grades` and `tito report` store in the
+# gradebook and show. "per_day": up to grace_minutes late costs nothing, otherwise every started
+# day late costs percent_per_day percent of the score (26 hours late: 20%). nbgrader's own
+# methods "none" and "zero" (a late submission scores 0) work too.
+c.AssignLatePenalties.plugin_class = "tito.late.LatePolicy"
+c.LatePolicy.penalty_method = "per_day"
+c.LatePolicy.percent_per_day = 10
+c.LatePolicy.grace_minutes = 15
+
 # `nbgrader export` (and `tito grades`) write nbgrader's grades.csv through this plugin: the same
 # columns, but quoted as CSV should be and with every cell a spreadsheet would read as a formula
 # (a roster name `=HYPERLINK(...)`, `@SUM(...)`, ...) prefixed with `'` (tito/report/nbgrader_export.py).

@@ -13,8 +13,10 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
+from datetime import datetime, timezone
 from io import StringIO
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from rich.console import Console
 from tito.errors import TitoError
 from tito.grade.model import CellResult, CheckResult, Flag, GradeResult
 from tito.report import export_canvas, export_grades, run_grades, run_report, write_report
+from tests.html_text import links, tables, text_by_id
 
 REPO = Path(__file__).resolve().parents[1]
 XSS = "<script>alert(1)</script>"
@@ -134,15 +137,72 @@ def test_export_canvas_rows(graded_course: Path) -> None:
     assert path.read_text(encoding="utf-8").splitlines()[4] == '"Lovelace, Ada",4711,ada,ada,,22.5,20.33'
 
 
-def test_canvas_score_is_after_the_late_penalty(graded_course: Path) -> None:
+def set_due_date(root: Path, module: str, due: str) -> None:
+    """What an instructor does in formgrader, or with `nbgrader db assignment add <module> --duedate=...`."""
     from nbgrader.api import Gradebook
 
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "tinytorch") as gb:
+        gb.update_or_create_assignment(module, duedate=due)
+
+
+def grades_row(rows: list[list[str]], module: str, student: str) -> list[str]:
+    """The row of grades.csv for one submission (nbgrader orders assignments by due date)."""
+    return next(row for row in rows if row[0] == module and row[3] == student)
+
+
+def use_late_policy(root: Path, **settings) -> None:
+    """The course's nbgrader_config.py with other `c.LatePolicy` settings."""
+    config = root / "nbgrader_config.py"
+    lines = [line for line in config.read_text().splitlines() if not line.startswith("c.LatePolicy.")]
+    config.write_text("\n".join(lines + [f"c.LatePolicy.{k} = {v!r}" for k, v in settings.items()]) + "\n")
+
+
+# ada submitted 01_tensor at 2024-05-01 12:00:00 and scored 22.5 of 30 (the gradebook above). Under
+# the shipped policy (10% of the score per started day late, 15 minutes of grace):
+@pytest.mark.parametrize(("due", "penalty", "score"), [
+    ("2024-05-01 12:00:00", "0.0", "22.5"),  # on time to the second
+    ("2024-05-01 11:45:00", "0.0", "22.5"),  # 15 minutes late: within the grace
+    ("2024-05-01 11:44:00", "2.25", "20.25"),  # 16 minutes late: one started day, 10%
+    ("2024-04-30 12:00:00", "2.25", "20.25"),  # exactly 24 hours late: one day
+    ("2024-04-30 10:00:00", "4.5", "18.0"),  # 26 hours late: two started days, 20%
+    ("2024-04-20 12:00:00", "22.5", "0.0"),  # 11 days late: all of it, never below 0
+])
+def test_the_late_policy_in_the_exports(graded_course: Path, due: str, penalty: str, score: str) -> None:
+    set_due_date(graded_course, "01_tensor", due)
+    grades = read_csv(export_grades(graded_course))
+    assert grades_row(grades, "01_tensor", "ada") == [
+        "01_tensor", due, "2024-05-01 12:00:00", "ada", "Lovelace", "Ada", "ada@example.org", "22.5", penalty, score, "30.0"]
+    assert grades_row(grades, "01_tensor", "bob")[1:] == [  # no submission time: never late
+        due, "", "bob", "", "", "", "0.0", "0.0", "0.0", "30.0"]
+    canvas = read_csv(export_canvas(graded_course))
+    assert canvas[4][:7] == ["Lovelace, Ada", "4711", "ada", "ada", "", score.removesuffix(".0"), "20.33"]
+
+
+def test_the_late_policy_is_configurable(graded_course: Path) -> None:
+    set_due_date(graded_course, "01_tensor", "2024-04-30 10:00:00")  # 26 hours late
+    use_late_policy(graded_course, penalty_method="per_day", percent_per_day=25.0, grace_minutes=0.0)
+    assert ada_scores(graded_course) == ["22.5", "11.25", "11.25"]  # 2 days x 25%
+    use_late_policy(graded_course, penalty_method="zero")  # nbgrader's own method
+    assert ada_scores(graded_course) == ["22.5", "22.5", "0.0"]
+    use_late_policy(graded_course, penalty_method="none")
+    assert ada_scores(graded_course) == ["22.5", "0.0", "22.5"]
+
+
+def ada_scores(root: Path) -> list[str]:
+    """raw_score, late_submission_penalty, score of ada's 01_tensor in a fresh grades.csv."""
+    return grades_row(read_csv(export_grades(root)), "01_tensor", "ada")[7:10]
+
+
+def test_an_extension_moves_the_due_date(graded_course: Path) -> None:
+    from datetime import timedelta
+
+    from nbgrader.api import Gradebook
+
+    set_due_date(graded_course, "01_tensor", "2024-04-30 10:00:00")
     with Gradebook(f"sqlite:///{graded_course / 'gradebook.db'}", "tinytorch") as gb:
-        gb.find_submission("01_tensor", "ada").notebooks[0].late_submission_penalty = 2.5
+        gb.find_submission("01_tensor", "ada").extension = timedelta(hours=2)  # now 24 hours late
         gb.db.commit()
-    rows = read_csv(export_canvas(graded_course))
-    assert rows[4][:7] == ["Lovelace, Ada", "4711", "ada", "ada", "", "20", "20.33"]
-    assert "01_tensor,,2024-05-01 12:00:00,ada,Lovelace,Ada,ada@example.org,22.5,2.5,20.0,30.0" in export_grades(graded_course).read_text()
+    assert ada_scores(graded_course) == ["22.5", "2.25", "20.25"]
 
 
 def test_exports_refuse_a_missing_gradebook(tmp_path: Path) -> None:
@@ -151,15 +211,6 @@ def test_exports_refuse_a_missing_gradebook(tmp_path: Path) -> None:
         with pytest.raises(TitoError, match="no gradebook yet"):
             export(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nbgrader_config.py"]  # nothing created
-
-
-def test_run_grades_prints_a_summary(graded_course: Path) -> None:
-    out = StringIO()
-    paths = run_grades(graded_course, Console(file=out, width=200))
-    assert paths == [graded_course / "grades.csv", graded_course / "grades_canvas.csv"]
-    text = out.getvalue()
-    assert re.search(r"01_tensor \(30\)\s+│\s+30\s+│\s+2/4\s+│\s+11\.2", text)
-    assert "wrote grades_canvas.csv" in text
 
 
 # --- results for the report --------------------------------------------------------------------
@@ -242,11 +293,14 @@ def test_report_contents(graded_course: Path, capfd: pytest.CaptureFixture[str])
     for name in written:
         assert (index.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     html = index.read_text(encoding="utf-8")
-    # summary: roster of 4 from the gradebook; 01: ada 30/30, bob 12/30 -> mean 21, median 21
-    row = re.search(r"<code>01_tensor</code></td>(.*?)</tr>", html, re.S)[1]
-    assert re.findall(r'<td class="n">([^<]*)</td>', row) == ["4", "3", "2", "1", "1", "30", "21", "21", "70%", "2"]
-    row = re.search(r"<code>02_activations</code></td>(.*?)</tr>", html, re.S)[1]
-    assert re.findall(r'<td class="n">([^<]*)</td>', row) == ["4", "2", "0", "2", "0", "-", "-", "-", "-", "300.5"]
+    # summary: roster of 4 from the gradebook; 01: ada 30/30, bob 12/30, cyd not gradable (0):
+    # mean 14, median 12, mean % (100 + 40 + 0) / 3
+    assert tables(html)["summary-table"] == [
+        ["module", "students", "submissions", "graded", "not graded", "flagged", "late", "max", "mean", "median",
+         "mean %", "median time (s)"],
+        ["01_tensor", "4", "3", "2", "1", "1", "0", "30", "14", "12", "47%", "2"],
+        ["02_activations", "4", "2", "0", "2", "0", "0", "-", "0", "0", "-", "300.5"],
+    ]
     # flagged, with escaped evidence, a name from the gradebook and a link to the feedback page
     assert "Flagged submissions (1)" in html
     assert "sys.settrace(tracer)  # &lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -387,7 +441,7 @@ def test_run_report_prints_the_summary(tmp_path: Path) -> None:
     index = run_report(tmp_path, Console(file=out, width=200))
     assert index == tmp_path / "report" / "index.html"
     text = out.getvalue()
-    assert re.search(r"01_tensor\s+│\s+3\s+│\s+2\s+│\s+1\s+│\s+1\s+│\s+21\.0\s+│\s+21\.0", text)
+    assert re.search(r"01_tensor\s+│\s+3\s+│\s+2\s+│\s+1\s+│\s+1\s+│\s+0\s+│\s+14\.0\s+│\s+12\.0", text)
     assert "wrote report/index.html (4 figure(s): cases.png, cells.png, scores.png, timings.png)" in text
 
 
@@ -505,3 +559,115 @@ def test_stock_nbgrader_export_uses_the_course_plugin(graded_course: Path) -> No
     assert proc.returncode == 0, proc.stderr
     assert _text(graded_course / "h.csv").splitlines()[1:] == [
         "02_activations,,,h2,Mallory,'@SUM(1+1),'=1+1@example.org,0.0,0.0,0.0,25.0"]
+
+
+# --- one course as autograde records it: the same numbers in every output (issue 10, item 6) ----
+
+NOW = datetime(2026, 12, 2, 6, 0, tzinfo=timezone.utc)
+SUBMITTED = {"ada": "2024-05-01 12:00:00", "bob": "2024-04-30 09:00:00", "cyd": "2024-04-30 09:30:00"}
+
+
+@pytest.fixture
+def recorded_course(graded_course: Path) -> Path:
+    """`class_results()` recorded in the gradebook as `tito autograde` records them, with their
+    result files; 01_tensor is due 2024-04-30 10:00, so ada's (30/30) came in 26 hours late."""
+    from tito.grade.gradebook import open_gradebook, record
+
+    set_due_date(graded_course, "01_tensor", "2024-04-30 10:00:00")
+    with open_gradebook(f"sqlite:///{graded_course / 'gradebook.db'}") as gb:
+        gb.remove_submission("02_activations", "cyd")  # every submission of this class has a result
+        for res in class_results():
+            record(gb, res, res.module, SUBMITTED[res.student], {"tensor-checkpoint", "activations-checkpoint"})
+    write_results(graded_course, class_results())
+    return graded_course
+
+
+def test_a_modules_mean_is_the_same_everywhere(recorded_course: Path) -> None:
+    """01_tensor: ada 30 - 6 (two started days late, 20%), bob 12, cyd not gradable 0: mean 12."""
+    from tito.feedback_pages import write_all
+
+    root = recorded_course
+    grades_out, report_out = StringIO(), StringIO()
+    run_grades(root, Console(file=grades_out, width=200))
+    write_all(root)
+    run_report(root, Console(file=report_out, width=200))
+    canvas = read_csv(root / "grades_canvas.csv")
+    assert [row[5] for row in canvas[2:]] == ["", "12", "24", "0"]  # dee, bob, ada, cyd
+    assert statistics.fmean(float(row[5]) for row in canvas[2:] if row[5]) == 12
+    assert re.search(r"01_tensor \(30\)\s+│\s+30\s+│\s+3/4\s+│\s+1\s+│\s+12\.0\s", grades_out.getvalue())
+    assert re.search(r"02_activations \(25\)\s+│\s+25\s+│\s+2/4\s+│\s+0\s+│\s+0\.0\s", grades_out.getvalue())
+    assert re.search(r"01_tensor\s+│\s+3\s+│\s+2\s+│\s+1\s+│\s+1\s+│\s+1\s+│\s+12\.0\s+│\s+12\.0", report_out.getvalue())
+    html = (root / "report" / "index.html").read_text(encoding="utf-8")
+    assert tables(html)["summary-table"][1] == [
+        "01_tensor", "4", "3", "2", "1", "1", "1", "30", "12", "12", "40%", "2"]
+
+
+def test_module_mean_counts_every_submission_after_its_penalty() -> None:
+    from tito.report.stats import module_mean
+    from tito.results import Entry, Lateness
+
+    ada, bob, cyd = class_results()[:3]  # 30/30, 12/30, not gradable
+    late = Lateness(datetime(2024, 5, 1, 12), datetime(2024, 4, 30, 10), 26 * 3600, 6.0)
+    assert module_mean([Entry(ada, late), Entry(bob), Entry(cyd)]) == 12
+    assert module_mean([Entry(ada), Entry(bob)]) == 21
+    assert module_mean([Entry(cyd)]) == 0
+    assert module_mean([]) is None
+    too_late = Lateness(datetime(2024, 5, 1, 12), datetime(2024, 4, 30, 10), 26 * 3600, 45.0)
+    assert Entry(ada, too_late).points == 0  # never below 0
+
+
+def test_the_report_has_a_row_per_student_with_links_to_their_pages(recorded_course: Path) -> None:
+    from tito.feedback_pages import write_all
+
+    root = recorded_course
+    write_all(root)
+    index = write_report(root, now=NOW)
+    html = index.read_text(encoding="utf-8")
+    assert tables(html)["student-table"] == [
+        ["student", "01_tensor / 30", "02_activations / -", "total"],
+        ["ada Ada Lovelace", "24 late 1 day 2 hours: -6", "not graded", "24"],
+        ["bob", "12 1 flag", "not graded", "12"],
+        ["cyd Cyd Nguyen", "not graded", "-", "0"],
+        ["dee Dee Adams", "-", "-", "-"],  # on the roster, nothing submitted
+    ]
+    hrefs = links(html)["student-table"]
+    assert hrefs[1] == [None, "../feedback/ada/01_tensor/01_tensor.html", "../feedback/ada/02_activations/02_activations.html", None]
+    assert hrefs[4] == [None, None, None, None]
+    for row in hrefs:  # relative links that resolve from report/ on disk
+        for href in filter(None, row):
+            assert (index.parent / href).resolve().is_file()
+    assert text_by_id(html)["generated"] == "2026-12-02 06:00 UTC"
+    assert tables(html)["summary-table"][1][6] == "1"  # one late submission
+
+
+def test_a_feedback_page_says_when_the_submission_came_in(recorded_course: Path) -> None:
+    from tito.feedback_pages import write_all
+
+    root = recorded_course
+    write_all(root)
+    ada = text_by_id((root / "feedback/ada/01_tensor/01_tensor.html").read_text(encoding="utf-8"))
+    assert ada["submitted"] == "Submitted 2024-05-01 12:00 UTC, 1 day 2 hours after the due date (due 2024-04-30 10:00 UTC)."
+    assert ada["late-penalty"] == ("Late penalty: 6 points; your score after it: 24 / 30. Policy: a late submission loses "
+                                   "10% of its score per started day late (up to 15 minutes late: no penalty).")
+    bob = text_by_id((root / "feedback/bob/01_tensor/01_tensor.html").read_text(encoding="utf-8"))
+    assert bob["submitted"] == "Submitted 2024-04-30 09:00 UTC, on time (due 2024-04-30 10:00 UTC)."
+    assert "late-penalty" not in bob
+    no_due_date = text_by_id((root / "feedback/ada/02_activations/02_activations.html").read_text(encoding="utf-8"))
+    assert no_due_date["submitted"] == "Submitted 2024-05-01 12:00 UTC."
+
+
+def test_a_broken_gradebook_leaves_out_lateness_and_stops_nothing(graded_course: Path) -> None:
+    from tito.feedback_pages import run as write_feedback
+
+    root = graded_course
+    (root / "gradebook.db").write_bytes(b"not a database" * 100)
+    write_results(root, class_results())
+    out = StringIO()
+    pages = write_feedback(root, Console(file=out, width=300))
+    assert len(pages) == 5
+    assert "gradebook not read (DatabaseError: " in out.getvalue()
+    assert "submitted" not in text_by_id((root / "feedback/ada/01_tensor/01_tensor.html").read_text(encoding="utf-8"))
+    html = write_report(root).read_text(encoding="utf-8")
+    assert [row[0] for row in tables(html)["student-table"][1:]] == ["ada", "bob", "cyd"]  # no roster, no names
+    notes = text_by_id(html)["notes-list"]
+    assert notes.startswith("gradebook not read (DatabaseError: ") and notes.endswith("names, roster and lateness left out")

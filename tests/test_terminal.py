@@ -178,6 +178,6 @@ def test_grades_command_shows_hostile_module_names(tmp_path: Path, capsys) -> No
     assert cli.main(["--root", str(root), "grades"]) == 0
     out, err = capsys.readouterr()
     assert err == ""
-    assert f"│ {SHOWN} (0) │ 0               │ 0/1         │ -    │" in out
+    assert f"│ {SHOWN} (0) │ 0               │ 0/1         │ 0    │ -    │" in out
     assert out.splitlines()[-2:] == ["wrote grades.csv", "wrote grades_canvas.csv"]
     assert "\x1b" not in out and "\r" not in out

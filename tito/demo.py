@@ -73,6 +73,8 @@ def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, cons
     from tito.feedback_pages import run as write_feedback
     from tito.grade.run import autograde, find_submissions, load_result
     from tito.report import run_grades, run_report
+    from tito.report.stats import module_summaries
+    from tito.results import load_results
     from tito.synth.generate import ROSTER, generate_class
 
     modules = course.discover(root)
@@ -93,10 +95,12 @@ def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, cons
     run_report(root, console)
     results = [load_result(root, s.student, s.module) for s in find_submissions(root, modules)]
     paired = compare_with_expected(root, [r for r in results if r], manifest)
-    return _print_summary(console, modules, paired)
+    return _print_summary(console, modules, paired, module_summaries(load_results(root).entries))
 
 
-def _print_summary(console: Console, modules, paired) -> int:
+def _print_summary(console: Console, modules, paired, summaries) -> int:
+    """One row per module (its mean and median as the report computes them), every score checked."""
+    by_module = {s.module: s for s in summaries}
     table = Table("module", "submissions", "graded", "not gradable", "flagged", "mean score", "median",
                   "sec/submission", "as expected", title="course cycle summary")
     mismatches = []
@@ -104,15 +108,14 @@ def _print_summary(console: Console, modules, paired) -> int:
         rows = [(r, e) for r, e in paired if r.module == module.name]
         if not rows:
             continue
-        scores = [r.score for r, _ in rows]
-        maximum = rows[0][0].max_score
+        summary = by_module[module.name]
         determined = [(r, e) for r, e in rows if e is not None]
         matched = sum(1 for r, e in determined if abs(r.score - e) < 1e-9)
         mismatches += [(r, e) for r, e in determined if abs(r.score - e) >= 1e-9]
         table.add_row(module.name, str(len(rows)), str(sum(r.status == "graded" for r, _ in rows)),
                       str(sum(r.status == "error" for r, _ in rows)),
                       str(sum(any(f.kind != "note" for f in r.flags) for r, _ in rows)),
-                      f"{statistics.mean(scores):.1f} / {maximum:g}", f"{statistics.median(scores):g}",
+                      f"{summary.mean:.1f} / {summary.max_score or 0:g}", f"{summary.median:g}",
                       f"{statistics.mean(r.timings.get('total', 0) for r, _ in rows):.1f}",
                       f"{matched}/{len(determined)}")
     console.print(table)

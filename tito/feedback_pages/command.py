@@ -9,20 +9,21 @@ from rich.markup import escape
 from rich.table import Table
 
 from tito.course import relpath
-from tito.feedback_pages.page import write_feedback
-from tito.report.results import load_results, review_flags
+from tito.feedback_pages.page import load, write_feedback
+from tito.results import review_flags
 
 
 def run(root: Path, console: Console | None = None, module: str | None = None, student: str | None = None) -> list[Path]:
     """Pages for every readable result (optionally one module / one student); returns their paths."""
     console = console or Console(highlight=False)
-    loaded = load_results(root)
+    loaded, policy = load(root)
     table = Table("student", "module", "status", "score", "flags", "page")
     written = []
-    for result in loaded.results:
+    for entry in loaded.entries:
+        result = entry.result
         if (module and result.module != module) or (student and result.student != student):
             continue
-        path = write_feedback(root, result)
+        path = write_feedback(root, result, lateness=entry.lateness, policy=policy)
         written.append(path)
         score = f"{result.score:g} / {result.max_score:g}" if result.status == "graded" else "-"
         status = "graded" if result.status == "graded" else "[yellow]error[/yellow]"
@@ -32,6 +33,8 @@ def run(root: Path, console: Console | None = None, module: str | None = None, s
     if written:
         console.print(table)
     console.print(f"{len(written)} feedback page(s) written under {relpath(root, root / 'feedback')}/")
+    if loaded.gradebook_note:
+        console.print(f"[yellow]{escape(loaded.gradebook_note)}[/yellow]", soft_wrap=True)
     for bad in loaded.unreadable:
         console.print(f"[yellow]skipped[/yellow] {escape(relpath(root, bad.path))}: {escape(bad.reason)}", soft_wrap=True)
     return written

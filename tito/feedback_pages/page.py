@@ -9,7 +9,11 @@ listed with their messages, every case of the checkpoint cell with its points. A
 shown as "hidden case"; its message names the value that differs and the student's value, never
 the reference's (see `tito.grade.checks.compare_values`). Titles of test cells come from the
 student release (`release/NN/NN.ipynb`, which students already hold): the docstring of the
-cell's `test_` function when there is one, else the grade id made readable.
+cell's `test_` function when there is one, else the grade id made readable. The header says when
+the submission came in (nbgrader's gradebook, read through `tito.results`), whether it was late,
+by how much and what that cost under the course's policy (`tito.late`). A checkpoint cell that
+earned some of its points is "partly passing", with the cases that differ named; a cell that
+raised an error names the function that raised it (`CellResult.raised_in`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,7 +32,8 @@ from tito.course import Module
 from tito.errors import TitoError
 from tito.feedback_pages.redact import Secrets, course_secrets
 from tito.grade.model import CellResult, GradeResult
-from tito.report.results import is_safe_name, load_results, notes, review_flags
+from tito.late import course_policy, format_delay, load_assessed
+from tito.results import UNKNOWN, Lateness, Results, feedback_path, is_safe_name, notes, review_flags
 
 MESSAGE_CAP = 4000  # characters of one message shown; the rest is cut with a note
 TEST_DOCSTRING = re.compile(r"def\s+test_\w*\s*\([^)]*\)\s*(?:->[^:]*)?:\s*(?:[rRuU]?)(\"\"\"|''')(?P<doc>.*?)\1", re.S)
@@ -77,41 +82,51 @@ class CellView:
     description: str
     points: float
     max_points: float
-    status: str  # "passed" | "failed" | "error"
+    status: str  # "passed" | "partly" | "failed" | "error" (also the badge's CSS class)
     ename: str | None
     message: str
     explanation: str
     hidden: bool
     cases: list[dict]
 
+    @property
+    def label(self) -> str:
+        return "partly passing" if self.status == "partly" else self.status
 
-def feedback_path(root: Path, student: str, module: str) -> Path:
-    return root / "feedback" / student / module / f"{module}.html"
 
-
-def write_feedback(root: Path, result: GradeResult, module: Module | str | None = None) -> Path:
-    """Write the feedback page of one result; returns its path."""
+def write_feedback(root: Path, result: GradeResult, module: Module | str | None = None, *,
+                   lateness: Lateness = UNKNOWN, policy: str = "") -> Path:
+    """Write the feedback page of one result (with its lateness and the late policy in words, when
+    known); returns its path."""
     name = module.name if isinstance(module, Module) else (module or result.module)
     if name != result.module:
         raise TitoError(f"feedback for {result.student}/{result.module}: asked to write it as module {name!r}")
     if not (is_safe_name(result.student) and is_safe_name(result.module)):
         raise TitoError(f"feedback: {result.student!r}/{result.module!r} is not a plain student/module name")
-    html = render(root, result)
+    html = render(root, result, lateness, policy)
     path = feedback_path(root, result.student, result.module)
     _write_atomic(path, html)
     return path
 
 
+def load(root: Path) -> tuple[Results, str]:
+    """The results to write pages for (late penalties assessed first) and the late policy in
+    words. A gradebook that cannot be used stops no page: they are written without lateness
+    (`Results.gradebook_note` says why)."""
+    return load_assessed(root), course_policy(root)
+
+
 def write_all(root: Path, module: str | None = None, student: str | None = None) -> list[Path]:
     """A page for every readable result.json (optionally one module / one student)."""
     written = []
-    for result in load_results(root).results:
-        if (module is None or result.module == module) and (student is None or result.student == student):
-            written.append(write_feedback(root, result))
+    loaded, policy = load(root)
+    for entry in loaded.entries:
+        if (module is None or entry.module == module) and (student is None or entry.student == student):
+            written.append(write_feedback(root, entry.result, lateness=entry.lateness, policy=policy))
     return written
 
 
-def render(root: Path, result: GradeResult) -> str:
+def render(root: Path, result: GradeResult, lateness: Lateness = UNKNOWN, policy: str = "") -> str:
     secrets = course_secrets(root)
     titles = _titles(*_release_key(root, result.module))
     checks = [
@@ -130,6 +145,7 @@ def render(root: Path, result: GradeResult) -> str:
     if internal:  # the traceback is for the instructor (it is in the report), not for the student
         reason = reason.splitlines()[0]
     score, max_score = result.score, result.max_score
+    penalty = min(lateness.penalty, score) if result.status == "graded" else 0.0
     context = dict(
         student=result.student,
         module=result.module,
@@ -143,6 +159,8 @@ def render(root: Path, result: GradeResult) -> str:
         percent=f"{100 * score / max_score:.0f}%" if max_score > 0 else "-",
         cells=cells,
         cells_passed=sum(c.status == "passed" for c in cells),
+        cells_partly=sum(c.status == "partly" for c in cells),
+        submission=_submission_view(lateness, policy, penalty, score, max_score),
         checks=checks,
         checks_passed=sum(c["passed"] for c in checks),
         other_cases=[c for c in checks if c["cell"] not in {cell.grade_id for cell in cells}]
@@ -157,6 +175,7 @@ def render(root: Path, result: GradeResult) -> str:
 
 
 def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets, cases: list[dict]) -> CellView:
+    cell = replace(cell, raised_in=secrets.redact(cell.raised_in) or None)  # the student's traceback named it
     ename = None if cell.ename == "stderr" else cell.ename  # score's label for a verdict lost to stderr
     weighted = bool(cases) and all(c["max_points"] for c in cases)  # the checkpoint cell
     message = _message(cell.evalue, secrets)
@@ -164,6 +183,8 @@ def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets,
         message = ""  # it quotes the first disagreeing case, which the table lists with every other
     if weighted:
         status, explanation = _checkpoint_status(cell, cases)
+    elif 0 < cell.points < cell.max_points:  # only the checkpoint cell scores in parts; an old result may too
+        status, explanation = "partly", f"This cell earned {_num(cell.points)} of its {_num(cell.max_points)} points."
     elif cell.passed:
         status, explanation = "passed", ""
     elif ename == "ReferenceMismatch":
@@ -176,18 +197,7 @@ def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets,
     elif ename == "AssertionError" or (ename is None and not cell.stderr):
         status, explanation = "failed", "" if cell.evalue else "The test failed without a message."
     else:
-        status = "error"
-        if ename == "NotImplementedError":
-            explanation = "A function this test calls still raises NotImplementedError: replace its stub with your code."
-        elif ename:
-            explanation = f"The cell raised {ename} before its checks finished."
-        else:
-            explanation = ""
-        if cell.stderr:
-            explanation += (" " if explanation else "") + (
-                "The cell wrote to stderr (for example a warning). By nbgrader's rule any error or stderr "
-                "output in a graded cell scores 0, even when its assertions pass."
-            )
+        status, explanation = "error", _error_text(cell, ename)
     return CellView(
         grade_id=cell.grade_id,
         title=_cell_title(cell.grade_id, module),
@@ -203,16 +213,69 @@ def _cell_view(cell: CellResult, doc: str | None, module: str, secrets: Secrets,
     )
 
 
+def _error_text(cell: CellResult, ename: str | None) -> str:
+    """What the error of a test cell means, naming the function that raised it when known."""
+    if ename == "NotImplementedError":
+        text = _stub_text(cell)
+    elif ename:
+        where = f" in {cell.raised_in}" if cell.raised_in else ""
+        text = f"The cell raised {ename}{where} before its checks finished."
+    else:
+        text = ""
+    if cell.stderr:
+        text += (" " if text else "") + (
+            "The cell wrote to stderr (for example a warning). By nbgrader's rule any error or stderr "
+            "output in a graded cell scores 0, even when its assertions pass."
+        )
+    return text
+
+
+def _stub_text(cell: CellResult) -> str:
+    if cell.raised_in:
+        return (f"{cell.raised_in} still raises NotImplementedError: fill in its solution region "
+                "(where it says # YOUR CODE HERE).")
+    return "A function this test calls still raises NotImplementedError: replace its stub with your code."
+
+
 def _checkpoint_status(cell: CellResult, cases: list[dict]) -> tuple[str, str]:
     """The checkpoint cell scores the points of its cases that agree; its notebook test is
-    feedback only (`tito.grade.stages.score`)."""
+    feedback only (`tito.grade.stages.score`). Some points but not all: partly passing."""
     agreed = sum(c["passed"] for c in cases)
     explanation = (f"This cell scores the points of its cases that agree with the reference: {agreed} of "
                    f"{len(cases)} agreed.")
+    differ = [c["name"] for c in cases if not c["passed"]]
+    if differ and cell.points > 0:
+        explanation += (f" It earned {_num(cell.points)} of its {_num(cell.max_points)} points; "
+                        f"{'this case differs' if len(differ) == 1 else 'these cases differ'}: {', '.join(differ)}.")
     if not cell.notebook_passed:
         explanation += (" Its test in your notebook did not pass (the message below): that costs no points "
                         "here, but it may tell you why cases differ.")
-    return ("passed" if cell.passed else "failed"), explanation
+        if cell.ename == "NotImplementedError":
+            explanation += " " + _stub_text(cell)
+    if cell.passed:
+        return "passed", explanation
+    return ("partly" if cell.points > 0 else "failed"), explanation
+
+
+def _submission_view(lateness: Lateness, policy: str, penalty: float, score: float, max_score: float) -> dict | None:
+    """When the submission came in and what lateness cost (None when the gradebook has no time)."""
+    if lateness.submitted is None:
+        return None
+    return dict(
+        submitted=_utc(lateness.submitted),
+        due=_utc(lateness.due) if lateness.due else None,
+        late=lateness.late,
+        delay=format_delay(lateness.seconds_late),
+        penalty=_num(penalty),
+        final=_num(max(0.0, score - penalty)),
+        max_score=_num(max_score),
+        policy=policy,
+    )
+
+
+def _utc(moment) -> str:
+    """nbgrader's times are naive UTC."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _cell_title(grade_id: str, module: str) -> str:

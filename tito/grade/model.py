@@ -51,6 +51,7 @@ class CellResult:
     stderr: bool = False
     has_hidden_tests: bool = False  # the cell has hidden cases (their values are never shown)
     notebook_passed: bool = False  # the notebook's own verdict: feedback, never points alone
+    raised_in: str | None = None  # the function of the innermost frame of the cell's error (e.g. "Tensor.__pow__")
 
 
 @dataclass

@@ -2,11 +2,11 @@
 
     export_grades(root)  -> grades.csv          nbgrader's own CSV export of the gradebook
     export_canvas(root)  -> grades_canvas.csv   a Canvas gradebook import file
-    write_report(root)   -> report/index.html   summary, figures, flagged and ungradable submissions
+    write_report(root)   -> report/index.html   summary, students, figures, flagged and ungradable submissions
     run_grades(root, console), run_report(root, console): the `tito grades` / `tito report` commands
 
-Attributes are imported on first use: the feedback stage imports `tito.report.results` alone and
-should not pay for matplotlib or nbgrader.
+Results are read through `tito.results`, which the feedback pages share. Attributes are imported
+on first use: importing the package costs neither matplotlib nor nbgrader.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ _EXPORTS = {
     "export_grades": "tito.report.grades",
     "export_canvas": "tito.report.grades",
     "write_report": "tito.report.html",
-    "load_results": "tito.report.results",
     "run_grades": "tito.report.command",
     "run_report": "tito.report.command",
 }

@@ -16,8 +16,12 @@ with flags is marked as needing a manual grade, which changes no score in these 
 `Student` is "Last, First" (the student id when the gradebook has no name), `ID` nbgrader's
 `lms_user_id` (Canvas's own user id, when the roster import filled it), `SIS User ID` and
 `SIS Login ID` the nbgrader student id (the hub login), `Section` empty. Each module column holds
-the submission's total score after any late penalty, as nbgrader's own export computes it; a
+the submission's total score after its late penalty, as nbgrader's own export computes it; a
 student without a submission gets an empty cell (Canvas leaves such grades untouched).
+
+Both exports first assess every submission's late penalty in the gradebook under the course's
+policy (`tito.late.assess`: the due dates, extensions and policy as they are now), so the
+`late_submission_penalty` column and the Canvas scores follow them.
 
 Neither file holds a cell a spreadsheet would read as a formula: names, ids and emails come from
 students, so every cell goes through `tito.report.nbgrader_export.neutralise` (a `'` before text
@@ -35,7 +39,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tito.errors import TitoError
+from tito.late import assess
 from tito.release import load_config
+from tito.results import db_url, open_course_gradebook
 
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "    Points Possible"  # Canvas's own spelling, indentation included
@@ -52,6 +58,7 @@ def export_grades(root: Path) -> Path:
     config = load_config(root)
     dest = root / "grades.csv"
     with _gradebook(root, config) as gradebook, _atomic(dest) as tmp:
+        assess(gradebook, config)
         plugin = SafeCsvExportPlugin(config=config)
         plugin.log.setLevel(logging.WARNING)
         plugin.to = str(tmp)
@@ -66,6 +73,7 @@ def export_canvas(root: Path) -> Path:
     config = load_config(root)
     dest = root / "grades_canvas.csv"
     with _gradebook(root, config) as gradebook:
+        assess(gradebook, config)
         rows = canvas_rows(gradebook)
     with _atomic(dest) as tmp, open(tmp, "w", encoding="utf-8", newline="") as handle:
         write_rows(handle, rows)
@@ -109,13 +117,10 @@ def _number(value: float | None) -> str:
 @contextmanager
 def _gradebook(root: Path, config):
     """nbgrader's Gradebook of the course; refuses to create an empty one where none exists."""
-    from nbgrader.api import Gradebook
-
-    db_url = str(config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}")
-    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file():
-        raise TitoError(f"{db_url[len('sqlite:///'):]}: no gradebook yet; run `tito autograde` first")
-    course_id = str(config.CourseDirectory.get("course_id") or "default_course")
-    with Gradebook(db_url, course_id) as gradebook:
+    with open_course_gradebook(root, config) as gradebook:
+        if gradebook is None:
+            raise TitoError(f"{db_url(root, config).removeprefix('sqlite:///')}: no gradebook yet; "
+                            "run `tito autograde` first")
         yield gradebook
 
 

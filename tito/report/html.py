@@ -1,9 +1,14 @@
 """The instructor's report: `report/index.html` with its PNG figures beside it.
 
-Input: every `autograded/*/*/result.json` (and, when present, the gradebook for student names and
-the roster size). Works with no flags, with modules whose submissions all failed to grade, with a
-single submission and with no submission at all; a figure with nothing to draw is left out and
-the page says so.
+Input: `tito.results` (every `autograded/*/*/result.json` and, when present, the gradebook for
+names, the roster, submission times and late penalties, which `tito.late` assesses first). The
+page holds the per-module summary (`stats.module_mean` is its mean), one row per student with
+each module's points, lateness, flags and a link to the feedback page, the figures, the case
+tables, flagged and ungradable submissions, and the time it was written. Links are relative
+(`../feedback/<student>/<module>/<module>.html`), so report/ and feedback/ work opened from disk.
+Works with no flags, with modules whose submissions all failed to grade, with a single
+submission and with no submission at all; a figure with nothing to draw is left out and the page
+says so.
 """
 
 from __future__ import annotations
@@ -11,17 +16,18 @@ from __future__ import annotations
 import os
 import statistics
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 
 import jinja2
 
 from tito.course import relpath
-from tito.feedback_pages.page import feedback_path
+from tito.late import format_delay, load_assessed
 from tito.report import figures
-from tito.report.results import Results, load_results, review_flags
-from tito.report.results import notes as grading_notes
 from tito.report.stats import case_pass_rates, cases_by_cell, cell_pass_rates, module_summaries, total_time
+from tito.results import Entry, Results, feedback_path, review_flags
+from tito.results import notes as grading_notes
 
 REPORT_DIR = "report"
 EVIDENCE_CAP = 3000
@@ -35,15 +41,15 @@ class Figure:
     alt: str
 
 
-def write_report(root: Path) -> Path:
-    """Write report/index.html and its figures; returns the index path."""
+def write_report(root: Path, now: datetime | None = None) -> Path:
+    """Write report/index.html and its figures (late penalties assessed first); returns the index path."""
     out = root / REPORT_DIR
     out.mkdir(parents=True, exist_ok=True)
-    loaded = load_results(root)
-    names, roster, gradebook_note = _roster(root)
-    notes: list[str] = [gradebook_note] if gradebook_note else []
+    loaded = load_assessed(root)
+    names = loaded.names
+    notes: list[str] = [loaded.gradebook_note] if loaded.gradebook_note else []
     results = loaded.results
-    summaries = module_summaries(results, roster=len(roster) if roster else None)
+    summaries = module_summaries(loaded.entries, roster=len(loaded.roster) if loaded.roster else None)
     cells, cases = cell_pass_rates(results), cases_by_cell(case_pass_rates(results))
 
     wanted = [
@@ -69,8 +75,11 @@ def write_report(root: Path) -> Path:
 
     context = dict(
         root=str(root),
-        totals=_totals(loaded, roster),
+        generated=_utc(now or datetime.now(timezone.utc)),
+        totals=_totals(loaded),
         summaries=[_summary_row(s, results) for s in summaries],
+        modules=[dict(module=s.module, max_score=s.max_score) for s in summaries],
+        students=_student_rows(root, out, loaded, summaries),
         figures=drawn,
         missing_figures=missing,
         cells=cells,
@@ -103,15 +112,16 @@ def _case_modules(groups: list) -> list[dict]:
     return list(modules.values())
 
 
-def _totals(loaded: Results, roster: dict) -> dict:
+def _totals(loaded: Results) -> dict:
     results = loaded.results
     return dict(
-        students=len(roster) if roster else len({r.student for r in results}),
+        students=len(loaded.roster) if loaded.roster else len({r.student for r in results}),
         submitted=len({r.student for r in results}),
         submissions=len(results),
         graded=sum(r.status == "graded" for r in results),
         errors=sum(r.status != "graded" for r in results),
         flagged=sum(bool(review_flags(r)) for r in results),
+        late=sum(e.lateness.late for e in loaded.entries),
         unreadable=len(loaded.unreadable),
         modules=len({r.module for r in results}),
     )
@@ -126,6 +136,7 @@ def _summary_row(summary, results) -> dict:
         graded=summary.graded,
         errors=summary.errors,
         flagged=summary.flagged,
+        late=summary.late,
         max_score=summary.max_score,
         mean=summary.mean,
         median=summary.median,
@@ -134,9 +145,40 @@ def _summary_row(summary, results) -> dict:
     )
 
 
-def _flagged_row(root: Path, out: Path, result, names: dict) -> dict:
+def _student_rows(root: Path, out: Path, loaded: Results, summaries) -> list[dict]:
+    """One row per student (roster and anyone with a result): each module's cell, then the total."""
+    by_key = {(e.student, e.module): e for e in loaded.entries}
+    rows = []
+    for student in loaded.students():
+        cells = [_student_cell(root, out, by_key.get((student, s.module))) for s in summaries]
+        mine = [e for e in loaded.entries if e.student == student]
+        rows.append(dict(student=student, name=loaded.names.get(student, ""), cells=cells,
+                         total=_num(sum(e.points for e in mine)) if mine else "-"))
+    return rows
+
+
+def _student_cell(root: Path, out: Path, entry: Entry | None) -> dict:
+    """One student's module: points (after the late penalty) or why there are none, lateness, flags, page."""
+    if entry is None:
+        return dict(status="missing", points="-", late="", flags=0, link=None)
+    result, lateness = entry.result, entry.lateness
+    late = ""
+    if lateness.late:
+        late = f"late {format_delay(lateness.seconds_late)}"
+        if lateness.penalty:
+            late += f": -{_num(lateness.penalty)}"
+    return dict(status=result.status, points=_num(entry.points) if result.status == "graded" else "not graded",
+                late=late, flags=len(review_flags(result)), link=_link(root, out, result))
+
+
+def _link(root: Path, out: Path, result) -> str | None:
+    """The feedback page, relative to report/ (so both folders work opened from disk), if written."""
     page = feedback_path(root, result.student, result.module)
-    link = Path(os.path.relpath(page, out)).as_posix() if page.is_file() else None
+    return Path(os.path.relpath(page, out)).as_posix() if page.is_file() else None
+
+
+def _flagged_row(root: Path, out: Path, result, names: dict) -> dict:
+    link = _link(root, out, result)
     flags = []
     for flag in result.flags:
         evidence = flag.evidence or ""
@@ -148,19 +190,8 @@ def _flagged_row(root: Path, out: Path, result, names: dict) -> dict:
                 score=score, flags=flags, link=link)
 
 
-def _roster(root: Path) -> tuple[dict[str, str], dict[str, str], str | None]:
-    """(id -> "First Last" for students with a name, the whole roster, a note if unreadable)."""
-    if not (root / "gradebook.db").is_file() or not (root / "nbgrader_config.py").is_file():
-        return {}, {}, None
-    try:
-        from tito.report.grades import _gradebook
-        from tito.release import load_config
-
-        with _gradebook(root, load_config(root)) as gradebook:
-            students = {s.id: " ".join(p for p in (s.first_name, s.last_name) if p) for s in gradebook.students}
-    except Exception as error:  # the report must not depend on a healthy gradebook
-        return {}, {}, f"gradebook not read ({type(error).__name__}: {error}); names and roster left out"
-    return {k: v for k, v in students.items() if v}, students, None
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _pct(value: float | None) -> str:

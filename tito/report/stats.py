@@ -6,7 +6,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from tito.grade.model import GradeResult
-from tito.report.results import review_flags
+from tito.results import Entry, review_flags
 
 STAGES = ("prepare", "execute", "checks", "record")
 SUBSTAGES = {"startup"}  # measured inside "execute": stacking it too would count it twice
@@ -20,10 +20,11 @@ class ModuleSummary:
     graded: int
     errors: int
     flagged: int
+    late: int
     max_score: float | None
-    mean: float | None
+    mean: float | None  # `module_mean`; the median is over the same points
     median: float | None
-    percents: list[float] = field(default_factory=list)
+    percents: list[float] = field(default_factory=list)  # each submission's points, in percent of the module's maximum
 
 
 @dataclass
@@ -53,25 +54,34 @@ class CellCases:
         return sum(c.hidden for c in self.cases)
 
 
-def module_summaries(results: list[GradeResult], roster: int | None = None) -> list[ModuleSummary]:
+def module_mean(entries: list[Entry]) -> float | None:
+    """A module's mean, the one every table shows: the mean of its submissions' points
+    (`Entry.points`: the score after the late penalty, 0 for a submission that could not be
+    graded); students without a submission do not count. It is the mean of the module's column
+    of grades_canvas.csv. None without a submission."""
+    return statistics.fmean(e.points for e in entries) if entries else None
+
+
+def module_summaries(entries: list[Entry], roster: int | None = None) -> list[ModuleSummary]:
     summaries = []
-    for module in sorted({r.module for r in results}):
-        mine = [r for r in results if r.module == module]
-        graded = [r for r in mine if r.status == "graded"]
-        scores = [r.score for r in graded]
-        maxima = [r.max_score for r in graded]
+    for module in sorted({e.module for e in entries}):
+        mine = [e for e in entries if e.module == module]
+        graded = [e for e in mine if e.result.status == "graded"]
+        maxima = [e.result.max_score for e in graded]
+        top = max(maxima) if maxima else None
         summaries.append(
             ModuleSummary(
                 module=module,
-                students=roster if roster is not None else len({r.student for r in mine}),
+                students=roster if roster is not None else len({e.student for e in mine}),
                 submissions=len(mine),
                 graded=len(graded),
                 errors=len(mine) - len(graded),
-                flagged=sum(bool(review_flags(r)) for r in mine),
-                max_score=max(maxima) if maxima else None,
-                mean=statistics.fmean(scores) if scores else None,
-                median=statistics.median(scores) if scores else None,
-                percents=[100 * r.score / r.max_score for r in graded if r.max_score > 0],
+                flagged=sum(bool(review_flags(e.result)) for e in mine),
+                late=sum(e.lateness.late for e in mine),
+                max_score=top,
+                mean=module_mean(mine),
+                median=statistics.median(e.points for e in mine) if mine else None,
+                percents=[100 * e.points / top for e in mine] if top else [],
             )
         )
     return summaries

@@ -9,10 +9,15 @@ it scores the points of those that agree, and its notebook verdict is feedback o
 
 from __future__ import annotations
 
+import re
+
 from tito.grade.job import Job
 from tito.grade.model import CellResult, CheckResult
 
 NO_CASES = "this graded cell has no cases in the module's spec (a course bug: tell your instructor)"
+# A frame of IPython's traceback: `Cell In[3], line 158, in Tensor.__add__(self, other)` or
+# `File ~/x.py:42, in Tensor.__pow__(self, other)`; the name is the frame's qualified function name.
+FRAME = re.compile(r"^(?:Cell In\[\d+\], line \d+|File .+?:\d+), in ([^\s(]+)\(", re.M)
 
 
 def run(job: Job, context) -> None:
@@ -26,7 +31,21 @@ def run(job: Job, context) -> None:
             result.cells.append(score_cell(meta, outcomes.get(index), cases))
 
 
+def raised_in(traceback: str) -> str | None:
+    """The function whose frame raised the error: the innermost frame of IPython's traceback."""
+    frames = FRAME.findall(traceback or "")
+    return frames[-1][:200] if frames else None  # student code shapes the traceback: capped
+
+
 def score_cell(meta: dict, outcome, cases: list[CheckResult]) -> CellResult:
+    """The cell's points and verdict; an error names the function that raised it (for feedback)."""
+    cell = _points(meta, outcome, cases)
+    if outcome is not None and outcome.ename:
+        cell.raised_in = raised_in(outcome.traceback)
+    return cell
+
+
+def _points(meta: dict, outcome, cases: list[CheckResult]) -> CellResult:
     grade_id, max_points = meta["grade_id"], float(meta.get("points", 0))
     hidden = any(c.hidden for c in cases)
     if outcome is None or not outcome.ran:
