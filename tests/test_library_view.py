@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tito.grade import library_view
 from tito.grade.library_view import STAGE_PREFIX, staged_views
 
 
@@ -35,7 +38,14 @@ def test_the_view_holds_the_bound_files_only_as_hard_links(tmp_path):
     assert os.stat(view / "single.py").st_ino == os.stat(folder / "single.py").st_ino
 
 
-def test_a_replaced_file_makes_a_new_view_and_the_old_one_goes(tmp_path):
+def release_holds() -> None:
+    """As if this process had ended: its shared locks on the stages it used are gone."""
+    while library_view._HELD:
+        library_view._HELD.pop().close()
+    staged_views.cache_clear()
+
+
+def test_a_replaced_file_makes_a_new_view_and_the_old_one_goes_once_unused(tmp_path):
     folder, binds = make_folder(tmp_path)
     first = staged_views(binds, (folder,), ())[folder]
     replacement = folder / "single.py.new"
@@ -43,8 +53,30 @@ def test_a_replaced_file_makes_a_new_view_and_the_old_one_goes(tmp_path):
     replacement.rename(folder / "single.py")  # as pip reinstalls: a new file, a new inode
     staged_views.cache_clear()  # (a supervisor stages once per process; the next run sees it)
     second = staged_views(binds, (folder,), ())[folder]
-    assert second != first and not first.exists()
-    assert (second / "single.py").read_text() == "X = 3\n"
+    assert second != first and (second / "single.py").read_text() == "X = 3\n"
+    assert (first / "single.py").read_text() == "X = 2\n"  # this process still holds the first
+    release_holds()
+    assert staged_views(binds, (folder,), ())[folder] == second and not first.exists()
+
+
+def test_a_view_another_supervisor_uses_is_never_removed(tmp_path):
+    """Two courses sharing one venv stage different views (their tito files differ); neither
+    may remove the other's while it runs."""
+    folder, binds = make_folder(tmp_path)
+    other = subprocess.Popen([sys.executable, "-c", (
+        "import sys\nfrom pathlib import Path\nfrom tito.grade.library_view import staged_views\n"
+        f"folder = Path({str(folder)!r})\n"
+        f"view = staged_views(((folder / 'single.py', folder / 'single.py'),), (folder,), ())[folder]\n"
+        "print(view, flush=True)\nsys.stdin.read()")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        theirs = Path(other.stdout.readline().strip())
+        ours = staged_views(binds, (folder,), ())[folder]
+        assert ours != theirs and theirs.is_dir() and ours.is_dir()
+    finally:
+        other.communicate("")
+    release_holds()
+    staged_views(binds, (folder,), ())
+    assert not theirs.exists() and ours.is_dir()
 
 
 def test_a_folder_that_shows_nothing_gets_no_view(tmp_path):
@@ -66,7 +98,7 @@ def test_without_hard_links_there_is_no_view(tmp_path):
     (elsewhere / "pkg" / "__init__.py").write_text("")
     try:
         assert staged_views(((elsewhere / "pkg", folder / "pkg"),), (folder,), ()) == {}
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["site-packages"]
+        assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["site-packages"]
     finally:
         (elsewhere / "pkg" / "__init__.py").unlink()
         (elsewhere / "pkg").rmdir()

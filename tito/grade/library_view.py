@@ -9,13 +9,16 @@ read-only bind per folder, and the sandbox sees exactly the same names and conte
 A stage is keyed by what it shows: the binds and, for each allowed distribution, its version and
 its RECORD's inode and mtime (a reinstall writes a new RECORD, so the view never shows files
 the venv no longer has). It is built under a temporary name and renamed into place, so
-supervisors running at once never see half a stage; stages of other keys are removed. Where
+supervisors running at once never see half a stage. A supervisor holds a shared lock on its
+stage for its life; a stage nobody holds (another key: packages reinstalled since) is removed,
+one in use never is (two courses sharing a venv, a run that began before an upgrade). Where
 hard links are impossible (another filesystem, no permission), there is no stage and the
 sandbox binds the libraries one by one as before.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import logging
@@ -27,6 +30,8 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 STAGE_PREFIX = ".tito-library-view-"
+LOCK_SUFFIX = ".lock"
+_HELD: list = []  # this process's open, shared-locked lock files of the stages it uses
 
 
 @functools.lru_cache(maxsize=None)
@@ -65,11 +70,18 @@ def _key(binds: tuple[tuple[Path, Path], ...], distributions: tuple[str, ...]) -
 
 
 def _stage(folder: Path, binds: list[tuple[Path, Path]], key: str) -> Path:
-    """The view of `folder` under `folder.parent`, built unless it exists."""
+    """The view of `folder` under `folder.parent`, built unless it exists, and held: a shared
+    lock on its lock file, kept for this process's life, tells other supervisors it is in use."""
     final = folder.parent / f"{STAGE_PREFIX}{folder.name}-{key}"
-    if final.is_dir():
-        return final
-    building = folder.parent / f"{final.name}.building-{os.getpid()}"
+    _hold(final)
+    if not final.is_dir():
+        _build(final, folder, binds)
+    _remove_unused_stages(folder, final)
+    return final
+
+
+def _build(final: Path, folder: Path, binds: list[tuple[Path, Path]]) -> None:
+    building = final.with_name(f"{final.name}.building-{os.getpid()}")
     shutil.rmtree(building, ignore_errors=True)
     try:
         building.mkdir(mode=0o755)
@@ -83,8 +95,22 @@ def _stage(folder: Path, binds: list[tuple[Path, Path]], key: str) -> Path:
                 raise
     finally:
         shutil.rmtree(building, ignore_errors=True)
-    _remove_other_stages(folder, final)
-    return final
+
+
+def _hold(stage: Path) -> None:
+    """A shared lock on `<stage>.lock`, kept open. The lock file may have been unlinked by a
+    remover between our open and our lock: then lock the new one."""
+    lock_path = stage.with_name(stage.name + LOCK_SUFFIX)
+    while True:
+        handle = open(lock_path, "a")
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        try:
+            if os.fstat(handle.fileno()).st_ino == os.stat(lock_path).st_ino:
+                _HELD.append(handle)
+                return
+        except FileNotFoundError:
+            pass
+        handle.close()
 
 
 def _place(src: Path, target: Path) -> None:
@@ -102,9 +128,18 @@ def _place(src: Path, target: Path) -> None:
         shutil.copy2(src, target)
 
 
-def _remove_other_stages(folder: Path, keep: Path) -> None:
-    """Stages of other keys (a package added or reinstalled since): a sandbox still running on
-    one keeps its files through its mount."""
-    for stage in folder.parent.glob(f"{STAGE_PREFIX}{folder.name}-*"):
-        if stage != keep and ".building-" not in stage.name:
+def _remove_unused_stages(folder: Path, keep: Path) -> None:
+    """Stages of other keys that no supervisor holds (a package reinstalled since, a course gone):
+    removed under an exclusive lock, which fails at once while any supervisor uses the stage
+    (another course sharing this venv, a run that began before an upgrade)."""
+    for lock_path in folder.parent.glob(f"{STAGE_PREFIX}{folder.name}-*{LOCK_SUFFIX}"):
+        stage = lock_path.with_name(lock_path.name[:-len(LOCK_SUFFIX)])
+        if stage == keep:
+            continue
+        with open(lock_path, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
             shutil.rmtree(stage, ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
