@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tito.errors import TitoError
+from tito.grade.gradebook import course_db_url, db_path
 from tito.release import load_config
 
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
@@ -111,9 +112,10 @@ def _gradebook(root: Path, config):
     """nbgrader's Gradebook of the course; refuses to create an empty one where none exists."""
     from nbgrader.api import Gradebook
 
-    db_url = str(config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}")
-    if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file():
-        raise TitoError(f"{db_url[len('sqlite:///'):]}: no gradebook yet; run `tito autograde` first")
+    db_url = course_db_url(root, config)
+    path = db_path(db_url)
+    if path is not None and not path.is_file():
+        raise TitoError(f"{path}: no gradebook yet; run `tito autograde` first")
     course_id = str(config.CourseDirectory.get("course_id") or "default_course")
     with Gradebook(db_url, course_id) as gradebook:
         yield gradebook

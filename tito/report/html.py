@@ -150,13 +150,18 @@ def _flagged_row(root: Path, out: Path, result, names: dict) -> dict:
 
 def _roster(root: Path) -> tuple[dict[str, str], dict[str, str], str | None]:
     """(id -> "First Last" for students with a name, the whole roster, a note if unreadable)."""
-    if not (root / "gradebook.db").is_file() or not (root / "nbgrader_config.py").is_file():
+    if not (root / "nbgrader_config.py").is_file():
         return {}, {}, None
-    try:
-        from tito.report.grades import _gradebook
-        from tito.release import load_config
+    from tito.grade.gradebook import course_db_url, db_path
+    from tito.release import load_config
+    from tito.report.grades import _gradebook
 
-        with _gradebook(root, load_config(root)) as gradebook:
+    try:
+        config = load_config(root)
+        path = db_path(course_db_url(root, config))
+        if path is not None and not path.is_file():  # no SQLite gradebook yet (a server's is always there)
+            return {}, {}, None
+        with _gradebook(root, config) as gradebook:
             students = {s.id: " ".join(p for p in (s.first_name, s.last_name) if p) for s in gradebook.students}
     except Exception as error:  # the report must not depend on a healthy gradebook
         return {}, {}, f"gradebook not read ({type(error).__name__}: {error}); names and roster left out"
