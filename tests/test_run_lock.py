@@ -98,3 +98,15 @@ def test_a_gradebook_on_another_database_is_refused_by_name():
     assert str(refused.value) == ("mysql+pymysql://grader:***@db.example/course: tito autograde can lock only "
                                   "SQLite and PostgreSQL gradebooks, not mysql; use one of those in "
                                   "c.CourseDirectory.db_url")
+
+
+def test_an_unreachable_server_is_an_error_naming_it_without_its_password(tmp_path):
+    url = f"postgresql+psycopg://grader:secret@/course?host={tmp_path}"  # no server listens there
+    with pytest.raises(TitoError) as refused:
+        with run_lock.held(url):
+            pass
+    message = str(refused.value)
+    assert message.startswith(f"postgresql+psycopg://grader:***@/course?host={tmp_path}: cannot lock the "
+                              "gradebook for this run (")
+    assert f'socket "{tmp_path}/.s.PGSQL.5432" failed: No such file or directory Is the server running' in message
+    assert message.endswith("; nothing was graded") and "secret" not in message

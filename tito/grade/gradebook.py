@@ -80,8 +80,8 @@ def check_usable(db_url: str) -> None:
         if "locked" not in str(error):
             raise GradebookError(f"{path}: not a usable SQLite gradebook ({error}); restore it from a backup "
                                  "or move it away; tito will not overwrite it") from None
-        raise GradebookError(f"{path}: the gradebook is locked by another program (another `tito autograde`, "
-                             "formgrader, an open sqlite3 shell?); nothing was written: run again once it is "
+        raise GradebookError(f"{path}: the gradebook is locked by another program (formgrader, an "
+                             "nbgrader command, an open sqlite3 shell?); nothing was written: run again once it is "
                              "closed") from None
     except sqlite3.DatabaseError as error:
         raise GradebookError(f"{path}: not a usable SQLite gradebook ({error}); restore it from a backup "

@@ -34,6 +34,7 @@ from tito.grade import gradebook
 # pg_try_advisory_lock(key1, key2), the advisory lock of `tito autograde` in its database:
 # "tito" in ASCII, 1 for the autograde run. pg_locks shows the two keys as classid and objid.
 _KEY = dict(a=0x7469746F, b=1)
+CONNECT_TIMEOUT = 10  # seconds
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:a, :b)")
 _HOLDER = text(
     "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -132,21 +133,26 @@ def _read_holder(text: str) -> Holder:
 @contextmanager
 def _advisory_lock(db_url: str):
     from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
     from sqlalchemy.pool import NullPool
 
     me = Holder.this_process()
     name = f"tito autograde pid {me.pid} on {me.host}"[:63]  # PostgreSQL keeps 63 bytes of it
-    engine = create_engine(db_url, poolclass=NullPool, connect_args={"application_name": name},
-                           isolation_level="AUTOCOMMIT")
+    # an unreachable server is an error within seconds, not after the system's TCP timeout
+    # (the URL's own ?connect_timeout= wins)
+    timeout = make_url(db_url).query.get("connect_timeout", CONNECT_TIMEOUT)
+    engine = create_engine(db_url, poolclass=NullPool, isolation_level="AUTOCOMMIT",
+                           connect_args={"application_name": name, "connect_timeout": timeout})
     try:
         try:
             connection = engine.connect()
             taken = connection.execute(_TRY_LOCK, _KEY).scalar()
             holder = None if taken else _advisory_holder(connection)
         except DBAPIError as error:
+            reason = " ".join(str(error.orig).split())  # libpq's message spans lines
             raise gradebook.GradebookError(f"{gradebook.describe(db_url)}: cannot lock the gradebook for this "
-                                           f"run ({error.orig}); nothing was graded") from None
+                                           f"run ({reason}); nothing was graded") from None
         with connection:  # closing it (NullPool: for real) releases the lock
             if holder is not None:
                 raise _refusal(db_url, holder)
