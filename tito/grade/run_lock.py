@@ -10,8 +10,9 @@ and on `autograded/`. So a run holds a lock on its gradebook from start to end:
   `pg_stat_activity`.
 
 The kernel releases a `flock` and the server an advisory lock when the holder's process dies, so a
-run killed by SIGKILL never leaves a stale lock behind. Formgrader and `nbgrader` commands take no
-lock: they write one row at a time in their own transactions, which `record` never splits.
+run killed by SIGKILL never leaves a stale lock behind. Formgrader and stock nbgrader commands take
+no run lock: they are not grading runs, and `gradebook.record` writes only a grade's `auto_score`
+and review mark, never a score entered by hand.
 """
 
 from __future__ import annotations
@@ -147,18 +148,25 @@ def _advisory_lock(db_url: str):
     try:
         try:
             connection = engine.connect()
-            taken = connection.execute(_TRY_LOCK, _KEY).scalar()
-            holder = None if taken else _advisory_holder(connection)
         except DBAPIError as error:
-            reason = " ".join(str(error.orig).split())  # libpq's message spans lines
-            raise gradebook.GradebookError(f"{gradebook.describe(db_url)}: cannot lock the gradebook for this "
-                                           f"run ({reason}); nothing was graded") from None
+            raise _unlockable(db_url, error) from None
         with connection:  # closing it (NullPool: for real) releases the lock
+            try:
+                taken = connection.execute(_TRY_LOCK, _KEY).scalar()
+                holder = None if taken else _advisory_holder(connection)
+            except DBAPIError as error:
+                raise _unlockable(db_url, error) from None
             if holder is not None:
                 raise _refusal(db_url, holder)
             yield
     finally:
         engine.dispose()
+
+
+def _unlockable(db_url: str, error) -> gradebook.GradebookError:
+    reason = " ".join(str(error.orig).split())  # libpq's message spans lines
+    return gradebook.GradebookError(f"{gradebook.describe(db_url)}: cannot lock the gradebook for this run "
+                                    f"({reason}); nothing was graded")
 
 
 def _advisory_holder(connection) -> Holder:
