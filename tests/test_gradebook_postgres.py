@@ -1,6 +1,7 @@
 """A course whose gradebook is a real PostgreSQL database (tests/postgres.py starts the server).
 
-One class is graded once per module run, the way an instructor does it, every step a real process:
+One synthetic class is graded once, for the whole module, the way an instructor does it, every
+step a real process:
 `tito release` records the assignments, `tito collect roster` the students, `python -m tito
 autograde` grades, a second `tito autograde` started meanwhile is refused, the first is SIGKILLed
 mid-batch and the next run finishes the class. Then the rows are read with SQL, and every reader of
@@ -29,11 +30,12 @@ from postgres import PostgresServer
 from tito.grade.gradebook import describe
 from tito.grade.run import load_result
 from tito.grade.sandbox import Sandbox
+from tito.synth.generate import ROSTER, ClassManifest, generate_class
 
 REPO = Path(__file__).resolve().parents[1]
 MODULE = "02_activations"
 STUDENTS = 10  # graded one at a time, enough to outlast a second run starting up
-ABSENT = "s099,Ada,Absent,ada.absent@students.example.edu"  # on the roster, submitted nothing
+ABSENT = "s099"  # on the roster, submitted nothing
 BIN = Path(sys.executable).parent  # the venv's nbgrader
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bool(Sandbox.missing_layers()), reason="this machine cannot sandbox student code")]
@@ -44,7 +46,7 @@ class GradedOnPostgres:
     root: Path
     server: PostgresServer
     database: str
-    manifest: object
+    manifest: ClassManifest  # the synthetic class and its expected scores
     holder_pid: int  # the autograde run that was SIGKILLed mid-batch
     refused: subprocess.CompletedProcess  # the autograde started while it ran
     done_before_kill: int
@@ -70,13 +72,11 @@ def make_course(dest: Path, db_url: str) -> Path:
 
 @pytest.fixture(scope="module")
 def graded(postgres, tmp_path_factory) -> GradedOnPostgres:
-    from tito.synth.generate import ROSTER, generate_class
-
     database = f"course_{os.getpid()}"
     root = make_course(tmp_path_factory.mktemp("course"), postgres.create_database(database))
     manifest = generate_class(root, STUDENTS, seed=5, modules=[MODULE], mix={"bug": 1, "stubs": 1})
     with (root / ROSTER).open("a") as roster_file:
-        roster_file.write(ABSENT + "\n")
+        roster_file.write(f"{ABSENT},Ada,Absent,ada.absent@students.example.edu\n")
     assert tito(root, "collect", "roster", ROSTER).returncode == 0
     holder = subprocess.Popen([sys.executable, "-m", "tito", "autograde", "--workers", "1"], cwd=root,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -130,7 +130,7 @@ def test_the_postgres_tables_hold_every_expected_score_once(graded):
 
 
 def roster(graded: GradedOnPostgres) -> list[dict]:
-    with (graded.root / "roster.csv").open(newline="") as handle:
+    with (graded.root / ROSTER).open(newline="") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -146,7 +146,7 @@ def test_stock_nbgrader_lists_and_exports_the_postgres_gradebook(graded):
     assert exported.returncode == 0, exported.stderr
     with (graded.root / "exported.csv").open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["assignment"] == MODULE]
-    assert {row["student_id"]: float(row["score"]) for row in rows} == {**scores_in_postgres(graded), "s099": 0.0}
+    assert {row["student_id"]: float(row["score"]) for row in rows} == {**scores_in_postgres(graded), ABSENT: 0.0}
 
 
 def test_tito_grades_and_report_read_the_postgres_gradebook(graded):
