@@ -37,6 +37,10 @@ from tito.grade import gradebook
 _KEY = dict(a=0x7469746F, b=1)
 CONNECT_TIMEOUT = 10  # seconds
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:a, :b)")
+# A holder whose machine vanishes (power cut, network gone) closes no socket: the server finds its
+# connection dead, and drops the lock, after ~1 minute of unanswered TCP keepalives instead of the
+# system's default of two hours. (Over a unix socket the server sees the close at once.)
+_KEEPALIVES = text("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3")
 _HOLDER = text(
     "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
     "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :a AND l.objid = :b AND l.objsubid = 2 "
@@ -152,6 +156,7 @@ def _advisory_lock(db_url: str):
             raise _unlockable(db_url, error) from None
         with connection:  # closing it (NullPool: for real) releases the lock
             try:
+                connection.execute(_KEEPALIVES)
                 taken = connection.execute(_TRY_LOCK, _KEY).scalar()
                 holder = None if taken else _advisory_holder(connection)
             except DBAPIError as error:
