@@ -27,6 +27,12 @@ $(STAMP): pyproject.toml
 	@command -v chromium >/dev/null || timeout 300 sh -c 'apt-get install -y -q chromium >/dev/null 2>&1 || \
 		(apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)' || \
 		echo "warning: chromium could not be installed; the browser tests (tests/e2e) will skip"
+	@# Debian's postgresql: the tests start a real server from its initdb and pg_ctl (tests/postgres.py);
+	@# only its binaries are used (Debian's own cluster, if it starts one, is never touched)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		timeout 300 sh -c 'apt-get install -y -q postgresql >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null && apt-get install -y -q postgresql >/dev/null)' || \
+		echo "warning: postgresql could not be installed; the PostgreSQL gradebook tests will skip"
 	@test -x $(PY) || python3.11 -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,lab]' --config-settings editable_mode=compat

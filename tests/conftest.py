@@ -41,3 +41,22 @@ def grad_mode_guard():
     leaked = not Tensor.grad_enabled
     Tensor.grad_enabled = True
     assert not leaked, "the test left Tensor.grad_enabled == False"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the whole session (tests/postgres.py); each test creates its
+    own database on it. Skips where the server is not installed; under CI=true that fails."""
+    from postgres import PostgresServer, find_bin_dir, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the PostgreSQL tests: {reason}")
+        pytest.skip(reason)
+    server = PostgresServer(find_bin_dir())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

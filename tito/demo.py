@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tito import course
+from tito.grade.gradebook import course_db_url
 from tito.grade.model import GradeResult
 from tito.grade.pipeline import graded_cells
 
@@ -80,7 +81,7 @@ def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, cons
     modules = course.discover(root)
     console.rule(f"[bold]a synthetic class of {students} students (seed {seed})")
     manifest = generate_class(root, students, seed)
-    import_roster(root / ROSTER, _db_url(root), course_id="tinytorch")
+    import_roster(root / ROSTER, course_db_url(root), course_id="tinytorch")
     _set_due_dates(root, manifest.due_dates)
     console.print(f"{len(manifest.entries())} submissions written to submitted/, roster imported")
     console.rule("[bold]autograde (sandboxed, parallel)")
@@ -129,12 +130,6 @@ def _set_due_dates(root: Path, due_dates: dict[str, str]) -> None:
     """Give nbgrader each module's due date, so it computes lateness itself (formgrader, export)."""
     from tito.grade.gradebook import open_gradebook
 
-    with open_gradebook(_db_url(root)) as book:
+    with open_gradebook(course_db_url(root)) as book:
         for module, due in due_dates.items():
             book.update_or_create_assignment(module, duedate=due)
-
-
-def _db_url(root: Path) -> str:
-    from tito.grade.run import _db_url as course_db_url
-
-    return course_db_url(root)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from tito.grade.gradebook import course_db_url, db_path
 from tito.grade.model import GradeResult
 
 RESULT_FILE = "result.json"
@@ -185,17 +186,14 @@ def _read_gradebook(root: Path, loaded: Results) -> dict[tuple[str, str], Latene
     return lateness
 
 
-def db_url(root: Path, config) -> str:
-    return str(config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}")
-
-
 @contextmanager
 def open_course_gradebook(root: Path, config):
     """nbgrader's Gradebook of the course, or None where none exists (never creates an empty one)."""
     from nbgrader.api import Gradebook
 
-    url = db_url(root, config)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
+    url = course_db_url(root, config)
+    path = db_path(url)
+    if path is not None and not path.is_file():
         yield None
         return
     course_id = str(config.CourseDirectory.get("course_id") or "default_course")

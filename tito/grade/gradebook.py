@@ -6,7 +6,11 @@ here the whole submission (student, submission, every grade, flags) is written i
 transaction, so a grading run killed at any instant leaves either the old rows or the new ones,
 never half of a submission.
 
-Integrity flags live in a table of our own, `tito_flags`, in the same database file.
+Integrity flags live in a table of our own, `tito_flags`, in the same database.
+
+The gradebook is the course's `c.CourseDirectory.db_url`: an SQLite file beside the course by
+default, or a PostgreSQL database (`postgresql+psycopg://...`, docs/database.md); nbgrader's ORM
+and our one-transaction-per-submission writes are the same on both.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 from sqlalchemy import Column, MetaData, String, Table, Text, delete, insert, select
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
 from tito.errors import TitoError
 from tito.grade.model import GradeResult
@@ -36,8 +41,31 @@ class GradebookError(TitoError):
     """The gradebook cannot be used (corrupt, locked, missing the assignment): never overwritten."""
 
 
+def course_db_url(root: Path, config=None) -> str:
+    """The gradebook of the course at `root`: c.CourseDirectory.db_url, or gradebook.db beside it.
+    `config` is the course's nbgrader config when the caller has already loaded it."""
+    from tito.release import load_config
+
+    config = config if config is not None else load_config(root)
+    return str(config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}")
+
+
 def db_path(db_url: str) -> Path | None:
+    """The file of an SQLite gradebook; None for a database server (or SQLite in memory)."""
     return Path(db_url[len("sqlite:///"):]) if db_url.startswith("sqlite:///") else None
+
+
+def describe(db_url: str) -> str:
+    """The gradebook as messages name it: an SQLite file's path, or the URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    path = db_path(db_url)
+    if path is not None:
+        return str(path)
+    try:  # unquoted: a unix socket's folder reads as a path
+        return unquote(make_url(db_url).render_as_string(hide_password=True))
+    except ArgumentError:
+        return "c.CourseDirectory.db_url (not a database URL)"
 
 
 def check_usable(db_url: str) -> None:
@@ -52,8 +80,8 @@ def check_usable(db_url: str) -> None:
         if "locked" not in str(error):
             raise GradebookError(f"{path}: not a usable SQLite gradebook ({error}); restore it from a backup "
                                  "or move it away; tito will not overwrite it") from None
-        raise GradebookError(f"{path}: the gradebook is locked by another program (another `tito autograde`, "
-                             "formgrader, an open sqlite3 shell?); nothing was written: run again once it is "
+        raise GradebookError(f"{path}: the gradebook is locked by another program (formgrader, an "
+                             "nbgrader command, an open sqlite3 shell?); nothing was written: run again once it is "
                              "closed") from None
     except sqlite3.DatabaseError as error:
         raise GradebookError(f"{path}: not a usable SQLite gradebook ({error}); restore it from a backup "
@@ -65,7 +93,8 @@ def check_usable(db_url: str) -> None:
 
 @contextmanager
 def open_gradebook(db_url: str):
-    """nbgrader's Gradebook, with database failures turned into a GradebookError naming the file."""
+    """nbgrader's Gradebook, with database failures turned into a GradebookError naming the
+    gradebook (an SQLite file or a database server's URL, never its password)."""
     from nbgrader.api import Gradebook
 
     check_usable(db_url)
@@ -74,7 +103,7 @@ def open_gradebook(db_url: str):
             _metadata.create_all(gradebook.engine)
             yield gradebook
     except (OperationalError, DatabaseError) as error:
-        raise GradebookError(f"{db_url}: database error ({error.orig}); nothing was written for the "
+        raise GradebookError(f"{describe(db_url)}: database error ({error.orig}); nothing was written for the "
                              "failed submission") from None
 
 

@@ -24,7 +24,7 @@ from tito import parsing
 from tito.course import Module
 from tito.errors import TitoError
 from tito.grade import config as grading_config
-from tito.grade import gradebook
+from tito.grade import gradebook, run_lock
 from tito.grade.model import GradeResult, Submission
 from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
 from tito.grade.sandbox import Limits, Sandbox, process_alive
@@ -70,11 +70,15 @@ def is_current(root: Path, submission: Submission) -> bool:
     return previous is not None and previous.digest == submission.digest()
 
 
+@run_lock.one_run_at_a_time
 def autograde(root: Path, modules: list[Module], *, selected: list[Module] | None = None,
               students: list[str] | None = None, workers: int | None = None, unsafe: bool = False,
               force: bool = False, limits: Limits | None = None, console: Console | None = None,
               db_url: str | None = None, published: list[Module] | None = None) -> RunSummary:
     """Grade what is new or changed; returns what was graded (and how many were up to date).
+
+    The whole run holds the gradebook's run lock (`run_lock`; the course's gradebook unless
+    `db_url` is given): a second run against it refuses at once.
 
     The limits come from nbgrader_config.py (`tito.grade.config`) unless `limits` is given;
     `published` overrides c.PublishedReference.modules (the demo grades as if every module were
@@ -86,7 +90,6 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
     started = time.perf_counter()
     settings = grading_config.load(root)
     sandbox = Sandbox(limits or settings.limits, unsafe=unsafe)
-    db_url = db_url or _db_url(root)
     gradebook.check_usable(db_url)
     chosen = selected or modules
     todo, summary = [], RunSummary()
@@ -194,13 +197,6 @@ def _ensure_assignments(book, modules: list[Module]) -> None:
         except MissingEntry:
             raise TitoError(f"gradebook has no assignment {module.name}: run `make release` first "
                             "(nbgrader generate_assignment records its graded cells)") from None
-
-
-def _db_url(root: Path) -> str:
-    from tito.release import load_config
-
-    config = load_config(root)
-    return config.CourseDirectory.get("db_url") or f"sqlite:///{root / 'gradebook.db'}"
 
 
 def _timestamp(folder: Path) -> str | None:

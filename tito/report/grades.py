@@ -39,9 +39,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tito.errors import TitoError
+from tito.grade.gradebook import course_db_url, db_path
 from tito.late import assess
 from tito.release import load_config
-from tito.results import db_url, open_course_gradebook
+from tito.results import open_course_gradebook
 
 CANVAS_FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 POINTS_POSSIBLE = "    Points Possible"  # Canvas's own spelling, indentation included
@@ -119,8 +120,7 @@ def _gradebook(root: Path, config):
     """nbgrader's Gradebook of the course; refuses to create an empty one where none exists."""
     with open_course_gradebook(root, config) as gradebook:
         if gradebook is None:
-            raise TitoError(f"{db_url(root, config).removeprefix('sqlite:///')}: no gradebook yet; "
-                            "run `tito autograde` first")
+            raise TitoError(f"{db_path(course_db_url(root, config))}: no gradebook yet; run `tito autograde` first")
         yield gradebook
 
 
