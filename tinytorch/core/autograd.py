@@ -588,8 +588,11 @@ class Variable:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad: bool = True, grad_fn=None):
-        """A leaf. `grad_fn` is accepted for the original TinyTorch course's signature, as None only:
-        a result's grad_fn comes from the operation that made it, never from the caller."""
+        """A leaf holding the values of `data`.
+
+        `grad_fn` keeps seed 001's signature, `Variable(data, requires_grad, grad_fn)`, and must be
+        None: a result's grad_fn is the rule of the operation that made it, never the caller's.
+        """
         if grad_fn is not None:
             raise TypeError("Variable(grad_fn=...) must be None: results of operations get their "
                             "grad_fn from the engine (build them with +, *, add, multiply, ...)")
