@@ -161,7 +161,8 @@ def _to_array(data, dtype=None) -> np.ndarray:
 
 Everything else is written for you: the properties (`shape`, `ndim`, `size`, `dtype`), the
 *reflected* operators (`2 * x` calls `x.__rmul__(2)`, which reuses your `__mul__`), `sqrt` (a
-power), `.T`, and `backward`/`zero_grad`, which hand over to module 05.
+power), `abs(t)` (a product with the sign), `.T`, and `backward`/`zero_grad`, which hand over
+to module 05.
 
 ### Recording the graph: `Tensor.from_op`
 
@@ -467,6 +468,13 @@ class Tensor:
 
     def sqrt(self) -> "Tensor":
         return self ** 0.5
+
+    def __abs__(self) -> "Tensor":
+        """`abs(t)`: x times the constant sign(x), so module 05 needs no rule of its own for it.
+
+        The gradient is then sign(x), 0 at x = 0, as PyTorch's. (-0.0 stays -0.0: it equals 0.)
+        """
+        return self * Tensor(np.sign(self._data))
 
     # ------------------------------------------------------------------ linear algebra
     def __matmul__(self, other) -> "Tensor":
@@ -803,7 +811,8 @@ They are also where floating point bites: `exp` overflows to `inf` above about 8
 709.8 in float64, and `log(0)` is `-inf`. Module 02 shows how to rearrange formulas so that
 neither ever happens; here you only wrap numpy's functions and record the operation.
 
-`sqrt` is given: it is `self ** 0.5`, so it needs no gradient rule of its own.
+`sqrt` is given: it is `self ** 0.5`, so it needs no gradient rule of its own. So is `abs(t)`:
+it is `t` times the constant `sign(t)`.
 """
 
 # %%

@@ -343,12 +343,24 @@ Two design points:
   `keepdims=True`, divide). Each of them is recorded, so module 05 can differentiate softmax with
   the rules it already has: no new gradient rule is needed.
 
-`axis` says which axis holds the classes: the last one (`-1`) for a batch of rows.
+`axis` says which axis holds the classes: the last one (`-1`) for a batch of rows. PyTorch calls
+it `dim` (`torch.softmax(x, dim=-1)`), so `softmax`, `log_softmax` and `Softmax` accept either
+name; the given helper below picks the one that was passed, before your code runs.
 """
+
+# %% nbgrader={"grade": false, "grade_id": "activations-dim-keyword", "locked": true, "schema_version": 3, "solution": false, "task": false}
+#| export
+def _axis_or_dim(axis: int, dim) -> int:
+    """The axis to work along, passed as numpy's `axis` or as PyTorch's `dim`, so code from both runs."""
+    if dim is None:
+        return axis
+    if axis not in (-1, dim):
+        raise TypeError(f"got axis={axis} and dim={dim}: pass one of them (dim is PyTorch's name for axis)")
+    return dim
 
 # %% nbgrader={"grade": false, "grade_id": "activations-softmax", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
-def softmax(x, axis: int = -1) -> Tensor:
+def softmax(x, axis: int = -1, *, dim: int = None) -> Tensor:
     """e^x / sum(e^x) along `axis`: turns scores into probabilities.
 
     Subtracting the row maximum first changes nothing mathematically (it cancels in the ratio)
@@ -364,6 +376,7 @@ def softmax(x, axis: int = -1) -> Tensor:
     Example: `softmax(Tensor([[1.0, 2.0, 3.0]]))` holds about `[[0.090, 0.245, 0.665]]`, and
     `softmax(Tensor([[1000.0, 1000.0]]))` holds `[[0.5, 0.5]]`.
     """
+    axis = _axis_or_dim(axis, dim)
     ### BEGIN SOLUTION
     x = as_tensor(x)
     shifted = x - Tensor(x.data.max(axis=axis, keepdims=True))
@@ -438,7 +451,7 @@ PyTorch's `log_softmax` and `cross_entropy` are computed.
 
 # %% nbgrader={"grade": false, "grade_id": "activations-log-softmax", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x, axis: int = -1, *, dim: int = None) -> Tensor:
     """log(softmax(x)) without ever taking the log of an underflowed 0.
 
     Steps:
@@ -448,6 +461,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     Do not call `softmax` and then `.log()`: that is the unstable way described above.
     Example: `log_softmax(Tensor([[0.0, -1000.0]]))` holds `[[0., -1000.]]`, exactly.
     """
+    axis = _axis_or_dim(axis, dim)
     ### BEGIN SOLUTION
     x = as_tensor(x)
     shifted = x - Tensor(x.data.max(axis=axis, keepdims=True))
@@ -542,8 +556,8 @@ class Tanh(Activation):
 
 
 class Softmax(Activation):
-    def __init__(self, axis: int = -1):
-        self.axis = axis
+    def __init__(self, axis: int = -1, *, dim: int = None):
+        self.axis = _axis_or_dim(axis, dim)
 
     def forward(self, x) -> Tensor:
         """Apply the function `softmax` to `x`, along the axis given to the constructor."""

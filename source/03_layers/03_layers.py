@@ -46,14 +46,15 @@
 import numpy as np
 
 from tinytorch.core.tensor import Tensor, as_tensor
+from tinytorch.core.activations import ReLU, Sigmoid
 
 # %% [markdown]
 # ## Where this code lives
 #
 # You work in this notebook; the `#| export` cells become `tinytorch/core/layers.py`, so later
-# modules (and you) can write `from tinytorch.core.layers import Dense, Sequential`. The
-# notebook imports only `tinytorch.core.tensor` (module 01); the demos also borrow `ReLU` and
-# `tanh` from module 02.
+# modules (and you) can write `from tinytorch.core.layers import Dense, Sequential`. Your code
+# uses only `tinytorch.core.tensor` (module 01); the given `MLP` takes its default activations
+# `ReLU` and `Sigmoid` from module 02, and the demos also borrow `tanh` from there.
 
 # %% [markdown]
 # ## Step 1: `Module`, the container that knows its parameters
@@ -136,6 +137,9 @@ class Module:
         for parameter in self.parameters():
             parameter.zero_grad()
         ### END SOLUTION
+
+
+Layer = Module  # the base class's name in the original TinyTorch course
 
 
 # %% nbgrader={"grade": false, "grade_id": "layers-parameters-in", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -320,7 +324,7 @@ class Dense(Module):
     (Glorot): large enough that signals do not vanish, small enough that they do not explode.
     """
 
-    def __init__(self, input_size: int, output_size: int, bias: bool = True, rng=None):
+    def __init__(self, input_size: int, output_size: int, bias: bool = True, rng=None, *, use_bias=None):
         """Create the weights W (input_size, output_size) and the bias b (output_size,).
 
         Steps:
@@ -335,6 +339,8 @@ class Dense(Module):
         Example: Dense(784, 128, rng=np.random.default_rng(0)) has weights of shape (784, 128),
         all within +-0.0811, and 128 zero biases.
         """
+        if use_bias is not None:  # TinyTorch's name for `bias`: either keyword can turn it off
+            bias = bias and use_bias
         ### BEGIN SOLUTION
         limit = np.sqrt(6.0 / (input_size + output_size))
         uniform = np.random.uniform if rng is None else rng.uniform
@@ -517,7 +523,8 @@ test_linear_alias()
 #
 # It needs no parameter bookkeeping of its own: its layers live in a list attribute, and
 # `Module.parameters()` already searches lists. PyTorch's `nn.Sequential` works the same way.
-# An empty `Sequential` is the identity.
+# An empty `Sequential` is the identity. The original TinyTorch course passed the layers as one
+# list, `Sequential([Dense(4, 8), ReLU()])`; the given constructor accepts that form too.
 
 # %% nbgrader={"grade": false, "grade_id": "layers-sequential", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -525,6 +532,8 @@ class Sequential(Module):
     """Layers applied one after another: Sequential(Dense(4, 8), ReLU(), Dense(8, 2))."""
 
     def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = layers[0]  # the original TinyTorch's form, Sequential([a, b])
         self.layers = list(layers)
 
     def forward(self, x) -> Tensor:
@@ -547,6 +556,37 @@ class Sequential(Module):
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"Sequential(\n  {inner}\n)"
+
+# %% [markdown]
+# The most common stack has a name: an MLP, `Dense` layers with an activation after each. `MLP`
+# (also called `create_mlp`, its name in the original TinyTorch course) builds that `Sequential`
+# from the layer sizes. It is given: it only composes what you wrote. As in that course, the
+# output goes through a `Sigmoid` unless you pass `output_activation=None`, which is what a
+# classifier trained with cross-entropy (module 04) wants: raw scores.
+
+# %% nbgrader={"grade": false, "grade_id": "layers-mlp-builder", "locked": true, "schema_version": 3, "solution": false, "task": false}
+#| export
+class MLP(Sequential):
+    """Dense layers with `activation` between them: MLP(3, [4, 2], 1) is
+    Dense(3, 4), ReLU, Dense(4, 2), ReLU, Dense(2, 1), Sigmoid.
+
+    `activation` and `output_activation` are classes (one fresh instance per use); `rng` is
+    handed to every `Dense`, in order, so one seeded generator makes the whole network repeatable.
+    """
+
+    def __init__(self, input_size: int, hidden_sizes, output_size: int, activation=ReLU,
+                 output_activation=Sigmoid, rng=None):
+        sizes = [input_size, *hidden_sizes, output_size]
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [Dense(n_in, n_out, rng=rng), activation()]
+        layers.pop()  # the last Dense is followed by the output activation instead
+        if output_activation is not None:
+            layers.append(output_activation())
+        super().__init__(*layers)
+
+
+create_mlp = MLP
 
 
 # %% [markdown]

@@ -27,7 +27,7 @@
 #   numerically stable log-softmax, for class-index targets and for probability targets.
 # - Binary cross-entropy on probabilities, kept finite with a small `eps`.
 # - The `Loss` classes (`MeanSquaredError`, `CrossEntropyLoss`, `BinaryCrossEntropy`) and their
-#   PyTorch-style aliases (`MSELoss`, `CrossEntropy`, `BCELoss`).
+#   aliases (`MSELoss`, `CrossEntropy`, `BCELoss`, `BinaryCrossEntropyLoss`).
 #
 # ## Build -> Use -> Analyse
 # 1. **Build**: `mean_squared_error`, `log_softmax_rows`, `cross_entropy`, `binary_cross_entropy`.
@@ -45,13 +45,15 @@
 import numpy as np
 
 from tinytorch.core.tensor import Tensor, as_tensor
+from tinytorch.core.activations import log_softmax  # re-exported: the original course had it here
 
 # %% [markdown]
 # ## Where this code lives
 #
 # The `#| export` cells become `tinytorch/core/losses.py`
-# (`from tinytorch.core.losses import CrossEntropyLoss`). The package code imports only module 01;
-# the demos also use `Dense` (module 03) and `softmax` (module 02).
+# (`from tinytorch.core.losses import CrossEntropyLoss`). The package code uses only module 01;
+# it also re-exports module 02's `log_softmax`, which the original TinyTorch course imported from
+# here. The demos also use `Dense` (module 03) and `softmax` (module 02).
 
 # %% [markdown]
 # ## Step 1: Mean squared error
@@ -425,8 +427,9 @@ test_binary_cross_entropy()
 #
 # Layers are objects you call; losses are too, so training code reads the same for every task:
 # `loss = loss_fn(model(x), y)`. Each class only forwards to the function you wrote. The aliases are
-# the names the wider PyTorch world uses (`nn.MSELoss`, `nn.CrossEntropyLoss`, `nn.BCELoss`), so
-# code written for either reads naturally here. This cell is given: it has nothing new to implement.
+# the names the wider PyTorch world uses (`nn.MSELoss`, `nn.CrossEntropyLoss`, `nn.BCELoss`), and
+# the original TinyTorch course's `BinaryCrossEntropyLoss`, so code written for any of them reads
+# naturally here. This cell is given: it has nothing new to implement.
 
 # %% nbgrader={"grade": false, "grade_id": "losses-classes", "locked": false, "schema_version": 3, "solution": false, "task": false}
 #| export
@@ -461,6 +464,7 @@ class BinaryCrossEntropy(Loss):
 MSELoss = MeanSquaredError
 CrossEntropy = CrossEntropyLoss
 BCELoss = BinaryCrossEntropy
+BinaryCrossEntropyLoss = BinaryCrossEntropy
 
 # %% [markdown]
 # ## Use: scoring a freshly initialised classifier

@@ -59,7 +59,6 @@ import contextlib
 import numpy as np
 
 from tinytorch.core.tensor import Tensor, as_tensor
-from tinytorch.core.losses import log_softmax_rows
 
 # %% [markdown]
 """
@@ -719,6 +718,10 @@ def cross_entropy_rule(node, grad):
 
     Example: logits [[0., 0.]], target [1], grad 1.  ->  ([[0.5, -0.5]], None)
     """
+    # Imported here, not at the top: the engine loads only module 01, so `Tensor.backward()`
+    # (which loads this module) never pulls in module 04. Module 04 recorded this node, so it is
+    # loaded already and the import is a lookup.
+    from tinytorch.core.losses import log_softmax_rows
     ### BEGIN SOLUTION
     logits, targets = node._parents
     delta = np.exp(log_softmax_rows(logits.data))
@@ -1882,7 +1885,15 @@ class Variable:
     # numpy must hand `ndarray * Variable` to Variable.__rmul__, not build an object array.
     __array_ufunc__ = None
 
-    def __init__(self, data, requires_grad: bool = True):
+    def __init__(self, data, requires_grad: bool = True, grad_fn=None):
+        """A leaf holding the values of `data`.
+
+        `grad_fn` keeps seed 001's signature, `Variable(data, requires_grad, grad_fn)`, and must be
+        None: a result's grad_fn is the rule of the operation that made it, never the caller's.
+        """
+        if grad_fn is not None:
+            raise TypeError("Variable(grad_fn=...) must be None: results of operations get their "
+                            "grad_fn from the engine (build them with +, *, add, multiply, ...)")
         values = data.as_tensor().data if isinstance(data, Variable) else as_tensor(data).data
         self._node = Tensor(values, requires_grad=requires_grad)
 
@@ -1895,6 +1906,10 @@ class Variable:
 
     def as_tensor(self) -> Tensor:
         return self._node
+
+    def __array__(self, dtype=None, copy=None):
+        """numpy reads a Variable as its values: `np.allclose(v.grad, 4.0)`, `np.asarray(v)`."""
+        return self._node.__array__(dtype, copy)
 
     @property
     def data(self) -> Tensor:

@@ -43,7 +43,8 @@
 # ```
 #
 # It uses `Tensor` (module 01) and `no_grad` (module 05); the network, the loss and the optimizer
-# come from modules 02, 03, 04 and 06.
+# come from modules 02, 03, 04 and 06. It re-exports module 04's `MSELoss` and `CrossEntropyLoss`,
+# which the original TinyTorch course imported from its training module.
 
 # %% nbgrader={"grade": false, "grade_id": "training-imports", "locked": false, "schema_version": 3, "solution": false, "task": false}
 #| default_exp core.training
@@ -54,6 +55,7 @@ from pathlib import Path
 import numpy as np
 
 from tinytorch.core.tensor import Tensor
+from tinytorch.core.losses import CrossEntropyLoss, MSELoss  # re-exported, see above
 from tinytorch.core.autograd import no_grad
 
 # %% [markdown]

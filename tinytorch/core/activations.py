@@ -63,7 +63,16 @@ def tanh(x) -> Tensor:
     return Tensor.from_op(np.tanh(x.data), "tanh", (x,))
 
 
-def softmax(x, axis: int = -1) -> Tensor:
+def _axis_or_dim(axis: int, dim) -> int:
+    """The axis to work along, passed as numpy's `axis` or as PyTorch's `dim`, so code from both runs."""
+    if dim is None:
+        return axis
+    if axis not in (-1, dim):
+        raise TypeError(f"got axis={axis} and dim={dim}: pass one of them (dim is PyTorch's name for axis)")
+    return dim
+
+
+def softmax(x, axis: int = -1, *, dim: int = None) -> Tensor:
     """e^x / sum(e^x) along `axis`: turns scores into probabilities.
 
     Subtracting the row maximum first changes nothing mathematically (it cancels in the ratio)
@@ -79,13 +88,14 @@ def softmax(x, axis: int = -1) -> Tensor:
     Example: `softmax(Tensor([[1.0, 2.0, 3.0]]))` holds about `[[0.090, 0.245, 0.665]]`, and
     `softmax(Tensor([[1000.0, 1000.0]]))` holds `[[0.5, 0.5]]`.
     """
+    axis = _axis_or_dim(axis, dim)
     x = as_tensor(x)
     shifted = x - Tensor(x.data.max(axis=axis, keepdims=True))
     exps = shifted.exp()
     return exps / exps.sum(axis=axis, keepdims=True)
 
 
-def log_softmax(x, axis: int = -1) -> Tensor:
+def log_softmax(x, axis: int = -1, *, dim: int = None) -> Tensor:
     """log(softmax(x)) without ever taking the log of an underflowed 0.
 
     Steps:
@@ -95,6 +105,7 @@ def log_softmax(x, axis: int = -1) -> Tensor:
     Do not call `softmax` and then `.log()`: that is the unstable way described above.
     Example: `log_softmax(Tensor([[0.0, -1000.0]]))` holds `[[0., -1000.]]`, exactly.
     """
+    axis = _axis_or_dim(axis, dim)
     x = as_tensor(x)
     shifted = x - Tensor(x.data.max(axis=axis, keepdims=True))
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
@@ -135,8 +146,8 @@ class Tanh(Activation):
 
 
 class Softmax(Activation):
-    def __init__(self, axis: int = -1):
-        self.axis = axis
+    def __init__(self, axis: int = -1, *, dim: int = None):
+        self.axis = _axis_or_dim(axis, dim)
 
     def forward(self, x) -> Tensor:
         """Apply the function `softmax` to `x`, along the axis given to the constructor."""

@@ -2,14 +2,18 @@
 
 __all__ = [
     "Module",
+    "Layer",
     "Dense",
     "Linear",
     "Sequential",
+    "MLP",
+    "create_mlp",
 ]
 
 import numpy as np
 
 from tinytorch.core.tensor import Tensor, as_tensor
+from tinytorch.core.activations import ReLU, Sigmoid
 
 
 class Module:
@@ -52,6 +56,9 @@ class Module:
             parameter.zero_grad()
 
 
+Layer = Module  # the base class's name in the original TinyTorch course
+
+
 def _parameters_in(value) -> list:
     """The parameters held by one attribute value (a tensor, a module, or a list of them).
 
@@ -81,7 +88,7 @@ class Dense(Module):
     (Glorot): large enough that signals do not vanish, small enough that they do not explode.
     """
 
-    def __init__(self, input_size: int, output_size: int, bias: bool = True, rng=None):
+    def __init__(self, input_size: int, output_size: int, bias: bool = True, rng=None, *, use_bias=None):
         """Create the weights W (input_size, output_size) and the bias b (output_size,).
 
         Steps:
@@ -96,6 +103,8 @@ class Dense(Module):
         Example: Dense(784, 128, rng=np.random.default_rng(0)) has weights of shape (784, 128),
         all within +-0.0811, and 128 zero biases.
         """
+        if use_bias is not None:  # TinyTorch's name for `bias`: either keyword can turn it off
+            bias = bias and use_bias
         limit = np.sqrt(6.0 / (input_size + output_size))
         uniform = np.random.uniform if rng is None else rng.uniform
         self.input_size = input_size
@@ -136,6 +145,8 @@ class Sequential(Module):
     """Layers applied one after another: Sequential(Dense(4, 8), ReLU(), Dense(8, 2))."""
 
     def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = layers[0]  # the original TinyTorch's form, Sequential([a, b])
         self.layers = list(layers)
 
     def forward(self, x) -> Tensor:
@@ -156,3 +167,26 @@ class Sequential(Module):
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"Sequential(\n  {inner}\n)"
+
+
+class MLP(Sequential):
+    """Dense layers with `activation` between them: MLP(3, [4, 2], 1) is
+    Dense(3, 4), ReLU, Dense(4, 2), ReLU, Dense(2, 1), Sigmoid.
+
+    `activation` and `output_activation` are classes (one fresh instance per use); `rng` is
+    handed to every `Dense`, in order, so one seeded generator makes the whole network repeatable.
+    """
+
+    def __init__(self, input_size: int, hidden_sizes, output_size: int, activation=ReLU,
+                 output_activation=Sigmoid, rng=None):
+        sizes = [input_size, *hidden_sizes, output_size]
+        layers = []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            layers += [Dense(n_in, n_out, rng=rng), activation()]
+        layers.pop()  # the last Dense is followed by the output activation instead
+        if output_activation is not None:
+            layers.append(output_activation())
+        super().__init__(*layers)
+
+
+create_mlp = MLP

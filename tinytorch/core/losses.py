@@ -12,11 +12,13 @@ __all__ = [
     "MSELoss",
     "CrossEntropy",
     "BCELoss",
+    "BinaryCrossEntropyLoss",
 ]
 
 import numpy as np
 
 from tinytorch.core.tensor import Tensor, as_tensor
+from tinytorch.core.activations import log_softmax  # re-exported: the original course had it here
 
 
 def mean_squared_error(predictions, targets) -> Tensor:
@@ -122,3 +124,4 @@ class BinaryCrossEntropy(Loss):
 MSELoss = MeanSquaredError
 CrossEntropy = CrossEntropyLoss
 BCELoss = BinaryCrossEntropy
+BinaryCrossEntropyLoss = BinaryCrossEntropy

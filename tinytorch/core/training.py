@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tinytorch.core.tensor import Tensor
+from tinytorch.core.losses import CrossEntropyLoss, MSELoss  # re-exported, see above
 from tinytorch.core.autograd import no_grad
 
 
