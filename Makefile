@@ -65,8 +65,8 @@ checkpoints: $(STAMP)  ## run every checkpoint against TINYTORCH_ROOT (default: 
 bench: $(STAMP)  ## benchmarks: ratios measured side by side in one run
 	$(PY) -m benchmarks
 
-demo: $(STAMP)  ## the main job: build, lint, a synthetic class of 40, grade, feedback, grades, report
-	$(TITO) demo --students $(STUDENTS)
+demo: $(STAMP)  ## the main job: build, lint, a synthetic class of 40, grade, feedback, grades, report (REBUILD=1: a fresh class)
+	$(TITO) demo --students $(STUDENTS) $(if $(REBUILD),--rebuild)
 
 synth: $(STAMP)  ## write a synthetic class (STUDENTS=40) into submitted/
 	$(TITO) synth --students $(STUDENTS)

@@ -12,7 +12,7 @@
     tito report                        report/index.html with figures
     tito synth ...                     a synthetic class (see `tito synth --help`)
     tito collect ...                   roster, LMS downloads, nbgrader exchange (see `tito collect --help`)
-    tito demo [--students N]           the full course cycle on a synthetic class
+    tito demo [--students N] [--rebuild]   the full course cycle on a synthetic class
     tito student-kit DEST [--force]    the folder students get: release, checkpoints, guide, their tools
 
   for students:
@@ -129,6 +129,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--students", type=int, default=40, help="size of the synthetic class (default 40)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--workers", type=int, default=None)
+    demo.add_argument("--rebuild", action="store_true",
+                      help="start from a fresh class: remove submitted/, autograded/, feedback/ and the gradebook first")
     demo.set_defaults(module=None, no_execute=False, check=False)
     kit = _add(commands, "student-kit", "write the folder students get (no source/, no full reference)",
                cmd_student_kit)
@@ -264,8 +266,13 @@ def cmd_demo(root: Path, args: argparse.Namespace) -> int:
     Build (export, release), lint (every source and release notebook executed), a synthetic class
     written into submitted/, its roster imported, every submission graded in the sandbox on a local
     worker pool into the SQLite gradebook, feedback pages, grades.csv and the report; then a summary
-    table that also compares each score with the one the synthetic class expects.
+    table that also compares each score with the one the synthetic class expects. `--rebuild`
+    first removes the previous class and everything graded from it.
     """
+    if args.rebuild:
+        from tito.demo import clear_class
+
+        console.print(f"removed {', '.join(clear_class(root)) or 'nothing (no previous class)'}")
     for title, stage in (("export", cmd_export), ("release", cmd_release),
                          ("lint: execute every source and release notebook", cmd_lint)):
         console.rule(f"[bold]{title}")
@@ -311,7 +318,7 @@ def cmd_report(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
     """Grade everything new or changed under submitted/; print one line per submission and a total."""
-    from tito.grade.run import autograde
+    from tito.grade.run import autograde, run_notes
 
     modules = course.discover(root)
     selected = _modules(root, args) if args.module else None
@@ -321,7 +328,10 @@ def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
     flagged = sum(1 for r in summary.graded if any(f.kind != "note" for f in r.flags))
     console.print(f"graded {len(summary.graded)} submission(s) in {summary.wall:.1f} s "
                   f"({summary.skipped} unchanged, skipped; {errors_} not gradable; {flagged} flagged)")
-    return 0
+    for line in run_notes(summary):
+        console.print(line, markup=False, soft_wrap=True)
+    return 1 if summary.internal_errors else 0
+
 
 
 def _one_module(root: Path, name: str) -> course.Module:

@@ -51,9 +51,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def generate(root: Path, args: argparse.Namespace) -> int:
-    from tito.synth.generate import MANIFEST, ROSTER, generate_class
+    from tito.synth.generate import MANIFEST, ROSTER, ForeignFiles, generate_class
 
-    manifest = generate_class(root, args.students, args.seed, args.modules, force=args.force)
+    try:
+        manifest = generate_class(root, args.students, args.seed, args.modules, force=args.force)
+    except ForeignFiles as error:
+        raise TitoError(f"{error} Use --force to overwrite anyway.") from None
     table = Table("module", "correct", "bug", "stubs", "broken", "late", title=f"synthetic class (seed {args.seed})")
     for module in manifest.modules:
         entries = [manifest.expected(s.id, module) for s in manifest.students]

@@ -347,6 +347,11 @@ def roster_csv(roster: list[Student]) -> bytes:
 # never overwrite real data
 
 
+class ForeignFiles(TitoError):
+    """submitted/ or roster.csv holds files the generator did not write; the caller names the remedy
+    (`tito synth --force`, `tito demo --rebuild`)."""
+
+
 def check_writable(root: Path, *, force: bool = False) -> ClassManifest | None:
     """The previous synthetic manifest (or None); TitoError if submitted/ or roster.csv holds
     anything the generator did not write (a real submission, an edited file), unless `force`."""
@@ -368,8 +373,8 @@ def check_writable(root: Path, *, force: bool = False) -> ClassManifest | None:
             foreign.append(rel)
     if foreign and not force:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise TitoError(f"{root}: refusing to overwrite files the generator did not write ({shown}); "
-                        "they may be real submissions. Use --force to overwrite anyway.")
+        raise ForeignFiles(f"{root}: refusing to overwrite files the generator did not write ({shown}); "
+                           "they may be real submissions.")
     return previous
 
 
