@@ -60,7 +60,7 @@ test-quick: $(STAMP)  ## the inner loop: everything not marked slow
 	$(PYTEST) -n 2 -m "not slow"
 
 checkpoints: $(STAMP)  ## run every checkpoint against TINYTORCH_ROOT (default: the reference)
-	$(PYTEST) checkpoints -q
+	$(PYTEST) checkpoints $(wildcard source/*/checkpoint_*.py) -q
 
 bench: $(STAMP)  ## benchmarks: ratios measured side by side in one run
 	$(PY) -m benchmarks

@@ -22,12 +22,15 @@ from tito.errors import TitoError
 from tito.source import SOLUTION_MARKER, grade_id, is_graded_test, nbgrader_meta, read_source
 from tito.synth import ClassManifest, generate_class
 from tito.synth.__main__ import main as synth_main
-from tito.synth.bugs import BUGS, BY_NAME, STUB_FAILING_CELLS, STUB_FAILING_CHECKS, STUB_PROFILES, bugs_of
+from tito.synth.bugs import STUB_PROFILES, catalogue
 from tito.synth.generate import BROKEN_KINDS, MANIFEST, ROSTER, resolve_mix
 from tito.synth.variants import submission
 
 REPO = Path(__file__).resolve().parents[1]
 MODULES = [m.name for m in course.discover(REPO)]
+CATALOGUE = catalogue(course.discover(REPO))  # every module's source/NN_name/bugs.py
+BUGS, BY_NAME = CATALOGUE.bugs, CATALOGUE.by_name
+STUB_FAILING_CELLS, STUB_FAILING_CHECKS = CATALOGUE.stub_failing_cells, CATALOGUE.stub_failing_checks
 
 
 def _course(dest: Path) -> Path:
@@ -72,12 +75,15 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
 
 def test_default_mix_for_forty_students(class40) -> None:
     root, manifest = class40
-    assert manifest.mix == {"correct": 165, "bug": 84, "stubs": 28, "broken": 3, "late": 8}
+    total = 40 * len(MODULES)  # 30% bugs, 10% stubs, 3% late (rounded), 3 broken files
+    mix = {"bug": round(0.3 * total), "stubs": round(0.1 * total), "broken": 3}
+    mix = {"correct": total - sum(mix.values()), **mix}
+    assert manifest.mix == {**mix, "late": round(0.03 * total)}
     entries = manifest.entries()
-    assert len(entries) == 40 * len(MODULES)
+    assert len(entries) == total
     kinds = collections.Counter(e.variant for e in entries)
-    assert kinds == {"correct": 165, "bug": 84, "stubs": 28, "broken": 3}
-    assert sum(e.late for e in entries) == 8
+    assert kinds == mix
+    assert sum(e.late for e in entries) == round(0.03 * total)
     assert all(e.variant in ("correct", "bug") for e in entries if e.late)
     assert {e.bug for e in entries if e.bug} == set(BY_NAME)  # every catalogued bug is in the class
     assert {e.profile for e in entries if e.variant == "broken"} == set(BROKEN_KINDS)
@@ -169,7 +175,7 @@ def test_roster_csv(class40) -> None:
 def test_catalogue_shape() -> None:
     assert len(BUGS) >= 12 and len(BY_NAME) == len(BUGS)
     for module in MODULES:
-        assert bugs_of(module), f"{module} has no catalogued bug"
+        assert any(b.module == module for b in BUGS), f"source/{module}/bugs.py has no bug"
         graded = [grade_id(c) for c in _release(module).cells if is_graded_test(c)]
         for profile in STUB_PROFILES:
             assert set(STUB_FAILING_CELLS[(module, profile)]) <= set(graded)
