@@ -189,7 +189,7 @@ def test_a_kit_that_would_leak_is_never_written(tmp_path: Path, monkeypatch: pyt
         write_kit(REPO, tmp_path / "kit")
     lines = str(raised.value).splitlines()
     assert lines[0] == "the kit would leak, so it was not written:"
-    assert lines[1].startswith("tito/losses.py: solution text from source/04_losses/04_losses.ipynb source cell ")
+    assert lines[1].startswith("tito/losses.py: solution text from source/04_losses/04_losses.py:")
     assert list(tmp_path.iterdir()) == []  # neither the kit nor its scratch folder
 
 

@@ -144,6 +144,9 @@ def _output_text(output: dict) -> str:
 
 
 def _finding(ctx: ModuleContext, path: Path, cell, gid, line: int, fp: Fingerprint) -> Finding:
-    source = f"source cell {fp.cell}" + (f" ({fp.grade_id})" if fp.grade_id else "")
-    message = f"{fp.what} text from {ctx.source_file} {source} leaked: {fp.text!r}"
+    lines = ctx.source.cells[fp.cell].source.splitlines()
+    line_in_cell = next((n for n, text in enumerate(lines, start=1) if text.strip() == fp.text), None)
+    source = (f"{ctx.source_file}:{ctx.source_line(fp.cell, line_in_cell)} (cell {fp.cell}"
+              + (f", {fp.grade_id})" if fp.grade_id else ")"))
+    message = f"{fp.what} text from {source} leaked: {fp.text!r}"
     return Finding(RULE, ctx.module.name, ctx.module.rel(path), cell, gid, line, message)

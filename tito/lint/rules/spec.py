@@ -26,8 +26,8 @@ HIDDEN = "### BEGIN HIDDEN TESTS"
 def check(ctx: ModuleContext) -> list[Finding]:
     module = ctx.module
     spec_file = module.rel(module.cases_py)
-    findings = [ctx.source_finding(RULE, index, None, "hidden tests in the notebook: student code can read them "
-                                   f"at grading time; move them to hidden cases in {spec_file}")
+    findings = [ctx.source_finding(RULE, index, _line_of(cell.source, HIDDEN), "hidden tests in the notebook: "
+                                   f"student code can read them at grading time; move them to hidden cases in {spec_file}")
                 for index, cell in enumerate(ctx.source.cells) if HIDDEN in cell.source]
     if not module.cases_py.is_file():
         return findings + [Finding(RULE, module.name, spec_file, None, None, None,
@@ -57,6 +57,10 @@ def check(ctx: ModuleContext) -> list[Finding]:
                                  "(an ordinary cell scores its own points when all its cases agree)")
                          for line, points in own if points is not None]
     return findings
+
+
+def _line_of(source: str, text: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), start=1) if text in line)
 
 
 def _checkpoint_points(ctx, index: int, meta: dict, own: list, spec_file: str) -> list[Finding]:
