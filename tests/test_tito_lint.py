@@ -201,3 +201,39 @@ def test_release_exec(built_course: Path) -> None:
     # the same test passes on the full source, but grading skips the demo cell it leans on
     assert _where(findings, "tests-self-contained") == [("tests-self-contained", SRC, 4, "test-demo-value", 20)]
     assert "NameError: name 'demo_value' is not defined" in _message(findings, "tests-self-contained", 4)
+
+
+CHECKPOINT_CELL = '''
+
+# %% nbgrader={"grade": true, "grade_id": "fixture_a-checkpoint", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+assert add_one(2) == 3
+'''
+CHECKPOINT_CASES = '''
+
+@case("fixture_a-checkpoint", points=3)
+def checkpoint_calls_the_student(tt, rng):
+    return {"add_one(2)": tt.fixture_a.add_one(2)}
+
+
+@case("fixture_a-checkpoint", points=1)
+def checkpoint_checks_nothing_written(tt, rng):
+    return {"a constant": 42}
+'''
+
+
+@pytest.mark.slow
+def test_a_checkpoint_case_that_the_blank_release_passes_is_a_finding(built_course: Path) -> None:
+    """The checkpoint cell is scored by its cases alone: one that agrees on the untouched release
+    gives every blank submission its point."""
+    a = course.discover(built_course)[0]
+    a.source_py.write_text(a.source_py.read_text() + CHECKPOINT_CELL)
+    a.cases_py.write_text(a.cases_py.read_text() + CHECKPOINT_CASES)
+    notebooks.build(a)
+    generate(built_course, a)
+    findings = _lint_a(built_course, execute=True)
+    cases = f"source/{MODULE_A}/cases.py"
+    line = a.cases_py.read_text().splitlines().index('@case("fixture_a-checkpoint", points=1)') + 1
+    assert [(f.rule, f.file, f.grade_id, f.line, f.message) for f in findings] == [
+        ("blank-release-scores", cases, "fixture_a-checkpoint", line,
+         "case checkpoint_checks_nothing_written agrees with the reference on the untouched release: a blank "
+         "submission would score its 1 point(s) (1 in all); make it call what the student writes")]

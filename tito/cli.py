@@ -222,10 +222,11 @@ def cmd_notebooks(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_release(root: Path, args: argparse.Namespace) -> int:
     from tito.build import notebooks
-    from tito.release import generate, write_published
+    from tito.release import check_spec, generate, write_published
 
     table = Table("module", "release")
     for module in _modules(root, args):
+        check_spec(module)
         notebooks.build(module)
         table.add_row(module.name, module.rel(generate(root, module)))
     console.print(table)

@@ -88,3 +88,17 @@ def declared_cases(text: str) -> list[tuple[str, int, float | None]]:
                 found.append((decorator.args[0].value, decorator.lineno,
                               None if value is None else float(value)))
     return found
+
+
+def case_lines(text: str) -> dict[str, int]:
+    """Each case's name (its `name=` or its function's name, as casekit names it) -> the line of
+    its `@case(...)` decorator in a spec file."""
+    found = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "case":
+                    named = next((k.value.value for k in decorator.keywords
+                                  if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
+                    found[named or node.name] = decorator.lineno
+    return found
