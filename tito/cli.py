@@ -1,6 +1,7 @@
 """The `tito` command line: thin wiring of the stages, rich output, honest exit codes.
 
     tito modules                       list the course modules
+    tito new-module NN_name "Title"    a working skeleton of a new module in source/NN_name/
     tito export [--check]              source -> tinytorch/ (or: exit 1 if it is stale)
     tito notebooks                     source/NN/NN.py -> source/NN/NN.ipynb
     tito release [--module M]          notebooks + nbgrader generate_assignment -> release/,
@@ -104,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", type=Path, help="course directory (default: found from the cwd upward)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add(commands, "modules", "list the course modules", cmd_modules)
+    new = _add(commands, "new-module", "write a working skeleton of a new module in source/NN_name/", cmd_new_module)
+    new.add_argument("name", metavar="NN_name", help="the module's folder and nbgrader assignment, e.g. 08_spatial")
+    new.add_argument("title", help='its title, e.g. "Spatial"')
+    new.add_argument("--question", help="the checkpoint's capability question")
     check = _add(commands, "export", "export #| export cells into tinytorch/", cmd_export)
     check.add_argument("--check", action="store_true", help="write nothing; exit 1 if a target is stale or missing")
     _add(commands, "notebooks", "derive source/NN/NN.ipynb from the jupytext sources", cmd_notebooks, module=True)
@@ -176,6 +181,21 @@ def _all_modules(root: Path) -> list[course.Module]:
         raise TitoError(f"{root}: no modules (expected source/NN_name/NN_name.py, or "
                         "release/NN_name/NN_name.ipynb in a student kit)")
     return modules
+
+
+def cmd_new_module(root: Path, args: argparse.Namespace) -> int:
+    """A new module's folder that releases, lints and grades as it stands; then what to do next."""
+    from tito.scaffold import new_module
+
+    course.require_source(root, "new-module")
+    files = new_module(root, args.name, args.title, args.question)
+    console.print(f"wrote {', '.join(course.relpath(root, f) for f in files)}", markup=False, soft_wrap=True)
+    for line in (f"next: tito export && tito release --module {args.name} && tito lint --module {args.name}",
+                 "then replace `double` with the module's content (source/AUTHORING.md), re-derive its bugs with "
+                 f"`python -m tito.synth --derive --write --module {args.name}`, and add its row to "
+                 "docs/curriculum.md (tests/test_curriculum.py prints it)"):
+        console.print(line, markup=False, soft_wrap=True)
+    return 0
 
 
 def cmd_modules(root: Path, args: argparse.Namespace) -> int:
