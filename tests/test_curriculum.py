@@ -49,6 +49,6 @@ def test_the_module_table_is_the_modules_in_source() -> None:
 
 def test_each_row_says_what_its_module_folder_says() -> None:
     rows = table()
-    for module in course.discover(REPO):
+    for module in (m for m in course.discover(REPO) if m.name in rows):  # a missing row: the test above
         row = {key: value for key, value in rows[module.name].items() if key != "builds"}
         assert row == facts(module), f"docs/curriculum.md: the row of {module.name}"
