@@ -267,3 +267,40 @@ def test_unreadable_manifest_protects_until_forced(tmp_path: Path) -> None:
         generate_class(root, 2, seed=0, modules=["04"])
     assert generate_class(root, 2, seed=0, modules=["04"], force=True).modules == ["04_losses"]
     assert ClassManifest.load(root).seed == 0
+
+
+# ---------------------------------------------------------------------------------------------- bugs.py
+
+
+def test_a_broken_bugs_file_names_its_file_and_line(tmp_path: Path) -> None:
+    from tito.synth.bugs import bugs_of
+
+    root = _course(tmp_path / "course")
+    module = course.select(course.discover(root), "02")[0]
+    module.bugs_py.write_text('from tito.synth.bugs import Bug, Stubs\n\nBUGS = (\n    Bug("x", "c", "f", "d", ()),\n    Bug("x",\n)\n')
+    with pytest.raises(TitoError) as broken:
+        bugs_of(module)
+    assert str(broken.value) == "source/02_activations/bugs.py:3: SyntaxError: '(' was never closed"
+    module.bugs_py.write_text('from tito.synth.bugs import Bug\n\nBUGS = (Bug("x", "c"),)\n')
+    with pytest.raises(TitoError) as wrong:
+        bugs_of(module)
+    assert str(wrong.value) == ("source/02_activations/bugs.py:3: TypeError: Bug.__init__() missing 3 required "
+                                "positional arguments: 'function', 'description', and 'edits'")
+    module.bugs_py.write_text('from tito.synth.bugs import Bug\n\nBUGS = (Bug("x", "c", "f", "d", ()), Bug("x", "c", "f", "d", ()))\n')
+    with pytest.raises(TitoError, match=r"^source/02_activations/bugs.py: a bug name is used twice \(x\)$"):
+        bugs_of(module)
+    module.bugs_py.write_text('STUBS = {"all-but-one": None}\n')
+    with pytest.raises(TitoError, match=r"^source/02_activations/bugs.py: BUGS must hold Bug"):
+        bugs_of(module)
+    module.bugs_py.unlink()  # a module without bugs.py has none: its "bug" students submit correct work
+    assert bugs_of(module) == ()
+
+
+def test_a_bug_in_two_modules_is_refused(tmp_path: Path) -> None:
+    root = _course(tmp_path / "course")
+    first, second = course.discover(root)[:2]
+    second.bugs_py.write_text(second.bugs_py.read_text().replace("'relu-ge'", "'tensor-lists-float64'"))
+    with pytest.raises(TitoError) as twice:
+        catalogue(course.discover(root))
+    assert str(twice.value) == ("bug 'tensor-lists-float64' is in both source/01_tensor/bugs.py and "
+                                "source/02_activations/bugs.py")

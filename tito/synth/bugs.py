@@ -100,8 +100,9 @@ def _load(module: Module, path: Path) -> ModuleBugs:
     try:
         exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
     except Exception as error:  # the author's file: say where it broke
-        line = getattr(error, "lineno", None) or _traceback_line(error, path)
-        raise TitoError(f"{where}{f':{line}' if line else ''}: {type(error).__name__}: {error}") from None
+        line = error.lineno if isinstance(error, SyntaxError) else _traceback_line(error, path)
+        detail = error.msg if isinstance(error, SyntaxError) else error
+        raise TitoError(f"{where}{f':{line}' if line else ''}: {type(error).__name__}: {detail}") from None
     bugs, stubs = namespace.get("BUGS", ()), namespace.get("STUBS", {})
     if not all(isinstance(b, Bug) for b in bugs) or not all(isinstance(s, Stubs) for s in stubs.values()):
         raise TitoError(f"{where}: BUGS must hold Bug(...) entries and STUBS map a profile to Stubs(...)")
