@@ -33,7 +33,6 @@ from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
 from tito.grade.sandbox import Limits, Sandbox, process_alive
 from tito.terminal import escape, visible
 
-
 NEW, CHANGED, STALE = "new", "changed", "stale"  # why a submission is graded (None: its result is current)
 
 
@@ -112,6 +111,7 @@ def run_notes(summary: RunSummary) -> list[str]:
         lines += [f"  {visible(r.student)}/{visible(r.module)}: {visible(internal_error_cause(r))}  "
                   f"({visible(result_path(Path(), r.student, r.module).as_posix())})" for r in failed]
     return lines
+
 
 def autograde(root: Path, modules: list[Module], *, selected: list[Module] | None = None,
               students: list[str] | None = None, workers: int | None = None, unsafe: bool = False,
