@@ -249,7 +249,7 @@ def _plan(rng: random.Random, roster: list[Student], modules: list[course.Module
         entry = Expected(student, module.name, variant)
         graded = _graded_cells(module)
         if variant == "bug" and not bugs_of(module):
-            variant = entry.variant = "correct"  # a module without catalogued bugs
+            variant = entry.variant = "correct"  # a module without bugs (no bugs.py)
         if variant == "bug":
             catalogue = bugs_of(module)
             bug = catalogue[next_bug[module.name] % len(catalogue)]
