@@ -66,13 +66,13 @@ test-quick: $(STAMP)  ## the inner loop: everything not marked slow
 	$(PYTEST) -n 2 -m "not slow"
 
 checkpoints: $(STAMP)  ## run every checkpoint against TINYTORCH_ROOT (default: the reference)
-	$(PYTEST) checkpoints -q
+	$(PYTEST) checkpoints $(wildcard source/*/checkpoint_*.py) -q
 
 bench: $(STAMP)  ## benchmarks: ratios measured side by side in one run
 	$(PY) -m benchmarks
 
-demo: $(STAMP)  ## the main job: build, lint, a synthetic class of 40, grade, feedback, grades, report
-	$(TITO) demo --students $(STUDENTS)
+demo: $(STAMP)  ## the main job: build, lint, a synthetic class of 40, grade, feedback, grades, report (REBUILD=1: a fresh class)
+	$(TITO) demo --students $(STUDENTS) $(if $(REBUILD),--rebuild)
 
 synth: $(STAMP)  ## write a synthetic class (STUDENTS=40) into submitted/
 	$(TITO) synth --students $(STUDENTS)

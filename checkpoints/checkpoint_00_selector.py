@@ -5,9 +5,11 @@ Not a course checkpoint: it proves the harness the other checkpoints rely on.
 - `--tinytorch-root` / `$TINYTORCH_ROOT` really select the package: a root whose tensor module is
   broken makes checkpoint 01 fail, a correct copy makes it pass, and the run says which package
   it imported. A root that would silently fall back to the reference is refused.
-- Checkpoint k imports only modules 1..k: statically (its import statements) and for real (it
+- Every module has a checkpoint (`Module.checkpoint_py`: in its folder or in checkpoints/), and
+  checkpoint k imports only modules 1..k: statically (its import statements) and for real (it
   passes against a root that holds nothing but those modules).
-- Each checkpoint asks the question that docs/curriculum.md gives it.
+
+(That each asks the question docs/curriculum.md gives it is tests/test_curriculum.py's.)
 """
 
 import ast
@@ -26,26 +28,24 @@ REPO = Path(__file__).resolve().parent.parent
 CHECKPOINTS = Path(__file__).resolve().parent
 REFERENCE = REPO / "tinytorch"
 # Course order (tito.course is the one place that knows it): module number of each
-# tinytorch.core module.
-MODULES = {m.export_module.rsplit(".", 1)[-1]: m.number for m in discover(REPO)}
+# tinytorch.core module, and each module's checkpoint.
+COURSE = discover(REPO)
+MODULES = {m.export_module.rsplit(".", 1)[-1]: m.number for m in COURSE}
 
 pytestmark = pytest.mark.seed_independent
 
 
 def course_checkpoints() -> dict:
-    """{number: path} of checkpoint_01 ... checkpoint_07."""
-    found = {}
-    for path in sorted(CHECKPOINTS.glob("checkpoint_[0-9][0-9]_*.py")):
-        number = int(path.name[len("checkpoint_"):][:2])
-        if number >= 1:
-            found[number] = path
-    return found
+    """{number: path} of every module's checkpoint."""
+    return {m.number: m.checkpoint_py for m in COURSE if m.checkpoint_py}
 
 
 # --------------------------------------------------------------------------- static checks (fast)
 
 def test_there_is_one_checkpoint_per_module():
     assert sorted(course_checkpoints()) == sorted(MODULES.values())
+    numbered = {int(p.name[len("checkpoint_"):][:2]) for p in CHECKPOINTS.glob("checkpoint_[0-9][0-9]_*.py")}
+    assert numbered - {0} <= set(MODULES.values()), "a checkpoint in checkpoints/ without its module"
 
 
 def imported_tinytorch_modules(path: Path) -> set:
@@ -74,21 +74,6 @@ def test_checkpoint_imports_only_modules_taught_so_far(number):
     later = sorted(m for m in used if MODULES[m] > number)
     assert not later, f"{path.name} imports modules taught after module {number:02d}: {later}"
     assert any(MODULES[m] == number for m in used), f"{path.name} does not use its own module"
-
-
-def curriculum_questions() -> dict:
-    text = (REPO / "docs" / "curriculum.md").read_text(encoding="utf-8")
-    return {name: question for name, question in
-            re.findall(r"`(checkpoint_\d\d_\w+\.py)`: \"([^\"]+)\"", text)}
-
-
-def test_each_checkpoint_asks_its_curriculum_question():
-    questions = curriculum_questions()
-    assert len(questions) == len(MODULES)
-    for path in course_checkpoints().values():
-        assert path.name in questions, f"{path.name} is not named in docs/curriculum.md"
-        docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-        assert f'Question: "{questions[path.name]}"' in docstring, path.name
 
 
 # --------------------------------------------------------------------------- the selector, for real

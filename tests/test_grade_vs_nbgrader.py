@@ -26,7 +26,7 @@ from tito.grade.pipeline import checkpoint_cell_id
 from tito.grade.run import autograde
 from tito.grade.sandbox import Sandbox
 
-# a bug that fails an ordinary test cell, per module (tito/synth/bugs.py)
+# a bug that fails an ordinary test cell, per module (source/NN_name/bugs.py)
 BUGGY = {"01_tensor": "tensor-matmul-elementwise", "03_layers": "parameters-no-dedup"}
 MODULES = list(BUGGY)
 BUGGY_STUDENT = "s900"
@@ -86,10 +86,10 @@ def test_every_graded_cell_scores_the_same(both_gradebooks):
 
 def test_the_bugs_are_caught_by_both(both_gradebooks):
     """The comparison is not vacuous: the buggy student loses exactly the bug's cells on both sides."""
-    from tito.synth.bugs import BUGS
+    from tito.synth.bugs import catalogue
 
-    by_name = {b.name: b for b in BUGS}
     for root in both_gradebooks:
+        by_name = catalogue(course.discover(root)).by_name
         cells = gradebook_cells(root)
         for module, bug in BUGGY.items():
             checkpoint = checkpoint_cell_id(module)

@@ -129,8 +129,8 @@ def test_an_unpublished_modules_reference_in_the_release_is_a_leak(built_course:
     findings = lint(modules, execute=False).findings
     assert [(f.rule, f.module, f.file, f.line) for f in findings] == [
         ("leak", MODULE_B, "release/_reference/tinytorch/core/fixture_b.py", 13)]
-    assert findings[0].message == (f"solution text from source/{MODULE_B}/{MODULE_B}.ipynb source cell 2 "
-                                   "(b-add-two) leaked: 'return add_one(add_one(x))'")
+    assert findings[0].message == (f"solution text from source/{MODULE_B}/{MODULE_B}.py:15 (cell 2, b-add-two) "
+                                   "leaked: 'return add_one(add_one(x))'")
 
 
 def test_a_name_that_is_no_module_is_refused_by_release_and_reported_by_lint(built_course: Path) -> None:

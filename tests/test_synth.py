@@ -22,12 +22,15 @@ from tito.errors import TitoError
 from tito.source import SOLUTION_MARKER, grade_id, is_graded_test, nbgrader_meta, read_source
 from tito.synth import ClassManifest, generate_class
 from tito.synth.__main__ import main as synth_main
-from tito.synth.bugs import BUGS, BY_NAME, STUB_FAILING_CELLS, STUB_FAILING_CHECKS, STUB_PROFILES, bugs_of
+from tito.synth.bugs import STUB_PROFILES, catalogue
 from tito.synth.generate import BROKEN_KINDS, MANIFEST, ROSTER, resolve_mix
 from tito.synth.variants import submission
 
 REPO = Path(__file__).resolve().parents[1]
 MODULES = [m.name for m in course.discover(REPO)]
+CATALOGUE = catalogue(course.discover(REPO))  # every module's source/NN_name/bugs.py
+BUGS, BY_NAME = CATALOGUE.bugs, CATALOGUE.by_name
+STUB_FAILING_CELLS, STUB_FAILING_CHECKS = CATALOGUE.stub_failing_cells, CATALOGUE.stub_failing_checks
 
 
 def _course(dest: Path) -> Path:
@@ -72,12 +75,15 @@ def test_same_seed_same_bytes_other_seed_differs(tmp_path: Path) -> None:
 
 def test_default_mix_for_forty_students(class40) -> None:
     root, manifest = class40
-    assert manifest.mix == {"correct": 165, "bug": 84, "stubs": 28, "broken": 3, "late": 8}
+    total = 40 * len(MODULES)  # 30% bugs, 10% stubs, 3% late (rounded), 3 broken files
+    mix = {"bug": round(0.3 * total), "stubs": round(0.1 * total), "broken": 3}
+    mix = {"correct": total - sum(mix.values()), **mix}
+    assert manifest.mix == {**mix, "late": round(0.03 * total)}
     entries = manifest.entries()
-    assert len(entries) == 40 * len(MODULES)
+    assert len(entries) == total
     kinds = collections.Counter(e.variant for e in entries)
-    assert kinds == {"correct": 165, "bug": 84, "stubs": 28, "broken": 3}
-    assert sum(e.late for e in entries) == 8
+    assert kinds == mix
+    assert sum(e.late for e in entries) == round(0.03 * total)
     assert all(e.variant in ("correct", "bug") for e in entries if e.late)
     assert {e.bug for e in entries if e.bug} == set(BY_NAME)  # every catalogued bug is in the class
     assert {e.profile for e in entries if e.variant == "broken"} == set(BROKEN_KINDS)
@@ -169,7 +175,7 @@ def test_roster_csv(class40) -> None:
 def test_catalogue_shape() -> None:
     assert len(BUGS) >= 12 and len(BY_NAME) == len(BUGS)
     for module in MODULES:
-        assert bugs_of(module), f"{module} has no catalogued bug"
+        assert any(b.module == module for b in BUGS), f"source/{module}/bugs.py has no bug"
         graded = [grade_id(c) for c in _release(module).cells if is_graded_test(c)]
         for profile in STUB_PROFILES:
             assert set(STUB_FAILING_CELLS[(module, profile)]) <= set(graded)
@@ -261,3 +267,40 @@ def test_unreadable_manifest_protects_until_forced(tmp_path: Path) -> None:
         generate_class(root, 2, seed=0, modules=["04"])
     assert generate_class(root, 2, seed=0, modules=["04"], force=True).modules == ["04_losses"]
     assert ClassManifest.load(root).seed == 0
+
+
+# ---------------------------------------------------------------------------------------------- bugs.py
+
+
+def test_a_broken_bugs_file_names_its_file_and_line(tmp_path: Path) -> None:
+    from tito.synth.bugs import bugs_of
+
+    root = _course(tmp_path / "course")
+    module = course.select(course.discover(root), "02")[0]
+    module.bugs_py.write_text('from tito.synth.bugs import Bug, Stubs\n\nBUGS = (\n    Bug("x", "c", "f", "d", ()),\n    Bug("x",\n)\n')
+    with pytest.raises(TitoError) as broken:
+        bugs_of(module)
+    assert str(broken.value) == "source/02_activations/bugs.py:3: SyntaxError: '(' was never closed"
+    module.bugs_py.write_text('from tito.synth.bugs import Bug\n\nBUGS = (Bug("x", "c"),)\n')
+    with pytest.raises(TitoError) as wrong:
+        bugs_of(module)
+    assert str(wrong.value) == ("source/02_activations/bugs.py:3: TypeError: Bug.__init__() missing 3 required "
+                                "positional arguments: 'function', 'description', and 'edits'")
+    module.bugs_py.write_text('from tito.synth.bugs import Bug\n\nBUGS = (Bug("x", "c", "f", "d", ()), Bug("x", "c", "f", "d", ()))\n')
+    with pytest.raises(TitoError, match=r"^source/02_activations/bugs.py: a bug name is used twice \(x\)$"):
+        bugs_of(module)
+    module.bugs_py.write_text('STUBS = {"all-but-one": None}\n')
+    with pytest.raises(TitoError, match=r"^source/02_activations/bugs.py: BUGS must hold Bug"):
+        bugs_of(module)
+    module.bugs_py.unlink()  # a module without bugs.py has none: its "bug" students submit correct work
+    assert bugs_of(module) == ()
+
+
+def test_a_bug_in_two_modules_is_refused(tmp_path: Path) -> None:
+    root = _course(tmp_path / "course")
+    first, second = course.discover(root)[:2]
+    second.bugs_py.write_text(second.bugs_py.read_text().replace("'relu-ge'", "'tensor-lists-float64'"))
+    with pytest.raises(TitoError) as twice:
+        catalogue(course.discover(root))
+    assert str(twice.value) == ("bug 'tensor-lists-float64' is in both source/01_tensor/bugs.py and "
+                                "source/02_activations/bugs.py")

@@ -55,11 +55,13 @@ def test_release_and_static_lint(built_course: Path, capsys: pytest.CaptureFixtu
     shutil.copy(BROKEN / "file_ref.py", built_course / "source" / MODULE_A / f"{MODULE_A}.py")
     assert main(["--root", root, "lint", "--no-execute", "--module", MODULE_A]) == 1
     out = capsys.readouterr().out
-    assert f"source/{MODULE_A}/{MODULE_A}.ipynb: cell 2 (a-add-one) line 4: [file-ref]" in out
+    assert f"source/{MODULE_A}/{MODULE_A}.py:13: cell 2 (a-add-one): [file-ref]" in out
 
 
 def test_release_failure_exits_nonzero_naming_the_module(built_course: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(BROKEN / "solution_placement.py", built_course / "source" / MODULE_A / f"{MODULE_A}.py")
+    cases = built_course / "source" / MODULE_A / "cases.py"  # this source has no test-scaler cell
+    cases.write_text(cases.read_text().split('@case("test-scaler")')[0])
     assert main(["--root", str(built_course), "release", "--module", MODULE_A]) == 1
     assert "01_fixture_a: nbgrader generate_assignment failed" in capsys.readouterr().err
 

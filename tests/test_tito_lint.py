@@ -16,7 +16,7 @@ from tito.lint import Finding, lint
 from tito.release import generate
 from tito_helpers import BROKEN, MODULE_A, MODULE_B, break_module_a, built_course, built_template  # noqa: F401
 
-SRC = f"source/{MODULE_A}/{MODULE_A}.ipynb"
+SRC = f"source/{MODULE_A}/{MODULE_A}.py"  # findings name the .py the author edits, at its line
 REL = f"release/{MODULE_A}/{MODULE_A}.ipynb"
 
 
@@ -45,8 +45,10 @@ def test_valid_course_has_no_static_findings(built_course: Path) -> None:
 
 
 def test_finding_prints_file_cell_grade_id_line_rule() -> None:
-    finding = Finding("release-parse", MODULE_A, SRC, 12, "test-add", 3, "does not parse")
-    assert str(finding) == f"{SRC}: cell 12 (test-add) line 3: [release-parse] does not parse"
+    finding = Finding("release-parse", MODULE_A, REL, 12, "test-add", 3, "does not parse")
+    assert str(finding) == f"{REL}: cell 12 (test-add) line 3: [release-parse] does not parse"
+    on_source = Finding("imports", MODULE_A, SRC, 1, "a-imports", 10, "imports x")
+    assert str(on_source) == f"{SRC}:10: cell 1 (a-imports): [imports] imports x"
     assert str(Finding("release-missing", MODULE_A, REL, None, None, None, "missing")) == f"{REL}: [release-missing] missing"
 
 
@@ -55,7 +57,7 @@ def test_release_parse_catches_stub_at_wrong_indentation(built_course: Path) -> 
     findings = _lint_a(built_course, "release_parse", release=True)
     assert _where(findings, "release-parse") == [("release-parse", REL, 2, "a-scaler", 12)]
     assert "does not parse: unexpected indent" in _message(findings, "release-parse", 2)
-    assert _where(findings, "solution-placement") == [("solution-placement", SRC, 2, "a-scaler", 10)]
+    assert _where(findings, "solution-placement") == [("solution-placement", SRC, 2, "a-scaler", 19)]
     assert "at column 4 inside `__call__` (def at column 4)" in _message(findings, "solution-placement", 2)
 
 
@@ -68,9 +70,9 @@ def test_missing_release_is_a_finding(built_course: Path) -> None:
 def test_solution_placement(built_course: Path) -> None:
     findings = _lint_a(built_course, "solution_placement")
     assert _where(findings, "solution-placement") == [
-        ("solution-placement", SRC, 2, "a-add-one", 2),
-        ("solution-placement", SRC, 3, "a-blank", None),
-        ("solution-placement", SRC, 4, "a-unclosed", 4),
+        ("solution-placement", SRC, 2, "a-add-one", 11),
+        ("solution-placement", SRC, 3, "a-blank", 17),  # the whole cell: its marker line
+        ("solution-placement", SRC, 4, "a-unclosed", 27),
     ]
     assert "outside any function body" in _message(findings, "solution-placement", 2)
     assert "nbgrader would blank it whole" in _message(findings, "solution-placement", 3)
@@ -80,10 +82,10 @@ def test_solution_placement(built_course: Path) -> None:
 def test_metadata(built_course: Path) -> None:
     findings = _lint_a(built_course, "metadata")
     assert _where(findings, "metadata") == [
-        ("metadata", SRC, 3, "test-add-one", None),
-        ("metadata", SRC, 4, "test-add-one", None),
-        ("metadata", SRC, 5, "test-zero-points", None),
-        ("metadata", SRC, 6, "test-forgotten", None),
+        ("metadata", SRC, 3, "test-add-one", 17),  # the cell's marker, which holds its metadata
+        ("metadata", SRC, 4, "test-add-one", 20),
+        ("metadata", SRC, 5, "test-zero-points", 23),
+        ("metadata", SRC, 6, "test-forgotten", 26),
     ]
     assert "not locked" in _message(findings, "metadata", 3)
     assert "grade_id 'test-add-one' already used by cell 3" in _message(findings, "metadata", 4)
@@ -93,17 +95,17 @@ def test_metadata(built_course: Path) -> None:
 
 def test_file_ref(built_course: Path) -> None:
     findings = _lint_a(built_course, "file_ref")
-    assert _where(findings, "file-ref") == [("file-ref", SRC, 2, "a-add-one", 4)]
+    assert _where(findings, "file-ref") == [("file-ref", SRC, 2, "a-add-one", 13)]
     assert "__file__" in _message(findings, "file-ref", 2)
 
 
 def test_imports(built_course: Path) -> None:
     findings = _lint_a(built_course, "imports")
     assert _where(findings, "imports") == [
-        ("imports", SRC, 1, "a-imports", 6),
-        ("imports", SRC, 1, "a-imports", 7),
-        ("imports", SRC, 2, "test-add-one", 1),
-        ("imports", SRC, 2, "test-add-one", 2),
+        ("imports", SRC, 1, "a-imports", 10),
+        ("imports", SRC, 1, "a-imports", 11),
+        ("imports", SRC, 2, "test-add-one", 20),
+        ("imports", SRC, 2, "test-add-one", 21),
     ]
     messages = [f.message for f in findings if f.rule == "imports"]
     assert "tinytorch.core.fixture_b from a later module (02_fixture_b)" in messages[0]
@@ -122,7 +124,7 @@ def test_leak_names_release_file_and_source_cell(built_course: Path) -> None:
     notes = f"release/{MODULE_A}/notes.md"
     assert _where(findings, "leak") == [("leak", notes, None, None, 5)]
     messages = [f.message for f in findings]
-    assert messages[0] == f"solution text from {SRC} source cell 2 (a-add-one) leaked: 'result_of_adding = x + 1'"
+    assert messages[0] == f"solution text from {SRC}:31 (cell 2, a-add-one) leaked: 'result_of_adding = x + 1'"
 
 
 def test_leak_inside_a_release_notebook_names_the_cell(built_course: Path) -> None:
@@ -149,10 +151,10 @@ def points_on_an_ordinary_cell(tt, rng):
     cases = f"source/{MODULE_A}/cases.py"
     found = {(f.file, f.cell, f.grade_id, f.line): f.message for f in findings if f.rule == "spec"}
     assert found == {
-        (SRC, 4, "test-scaler", None):
+        (SRC, 4, "test-scaler", 59):
             f"hidden tests in the notebook: student code can read them at grading time; move them to hidden cases in {cases}",
         (cases, None, None, 26): "case bound to 'test-scalar', which is no graded cell of 01_fixture_a",
-        (SRC, 5, "test-orphan", None): f"graded cell without cases in {cases}: nothing could score it",
+        (SRC, 5, "test-orphan", 63): f"graded cell without cases in {cases}: nothing could score it",
         (cases, None, "test-scaler", 31): "a case of test-scaler carries points: only the checkpoint cell's cases do "
                                           "(an ordinary cell scores its own points when all its cases agree)"}
 
@@ -177,9 +179,9 @@ def test_valid_course_executes_cleanly(built_course: Path) -> None:
 def test_source_exec(built_course: Path) -> None:
     findings = _lint_a(built_course, "source_exec", release=True, execute=True)
     assert _where(findings, "source-exec") == [
-        ("source-exec", SRC, 2, None, None),
-        ("source-exec", SRC, 3, "test-add-one", None),
-        ("source-exec", SRC, 4, "test-noisy", None),
+        ("source-exec", SRC, 2, None, 14),
+        ("source-exec", SRC, 3, "test-add-one", 17),
+        ("source-exec", SRC, 4, "test-noisy", 20),
     ]
     assert "cell raises on the solution: NameError" in _message(findings, "source-exec", 2)
     assert "graded test fails on the solution: AssertionError: the test expects the wrong value" in _message(findings, "source-exec", 3)
@@ -197,5 +199,41 @@ def test_release_exec(built_course: Path) -> None:
         findings, "release-wrong-failure", 4)
     assert _where(findings, "source-exec") == []
     # the same test passes on the full source, but grading skips the demo cell it leans on
-    assert _where(findings, "tests-self-contained") == [("tests-self-contained", SRC, 4, "test-demo-value", None)]
+    assert _where(findings, "tests-self-contained") == [("tests-self-contained", SRC, 4, "test-demo-value", 20)]
     assert "NameError: name 'demo_value' is not defined" in _message(findings, "tests-self-contained", 4)
+
+
+CHECKPOINT_CELL = '''
+
+# %% nbgrader={"grade": true, "grade_id": "fixture_a-checkpoint", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+assert add_one(2) == 3
+'''
+CHECKPOINT_CASES = '''
+
+@case("fixture_a-checkpoint", points=3)
+def checkpoint_calls_the_student(tt, rng):
+    return {"add_one(2)": tt.fixture_a.add_one(2)}
+
+
+@case("fixture_a-checkpoint", points=1)
+def checkpoint_checks_nothing_written(tt, rng):
+    return {"a constant": 42}
+'''
+
+
+@pytest.mark.slow
+def test_a_checkpoint_case_that_the_blank_release_passes_is_a_finding(built_course: Path) -> None:
+    """The checkpoint cell is scored by its cases alone: one that agrees on the untouched release
+    gives every blank submission its point."""
+    a = course.discover(built_course)[0]
+    a.source_py.write_text(a.source_py.read_text() + CHECKPOINT_CELL)
+    a.cases_py.write_text(a.cases_py.read_text() + CHECKPOINT_CASES)
+    notebooks.build(a)
+    generate(built_course, a)
+    findings = _lint_a(built_course, execute=True)
+    cases = f"source/{MODULE_A}/cases.py"
+    line = a.cases_py.read_text().splitlines().index('@case("fixture_a-checkpoint", points=1)') + 1
+    assert [(f.rule, f.file, f.grade_id, f.line, f.message) for f in findings] == [
+        ("blank-release-scores", cases, "fixture_a-checkpoint", line,
+         "case checkpoint_checks_nothing_written agrees with the reference on the untouched release: a blank "
+         "submission would score its 1 point(s) (1 in all); make it call what the student writes")]

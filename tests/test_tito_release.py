@@ -60,3 +60,28 @@ def test_missing_source_notebook_is_a_clear_error(built_course: Path) -> None:
     a.source_ipynb.unlink()
     with pytest.raises(TitoError, match="01_fixture_a.ipynb: missing; run `tito notebooks` first"):
         generate(built_course, a)
+
+
+def test_release_refuses_a_module_its_spec_cannot_grade(built_course: Path, capsys) -> None:
+    """`tito release` names the file and line to fix: a graded cell without cases, and checkpoint
+    case points that do not add up to the cell's."""
+    from tito.cli import main
+
+    a = module(built_course, MODULE_A)
+    a.source_py.write_text(a.source_py.read_text() + (
+        '\n# %% nbgrader={"grade": true, "grade_id": "fixture_a-checkpoint", "locked": true, "points": 4, '
+        '"schema_version": 3, "solution": false, "task": false}\nassert add_one(2) == 3\n'))
+    before = _release_files(built_course)
+    assert main(["--root", str(built_course), "release", "--module", MODULE_A]) == 1
+    marker = a.source_py.read_text().splitlines().index("assert add_one(2) == 3")  # the line above it, 1-based
+    assert " ".join(capsys.readouterr().err.split()) == " ".join((
+        f"error: {MODULE_A}: not released, its spec cannot grade it (see source/AUTHORING.md): "
+        f"source/{MODULE_A}/{MODULE_A}.py:{marker}: cell 6 (fixture_a-checkpoint): [spec] graded cell without "
+        f"cases in source/{MODULE_A}/cases.py: nothing could score it").split())
+    a.cases_py.write_text(a.cases_py.read_text() + (
+        '\n\n@case("fixture_a-checkpoint", points=3)\ndef checkpoint(tt, rng):\n'
+        '    return {"add_one(2)": tt.fixture_a.add_one(2)}\n'))
+    assert main(["--root", str(built_course), "release", "--module", MODULE_A]) == 1
+    assert (f"[spec] the checkpoint's cases carry 3 points in source/{MODULE_A}/cases.py, the cell 4: a perfect "
+            "submission would not get them all") in " ".join(capsys.readouterr().err.split())
+    assert _release_files(built_course) == before  # nothing released

@@ -1,6 +1,7 @@
 """The `tito` command line: thin wiring of the stages, rich output, honest exit codes.
 
     tito modules                       list the course modules
+    tito new-module NN_name "Title"    a working skeleton of a new module in source/NN_name/
     tito export [--check]              source -> tinytorch/ (or: exit 1 if it is stale)
     tito notebooks                     source/NN/NN.py -> source/NN/NN.ipynb
     tito release [--module M]          notebooks + nbgrader generate_assignment -> release/,
@@ -12,7 +13,7 @@
     tito report                        report/index.html with figures
     tito synth ...                     a synthetic class (see `tito synth --help`)
     tito collect ...                   roster, LMS downloads, nbgrader exchange (see `tito collect --help`)
-    tito demo [--students N]           the full course cycle on a synthetic class
+    tito demo [--students N] [--rebuild]   the full course cycle on a synthetic class
     tito student-kit DEST [--force]    the folder students get: release, checkpoints, guide, their tools
 
   for students:
@@ -104,6 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", type=Path, help="course directory (default: found from the cwd upward)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add(commands, "modules", "list the course modules", cmd_modules)
+    new = _add(commands, "new-module", "write a working skeleton of a new module in source/NN_name/", cmd_new_module)
+    new.add_argument("name", metavar="NN_name", help="the module's folder and nbgrader assignment, e.g. 08_spatial")
+    new.add_argument("title", help='its title, e.g. "Spatial"')
+    new.add_argument("--question", help="the checkpoint's capability question")
     check = _add(commands, "export", "export #| export cells into tinytorch/", cmd_export)
     check.add_argument("--check", action="store_true", help="write nothing; exit 1 if a target is stale or missing")
     _add(commands, "notebooks", "derive source/NN/NN.ipynb from the jupytext sources", cmd_notebooks, module=True)
@@ -129,6 +134,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--students", type=int, default=40, help="size of the synthetic class (default 40)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--workers", type=int, default=None)
+    demo.add_argument("--rebuild", action="store_true",
+                      help="start from a fresh class: remove submitted/, autograded/, feedback/ and the gradebook first")
     demo.set_defaults(module=None, no_execute=False, check=False)
     kit = _add(commands, "student-kit", "write the folder students get (no source/, no full reference)",
                cmd_student_kit)
@@ -176,6 +183,21 @@ def _all_modules(root: Path) -> list[course.Module]:
     return modules
 
 
+def cmd_new_module(root: Path, args: argparse.Namespace) -> int:
+    """A new module's folder that releases, lints and grades as it stands; then what to do next."""
+    from tito.scaffold import new_module
+
+    course.require_source(root, "new-module")
+    files = new_module(root, args.name, args.title, args.question)
+    console.print(f"wrote {', '.join(course.relpath(root, f) for f in files)}", markup=False, soft_wrap=True)
+    for line in (f"next: tito export && tito release --module {args.name} && tito lint --module {args.name}",
+                 "then replace `double` with the module's content (source/AUTHORING.md), re-derive its bugs with "
+                 f"`python -m tito.synth --derive --write --module {args.name}`, and add its row to "
+                 "docs/curriculum.md (tests/test_curriculum.py prints it)"):
+        console.print(line, markup=False, soft_wrap=True)
+    return 0
+
+
 def cmd_modules(root: Path, args: argparse.Namespace) -> int:
     table = Table("module", "source", "exports to", "release")
     for module in _modules(root, args):
@@ -220,10 +242,11 @@ def cmd_notebooks(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_release(root: Path, args: argparse.Namespace) -> int:
     from tito.build import notebooks
-    from tito.release import generate, write_published
+    from tito.release import check_spec, generate, write_published
 
     table = Table("module", "release")
     for module in _modules(root, args):
+        check_spec(module)
         notebooks.build(module)
         table.add_row(module.name, module.rel(generate(root, module)))
     console.print(table)
@@ -264,8 +287,13 @@ def cmd_demo(root: Path, args: argparse.Namespace) -> int:
     Build (export, release), lint (every source and release notebook executed), a synthetic class
     written into submitted/, its roster imported, every submission graded in the sandbox on a local
     worker pool into the SQLite gradebook, feedback pages, grades.csv and the report; then a summary
-    table that also compares each score with the one the synthetic class expects.
+    table that also compares each score with the one the synthetic class expects. `--rebuild`
+    first removes the previous class and everything graded from it.
     """
+    if args.rebuild:
+        from tito.demo import clear_class
+
+        console.print(f"removed {', '.join(clear_class(root)) or 'nothing (no previous class)'}")
     for title, stage in (("export", cmd_export), ("release", cmd_release),
                          ("lint: execute every source and release notebook", cmd_lint)):
         console.rule(f"[bold]{title}")
@@ -311,7 +339,7 @@ def cmd_report(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
     """Grade everything new or changed under submitted/; print one line per submission and a total."""
-    from tito.grade.run import autograde
+    from tito.grade.run import autograde, run_notes
 
     modules = course.discover(root)
     selected = _modules(root, args) if args.module else None
@@ -321,7 +349,10 @@ def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
     flagged = sum(1 for r in summary.graded if any(f.kind != "note" for f in r.flags))
     console.print(f"graded {len(summary.graded)} submission(s) in {summary.wall:.1f} s "
                   f"({summary.skipped} unchanged, skipped; {errors_} not gradable; {flagged} flagged)")
-    return 0
+    for line in run_notes(summary):
+        console.print(line, markup=False, soft_wrap=True)
+    return 1 if summary.internal_errors else 0
+
 
 
 def _one_module(root: Path, name: str) -> course.Module:

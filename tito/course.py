@@ -16,6 +16,7 @@ from tito.errors import TitoError
 
 CONFIG_FILE = "nbgrader_config.py"
 SOURCE, RELEASE = "source", "release"  # where modules are found: the instructor's course, a student kit
+CHECKPOINTS = "checkpoints"  # the course's checkpoints (and, in a student kit, every module's)
 PACKAGE = "tinytorch"
 PUBLISHED_DIR = "_reference"  # release/_reference/: never an assignment (those are source/NN_name)
 MODULE_DIR = re.compile(r"^(?P<number>\d{2})_(?P<title>[a-z0-9_]+)$")
@@ -50,6 +51,22 @@ class Module:
     def cases_py(self) -> Path:
         """The module's spec: its cases, each bound to a graded cell (`source/NN/cases.py`)."""
         return self.root / "source" / self.name / "cases.py"
+
+    @property
+    def bugs_py(self) -> Path:
+        """Its realistic bugs and stub profiles for the synthetic class (`source/NN/bugs.py`, read by tito.synth)."""
+        return self.root / "source" / self.name / "bugs.py"
+
+    @property
+    def checkpoint_py(self) -> Path | None:
+        """The module's checkpoint, a pytest file asking its capability question of any tinytorch
+        build: `source/NN_name/checkpoint_NN_name.py` when the module keeps it in its folder (what
+        `tito new-module` writes), else `checkpoints/checkpoint_NN_*.py` (the first modules' place,
+        and the only one in a student kit, which gets a copy of each); None without one."""
+        own = self.root / SOURCE / self.name / f"checkpoint_{self.name}.py"
+        if own.is_file():
+            return own
+        return next(iter(sorted((self.root / CHECKPOINTS).glob(f"checkpoint_{self.number:02d}_*.py"))), None)
 
     @property
     def source_ipynb(self) -> Path:

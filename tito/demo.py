@@ -8,6 +8,7 @@ that checks every score against the one the synthetic class expects.
 
 from __future__ import annotations
 
+import shutil
 import statistics
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tito import course
+from tito.errors import TitoError
 from tito.grade.gradebook import course_db_url
 from tito.grade.model import GradeResult
 from tito.grade.pipeline import graded_cells
@@ -69,18 +71,44 @@ def compare_with_expected(root: Path, results: list[GradeResult], manifest) -> l
     return paired
 
 
+REBUILD_HINT = ("`make demo REBUILD=1` (`tito demo --rebuild`) replaces submitted/, autograded/, feedback/ "
+                "and the gradebook with a fresh synthetic class")
+# what a class leaves in the course; `--rebuild` removes them all before the build (the release
+# then writes a new gradebook)
+CLASS_STATE = ("submitted", "autograded", "feedback", "gradebook.db", "synthetic_class.json", "roster.csv")
+
+
+def clear_class(root: Path) -> list[str]:
+    """Remove the previous class, its grades and its gradebook (`tito demo --rebuild`); returns what
+    was removed. Real submissions go too: the option says so."""
+    removed = []
+    for name in CLASS_STATE:
+        path = root / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    return removed
+
+
 def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, console: Console) -> int:
     from tito.collect.roster import import_roster
     from tito.feedback_pages import run as write_feedback
-    from tito.grade.run import autograde, find_submissions, load_result
+    from tito.grade.run import autograde, find_submissions, load_result, run_notes
     from tito.report import run_grades, run_report
     from tito.report.stats import module_summaries
     from tito.results import load_results
-    from tito.synth.generate import ROSTER, generate_class
+    from tito.synth.generate import ROSTER, ForeignFiles, generate_class
 
     modules = course.discover(root)
     console.rule(f"[bold]a synthetic class of {students} students (seed {seed})")
-    manifest = generate_class(root, students, seed)
+    try:
+        manifest = generate_class(root, students, seed)
+    except ForeignFiles as error:
+        raise TitoError(f"{error} {REBUILD_HINT}.") from None
     import_roster(root / ROSTER, course_db_url(root), course_id="tinytorch")
     _set_due_dates(root, manifest.due_dates)
     console.print(f"{len(manifest.entries())} submissions written to submitted/, roster imported")
@@ -90,13 +118,16 @@ def run_cycle(root: Path, *, students: int, seed: int, workers: int | None, cons
     summary = autograde(root, modules, workers=workers, console=console, published=modules)
     console.print(f"graded {len(summary.graded)} submissions in {summary.wall:.0f} s "
                   f"({summary.skipped} unchanged)")
+    for line in run_notes(summary):
+        console.print(line, markup=False, soft_wrap=True)
     console.rule("[bold]feedback, grades, report")
     write_feedback(root, Console(quiet=True))
     run_grades(root, console)
     run_report(root, console)
     results = [load_result(root, s.student, s.module) for s in find_submissions(root, modules)]
     paired = compare_with_expected(root, [r for r in results if r], manifest)
-    return _print_summary(console, modules, paired, module_summaries(load_results(root).entries))
+    summaries = module_summaries(load_results(root).entries)
+    return _print_summary(console, modules, paired, summaries) or (1 if summary.internal_errors else 0)
 
 
 def _print_summary(console: Console, modules, paired, summaries) -> int:
@@ -123,6 +154,8 @@ def _print_summary(console: Console, modules, paired, summaries) -> int:
     for result, expected in mismatches:
         console.print(f"[red]unexpected score[/red] {result.student}/{result.module}: {result.score:g}, "
                       f"expected {expected:g}")
+    if mismatches:
+        console.print(f"if the course changed since this class was written, {REBUILD_HINT}", markup=False)
     return 1 if mismatches else 0
 
 

@@ -355,10 +355,10 @@ def feedback_leaks(root: Path) -> list[str]:
 def every_module_class(ctx: cat.Context) -> None:
     """Each module: correct, nothing written, and its first catalogued bug (failing tests show
     their messages in feedback: the pages most likely to leak)."""
-    from tito.synth.bugs import BUGS
+    from tito.synth.bugs import bugs_of
 
     for module in course.discover(ctx.root):
-        bug = next((b.name for b in BUGS if b.module == module.name and b.detected), None)
+        bug = next((b.name for b in bugs_of(module) if b.detected), None)
         for student, args in [("det-correct", {}), ("det-stubs", {"profile": "none"}), ("det-bug", {"bug": bug})]:
             if student == "det-bug" and bug is None:
                 continue

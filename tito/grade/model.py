@@ -78,6 +78,9 @@ class Flag:
     evidence: str
 
 
+INTERNAL_ERROR = "internal grading error"  # how a reason starts when our code, not the submission, failed
+
+
 @dataclass
 class GradeResult:
     """Everything grading decided about one submission."""
@@ -92,6 +95,9 @@ class GradeResult:
     flags: list[Flag] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    # the module's build id (tito.grade.course_build) it was graded with: a course change makes the
+    # result stale and `tito autograde` grades it again; "" for results written before builds were kept
+    build: str = ""
 
     # The differential checks' points are carried by the module's checkpoint cell (one of
     # `cells`), which is how they reach nbgrader's gradebook; they are not counted twice here.

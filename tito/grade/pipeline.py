@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tito.grade.context import GradingContext
 from tito.grade.job import Job, Ungradable
-from tito.grade.model import CellResult, Flag, GradeResult, Submission
+from tito.grade.model import INTERNAL_ERROR, CellResult, Flag, GradeResult, Submission
 from tito.grade.stages import STAGES
 
 __all__ = ["GradingContext", "checkpoint_cell_id", "grade_one", "graded_cells"]
@@ -47,7 +47,7 @@ def grade_one(context: GradingContext, submission: Submission, autograded_dir: P
     except Ungradable as error:
         _ungradable(result, context, module, str(error), job.notes)
     except Exception:  # a bug of ours must not stop the batch either: record it loudly
-        _ungradable(result, context, module, "internal grading error (reported to the instructor):\n"
+        _ungradable(result, context, module, f"{INTERNAL_ERROR} (reported to the instructor):\n"
                     + traceback.format_exc(limit=8), job.notes)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

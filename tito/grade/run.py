@@ -4,7 +4,9 @@ Workers only compute (each submission runs in its own sandboxed processes); the 
 thread is the only writer: for each finished submission it commits the gradebook transaction,
 then writes `autograded/<student>/<module>/result.json` atomically. A run killed at any moment
 therefore resumes where it stopped: a submission counts as graded only once its result.json
-exists with the digest of the files that were graded.
+exists with the digest of the files that were graded and the build of the module they were graded
+with (`tito.grade.course_build`): a change of the course (reference, spec, release, limits) makes
+the results it affects stale, and they are graded again.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from tito.course import Module
 from tito.errors import TitoError
 from tito.grade import config as grading_config
 from tito.grade import gradebook, run_lock
-from tito.grade.model import GradeResult, Submission
+from tito.grade.course_build import module_build_id
+from tito.grade.model import INTERNAL_ERROR, GradeResult, Submission
 from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
 from tito.grade.sandbox import Limits, Sandbox, process_alive
-from tito.terminal import escape
+from tito.terminal import escape, visible
+
+NEW, CHANGED, STALE = "new", "changed", "stale"  # why a submission is graded (None: its result is current)
 
 
 @dataclass
@@ -36,6 +41,12 @@ class RunSummary:
     graded: list[GradeResult] = field(default_factory=list)
     skipped: int = 0
     wall: float = 0.0
+    stale: dict[str, int] = field(default_factory=dict)  # module -> results a course change made stale
+
+    @property
+    def internal_errors(self) -> list[GradeResult]:
+        """The submissions our own code failed to grade: the instructor's to look at, never the student's."""
+        return [r for r in self.graded if internal_error_cause(r) is not None]
 
 
 def find_submissions(root: Path, modules: list[Module], students: list[str] | None = None) -> list[Submission]:
@@ -65,9 +76,41 @@ def load_result(root: Path, student: str, module: str) -> GradeResult | None:
         return None
 
 
-def is_current(root: Path, submission: Submission) -> bool:
+def why_grade(root: Path, submission: Submission, build: str) -> str | None:
+    """NEW (no result yet), CHANGED (the files differ from those graded), STALE (graded with another
+    build of the module), or None: the result is current."""
     previous = load_result(root, submission.student, submission.module)
-    return previous is not None and previous.digest == submission.digest()
+    if previous is None:
+        return NEW
+    if previous.digest != submission.digest():
+        return CHANGED
+    return STALE if previous.build != build else None
+
+
+def internal_error_cause(result: GradeResult) -> str | None:
+    """The exception that made our code fail on a submission (the last line of the traceback kept
+    in the reason), or None when the result is not an internal grading error."""
+    if result.status != "error" or not (result.reason or "").startswith(INTERNAL_ERROR):
+        return None
+    lines = [line.strip() for line in result.reason.splitlines()[1:] if line.strip()]
+    return lines[-1] if lines else "(no traceback recorded)"
+
+
+def run_notes(summary: RunSummary) -> list[str]:
+    """What the instructor must know after a run: the results a course change made stale (graded
+    again), and every submission our own code failed to grade, with its cause."""
+    lines = []
+    if summary.stale:
+        per_module = ", ".join(f"{module} {count}" for module, count in sorted(summary.stale.items()))
+        lines.append(f"{sum(summary.stale.values())} stale result(s) graded again: the course changed since "
+                     f"they were graded (reference, spec, release notebook or limits): {per_module}")
+    failed = summary.internal_errors
+    if failed:
+        lines.append(f"{len(failed)} internal grading error(s), a fault of the grader, not of the students "
+                     "(the traceback is in each result.json):")
+        lines += [f"  {visible(r.student)}/{visible(r.module)}: {visible(internal_error_cause(r))}  "
+                  f"({visible(result_path(Path(), r.student, r.module).as_posix())})" for r in failed]
+    return lines
 
 
 @run_lock.one_run_at_a_time
@@ -92,12 +135,16 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
     sandbox = Sandbox(limits or settings.limits, unsafe=unsafe)
     gradebook.check_usable(db_url)
     chosen = selected or modules
+    builds = {m.name: module_build_id(root, modules, m) for m in chosen}
     todo, summary = [], RunSummary()
     for submission in find_submissions(root, chosen, students):
-        if not force and is_current(root, submission):
+        why = why_grade(root, submission, builds[submission.module])
+        if why is None and not force:
             summary.skipped += 1
-        else:
-            todo.append(submission)
+            continue
+        if why == STALE:
+            summary.stale[submission.module] = summary.stale.get(submission.module, 0) + 1
+        todo.append(submission)
     if not todo:
         summary.wall = time.perf_counter() - started
         return summary
@@ -113,7 +160,8 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
     try:
         with gradebook.open_gradebook(db_url) as book:
             _ensure_assignments(book, chosen)
-            summary.graded = _run_pool(context, todo, book, checkpoint_cells, workers or os.cpu_count() or 1, console)
+            summary.graded = _run_pool(context, todo, book, checkpoint_cells, workers or os.cpu_count() or 1, console,
+                                       builds)
     finally:
         context.cleanup()
     summary.wall = time.perf_counter() - started
@@ -133,7 +181,7 @@ def remove_stale_work(root: Path) -> list[Path]:
     return removed
 
 
-def _run_pool(context, todo, book, checkpoint_cells, workers, console) -> list[GradeResult]:
+def _run_pool(context, todo, book, checkpoint_cells, workers, console, builds) -> list[GradeResult]:
     graded = []
     columns = (TextColumn("[bold]autograde"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
@@ -153,6 +201,7 @@ def _run_pool(context, todo, book, checkpoint_cells, workers, console) -> list[G
                 for future in done:
                     submission = pending.pop(future)
                     result = future.result()
+                    result.build = builds[result.module]
                     _commit(context.root, book, result, submission, checkpoint_cells)
                     graded.append(result)
                     progress.console.print(_line(result), highlight=False)
@@ -176,6 +225,9 @@ def _line(result: GradeResult) -> str:
     """One submission's line, in rich markup; the student and module are folder names (escaped)."""
     flags = f"  [yellow]{len(result.flags)} flag(s)[/yellow]" if [f for f in result.flags if f.kind != "note"] else ""
     name = f"{escape(result.student)}/{escape(result.module)}"
+    cause = internal_error_cause(result)
+    if cause is not None:
+        return f"  {name}: [red]{INTERNAL_ERROR}[/red]: {escape(cause)}"
     if result.status == "error":
         reason = ((result.reason or "").splitlines() or [""])[0]
         return f"  {name}: [red]not gradable[/red]: {escape(reason)}"

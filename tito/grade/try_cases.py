@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "stubs"):
         variants += [(f"stubs:{p}", {"profile": p}) for p in STUB_PROFILES]
     if args.only in (None, "bugs"):
-        variants += [(f"bug:{b.name}", {"bug": b.name}) for b in bugs_of(module.name)]
+        variants += [(f"bug:{b.name}", {"bug": b.name}) for b in bugs_of(module)]
     sound = True
     with tempfile.TemporaryDirectory(prefix="tito-try-lib-") as tmp:
         lib = partial_reference(root, Path(tmp) / "lib", course.modules_before(modules, module))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import nbformat
@@ -11,6 +13,8 @@ from tito.build.notebooks import to_notebook
 from tito.course import Module, modules_before
 from tito.lint.findings import Finding
 from tito.source import grade_id
+
+CELL_MARKER = re.compile(r"^# %%")  # a jupytext percent cell starts on the line after its marker
 
 
 @dataclass
@@ -32,8 +36,23 @@ class ModuleContext:
 
     @property
     def source_file(self) -> str:
-        """Findings on the source name the derived notebook, whose cell numbers they use."""
-        return self.module.rel(self.module.source_ipynb)
+        """Findings on the source name the `.py` the author edits (never the derived notebook)."""
+        return self.module.rel(self.module.source_py)
+
+    @cached_property
+    def cell_markers(self) -> list[int]:
+        """The 1-based line of each cell's `# %%` marker in the `.py` source, in cell order."""
+        lines = self.module.source_py.read_text(encoding="utf-8").splitlines()
+        return [number for number, line in enumerate(lines, start=1) if CELL_MARKER.match(line)]
+
+    def source_line(self, cell: int, line: int | None) -> int | None:
+        """Line `line` of source cell `cell` as a line of the `.py` file: a code cell's lines follow
+        its marker one for one; a finding on the whole cell points at the marker, which holds the
+        cell's nbgrader metadata. None if the markers and the cells do not match up."""
+        if len(self.cell_markers) != len(self.source.cells) or not 0 <= cell < len(self.cell_markers):
+            return None
+        marker = self.cell_markers[cell]
+        return marker if line is None else marker + line
 
     @property
     def release_file(self) -> str:
@@ -51,7 +70,9 @@ class ModuleContext:
         return Finding(rule, self.module.name, file, cell, gid, line, message)
 
     def source_finding(self, rule: str, cell: int | None, line: int | None, message: str) -> Finding:
-        return self.finding(rule, self.source_file, cell, line, message)
+        """A finding on line `line` of source cell `cell`, located in the `.py` file (see source_line)."""
+        file_line = line if cell is None else self.source_line(cell, line)
+        return self.finding(rule, self.source_file, cell, file_line, message)
 
     def release_finding(self, rule: str, cell: int | None, line: int | None, message: str) -> Finding:
         return self.finding(rule, self.release_file, cell, line, message, self.release)

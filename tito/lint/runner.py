@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from tito.course import CONFIG_FILE, Module
 from tito.errors import TitoError
-from tito.execute import NotebookRun
 from tito.lint import context
 from tito.lint.context import ModuleContext
 from tito.lint.findings import Finding
-from tito.lint.rules import execution, file_ref, imports, leak, metadata, release_parse, solution_placement, spec
+from tito.lint.rules import (blank_release, execution, file_ref, imports, leak, metadata, release_parse,
+                              solution_placement, spec)
 from tito.source import is_graded_test, points
 
 STATIC_RULES = (release_parse, solution_placement, metadata, file_ref, imports, leak, spec)
@@ -77,17 +77,18 @@ def _published(modules: list[Module], report: LintReport) -> tuple[Module, ...]:
         return ()
 
 
-def _execute_all(contexts: list[ModuleContext], workers: int) -> dict[tuple[str, str], NotebookRun | None]:
-    """Run the source and release notebook of every module, `workers` kernels at a time."""
-    jobs = [(ctx, kind) for ctx in contexts for kind in ("source", "release", "graded-only")]
+def _execute_all(contexts: list[ModuleContext], workers: int) -> dict[tuple[str, str], object]:
+    """Run the source and release notebook of every module, and its cases on the blank release,
+    `workers` at a time."""
+    jobs = [(ctx, kind) for ctx in contexts for kind in ("source", "release", "graded-only", "blank-cases")]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {(ctx.module.name, kind): pool.submit(_run, ctx, kind) for ctx, kind in jobs}
         return {key: future.result() for key, future in futures.items()}
 
 
-def _run(ctx: ModuleContext, kind: str) -> NotebookRun | None:
+def _run(ctx: ModuleContext, kind: str):
     runners = {"source": execution.run_source, "release": execution.run_release,
-               "graded-only": execution.run_graded_only}
+               "graded-only": execution.run_graded_only, "blank-cases": blank_release.run_cases}
     return runners[kind](ctx)
 
 
@@ -97,7 +98,8 @@ def _judge(ctx: ModuleContext, runs: dict) -> list[Finding]:
         return []
     return (execution.source_findings(ctx, runs[name, "source"])
             + execution.release_findings(ctx, runs[name, "release"])
-            + execution.graded_only_findings(ctx, runs.get((name, "graded-only"))))
+            + execution.graded_only_findings(ctx, runs.get((name, "graded-only")))
+            + blank_release.findings(ctx, runs.get((name, "blank-cases"))))
 
 
 def _summary(ctx: ModuleContext, runs: dict) -> ModuleSummary:

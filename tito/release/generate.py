@@ -40,6 +40,19 @@ def generate(root: Path, module: Module) -> Path:
     return module.release_ipynb
 
 
+def check_spec(module: Module) -> None:
+    """Refuse to release a module its spec cannot grade: no cases.py, a graded cell without cases, a
+    case bound to no cell, checkpoint points that do not add up (the lint's `spec` rule). Releasing
+    it would hand students a notebook whose every submission is graded wrongly or not at all."""
+    from tito.lint import context
+    from tito.lint.rules import spec
+
+    findings = spec.check(context.load(module, [module]))
+    if findings:
+        raise TitoError(f"{module.name}: not released, its spec cannot grade it (see source/AUTHORING.md):\n"
+                        + "\n".join(str(f) for f in findings))
+
+
 def _run_nbgrader(root: Path, name: str) -> dict:
     # imported here: nbgrader is slow to import and only this stage needs it
     from nbgrader.apps import NbGraderAPI

@@ -72,8 +72,7 @@ def execute_timeout(root: Path) -> int:
 
 
 def checkpoint_file(root: Path, module: Module) -> Path | None:
-    files = sorted((root / "checkpoints").glob(f"checkpoint_{module.number:02d}_*.py"))
-    return files[0] if files else None
+    return module.checkpoint_py
 
 
 def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks: Path | None = None,

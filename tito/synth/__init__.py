@@ -4,7 +4,8 @@
                                                                   synthetic_class.json)
     ClassManifest.load(root).expected("s001", "05_autograd")    -> Expected
 
-The bugs and what they fail: `tito.synth.bugs`. The CLI: `python -m tito.synth --help`.
+The bugs and what they fail: each module's `source/NN_name/bugs.py`, read by `tito.synth.bugs`. The CLI:
+`python -m tito.synth --help`.
 """
 
 from tito.synth.generate import ClassManifest, Expected, Student, generate_class

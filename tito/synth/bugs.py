@@ -1,34 +1,46 @@
-"""The catalogue of realistic student bugs, each a small named edit of one function's solution.
+"""The realistic student bugs and stub profiles of the synthetic class, read from each module's
+folder (`source/NN_name/bugs.py`), so that a module brings its own.
 
-Every bug records which graded cells it fails in the notebook (`failing_cells`) and which cases
-of the module's spec (`source/NN_name/cases.py`) disagree with the reference (`failing_checks`).
-Those lists are not guesses: they were derived by executing the buggy submission the way grading
-runs it (the locked cells of the release, the reference of earlier modules only, nbgrader's rule
-that an error or any stderr output fails a cell; the cases sandboxed and compared outside) with
-`python -m tito.synth --derive --write`, and slow tests derive them again and compare. Change a
-source or a spec, re-derive. A cell scores 0 when it is in `failing_cells` or any of its cases is
-in `failing_checks`.
+A bug is a small named edit of one function's solution. It records which graded cells it fails in
+the notebook (`failing_cells`) and which cases of the module's spec (`source/NN_name/cases.py`)
+disagree with the reference (`failing_checks`). Those lists are not guesses: they are derived by
+executing the buggy submission the way grading runs it (the locked cells of the release, the
+reference of earlier modules only, nbgrader's rule that an error or any stderr output fails a
+cell; the cases sandboxed and compared outside) with
+`python -m tito.synth --derive --write [--module NN_name]`, and slow tests derive them again and
+compare. Change a source or a spec, re-derive. A cell scores 0 when it is in `failing_cells` or any
+of its cases is in `failing_checks`.
 
 A stub profile is a student who wrote only some functions: `first-half` fills the first half of
 the module's solution regions (notebook order) and leaves the rest as released; `none` is the
-release untouched. Their failing cells are derived the same way.
+release untouched. What each fails is derived the same way and kept in the module's `STUBS`.
+
+A module without bugs.py has no bugs (its synthetic "bug" students submit correct work) and the
+stub students' expectations are left undetermined.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
+
+from tito.course import Module
+from tito.errors import TitoError
+
+STUB_PROFILES = ("none", "first-half")
 
 
 @dataclass(frozen=True)
 class Bug:
     name: str
-    module: str
     cell: str  # grade_id of the solution cell the edits apply to
     function: str
     description: str
     edits: tuple[tuple[str, str], ...]  # (old, new): each old occurs exactly once in the filled cell
-    failing_cells: tuple[str, ...]  # derived by execution, see the module docstring
-    failing_checks: tuple[str, ...] | None = None  # case names; None: not determined yet
+    failing_cells: tuple[str, ...] = ()  # derived by execution, see the module docstring
+    failing_checks: tuple[str, ...] | None = None  # case names; None: not derived yet
+    module: str = ""  # the module folder it was read from (set when read)
 
     @property
     def detected(self) -> bool:
@@ -36,1215 +48,107 @@ class Bug:
         return bool(self.failing_cells)
 
 
-BUGS: tuple[Bug, ...] = (
-    # 01 tensor ---------------------------------------------------------------------------------
-    Bug(
-        "tensor-lists-float64", "01_tensor", "tensor-to-array", "_to_array",
-        "dtype policy: Python lists and scalars become float64 instead of float32",
-        (("    return np.asarray(data, dtype=np.float32)", "    return np.asarray(data, dtype=np.float64)"),),
-        failing_cells=(
-            'tensor-creation',
-            'tensor-arithmetic',
-            'tensor-exp-log',
-            'tensor-matmul',
-            'tensor-reductions',
-            'tensor-graph-records',
-            'tensor-checkpoint',
-        ),
-        failing_checks=(
-            'creation_from_a_list',
-            'creation_dtype_policy',
-            'creation_as_tensor_numbers',
-            'creation_hidden_shapes_and_numpy_scalars',
-            'creation_hidden_as_tensor_more',
-            'creation_hidden_data_setter',
-            'arithmetic_elementwise',
-            'arithmetic_with_numbers',
-            'exp_log_float32',
-            'matmul_small',
-            'reductions_sum',
-            'reductions_mean',
-            'reductions_max',
-            'graph_numbers_become_constants',
-            'construction_and_dtype',
-            'reductions',
-        ),
-    ),
-    Bug(
-        "tensor-matmul-elementwise", "01_tensor", "tensor-class", "__matmul__",
-        "matmul computed with `*` (elementwise product, broadcasting instead of contracting)",
-        (("self._data @ other._data", "self._data * other._data"),),
-        failing_cells=(
-            'tensor-matmul',
-            'tensor-checkpoint',
-        ),
-        failing_checks=(
-            'matmul_small',
-            'matmul_float64',
-            'matmul_numpy_on_the_left',
-            'matmul_shape_mismatch',
-            'matmul_hidden_batched',
-            'matrix_multiplication',
-        ),
-    ),
-    Bug(
-        "tensor-mean-no-divide", "01_tensor", "tensor-class", "mean",
-        "mean returns the sum (forgets to divide by the number of elements)",
-        (("        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / count)",
-          "        return self.sum(axis=axis, keepdims=keepdims)"),),
-        failing_cells=(
-            'tensor-reductions',
-            'tensor-checkpoint',
-        ),
-        failing_checks=(
-            'reductions_mean',
-            'reductions_hidden_3d',
-            'reductions_hidden_negatives',
-            'reductions',
-        ),
-    ),
-    # 02 activations ----------------------------------------------------------------------------
-    Bug(
-        "relu-ge", "02_activations", "activations-relu", "relu",
-        "relu written with `>=` instead of `>`: the same values everywhere (undetectable; full score)",
-        (("    return Tensor.from_op(np.maximum(x.data, 0), \"relu\", (x,))",
-          "    return Tensor.from_op(np.where(x.data >= 0, x.data, 0).astype(x.dtype), \"relu\", (x,))"),),
-        failing_cells=(
-        ),
-        failing_checks=(
-        ),
-    ),
-    Bug(
-        "sigmoid-naive", "02_activations", "activations-sigmoid", "sigmoid",
-        "naive sigmoid 1/(1+exp(-x)): exp overflows for large negative x (RuntimeWarning on stderr)",
-        (("    e = np.exp(-np.abs(x.data))\n    out = np.where(x.data >= 0, 1 / (1 + e), e / (1 + e))\n",
-          "    out = 1 / (1 + np.exp(-x.data))\n"),),
-        failing_cells=(
-            'activations-sigmoid-test',
-            'activations-checkpoint',
-        ),
-        failing_checks=(
-            'sigmoid_extremes',
-            'sigmoid_wide_float32',
-            'sigmoid_stable',
-        ),
-    ),
-    Bug(
-        "softmax-no-shift", "02_activations", "activations-softmax", "softmax",
-        "softmax without subtracting the row maximum: overflows to nan for large logits",
-        (("    shifted = x - Tensor(x.data.max(axis=axis, keepdims=True))\n", "    shifted = x\n"),),
-        failing_cells=(
-            'activations-softmax-test',
-            'activations-checkpoint',
-        ),
-        failing_checks=(
-            'softmax_rows',
-            'softmax_large_scores',
-            'softmax_large_float64',
-            'softmax_huge_float64',
-            'softmax_stable',
-        ),
-    ),
-    # 03 layers ---------------------------------------------------------------------------------
-    Bug(
-        "dense-weights-transposed", "03_layers", "layers-dense", "__init__/forward",
-        "Dense stores weights as (output_size, input_size) and multiplies by their transpose",
-        (("(input_size, output_size)).astype", "(output_size, input_size)).astype"),
-         ("        out = as_tensor(x) @ self.weights\n", "        out = as_tensor(x) @ self.weights.transpose()\n")),
-        failing_cells=(
-            'layers-dense-init',
-            'layers-dense-seed',
-            'layers-dense-forward',
-            'layers-linear-alias',
-            'layers-mlp',
-        ),
-        failing_checks=(
-            'dense_init_shapes_and_draw',
-            'dense_init_without_bias',
-            'dense_init_sizes',
-            'dense_seed_generator',
-            'dense_seed_global',
-            'dense_seed_glorot_bound',
-            'dense_seed_global_reseeded',
-            'dense_seed_tall_bound',
-            'dense_forward_batch',
-            'dense_forward_exact',
-            'dense_forward_zero_input',
-            'dense_forward_list_input',
-            'dense_forward_without_bias',
-            'dense_forward_random_bias',
-            'linear_alias',
-            'mlp_known_weights',
-            'mlp_random_inputs',
-            'mlp_deep',
-            'dense_initialisation',
-            'dense_forward',
-            'sequential',
-        ),
-    ),
-    Bug(
-        "parameters-no-dedup", "03_layers", "layers-module", "parameters",
-        "Module.parameters lists a shared parameter once per reference (no de-duplication)",
-        (("                if id(parameter) not in seen:\n                    seen.add(id(parameter))\n"
-          "                    found.append(parameter)\n",
-          "                found.append(parameter)\n"),),
-        failing_cells=(
-            'layers-module-parameters',
-            'layers-sequential-forward',
-        ),
-        failing_checks=(
-            'parameters_nested',
-            'parameters_nested_lists',
-            'parameters_shared_module',
-            'sequential_shared_layer',
-            'sequential_shared_nested',
-            'parameter_discovery',
-        ),
-    ),
-    # 04 losses ---------------------------------------------------------------------------------
-    Bug(
-        "mse-no-mean", "04_losses", "losses-mse", "mean_squared_error",
-        "MSE sums the squared errors instead of averaging them",
-        (("    return ((predictions - targets) ** 2).mean()", "    return ((predictions - targets) ** 2).sum()"),),
-        failing_cells=(
-            'losses-mse-values',
-            'losses-classes-aliases',
-            'losses-checkpoint',
-        ),
-        failing_checks=(
-            'mse_example',
-            'mse_random',
-            'mse_lists_and_arrays',
-            'mse_records_graph',
-            'mse_float64',
-            'classes_forward',
-            'classes_aliases_float64',
-            'mean_squared_error',
-            'classes_and_graph',
-        ),
-    ),
-    Bug(
-        "cross-entropy-log-of-softmax", "04_losses", "losses-log-softmax", "log_softmax_rows",
-        "log-softmax as log(softmax(x)) without the shift: overflow and log(0) for large logits",
-        (("    shifted = logits - logits.max(axis=-1, keepdims=True)\n"
-          "    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))",
-          "    exps = np.exp(logits)\n"
-          "    return np.log(exps / exps.sum(axis=-1, keepdims=True))"),),
-        failing_cells=(
-            'losses-log-softmax-values',
-            'losses-cross-entropy-stable',
-            'losses-classes-aliases',
-            'losses-checkpoint',
-        ),
-        failing_checks=(
-            'log_softmax_extremes',
-            'log_softmax_float32_extreme',
-            'ce_extreme_indices',
-            'ce_extreme_one_hot',
-            'ce_extreme_drawn',
-            'ce_extreme_more',
-            'classes_forward',
-            'cross_entropy_stable',
-            'classes_and_graph',
-        ),
-    ),
-    # 05 autograd -------------------------------------------------------------------------------
-    Bug(
-        "sub-rule-sign", "05_autograd", "autograd-arithmetic-rules", "sub_rule",
-        "sign error: the gradient of a - b with respect to b is +grad",
-        (("    return grad, -grad", "    return grad, grad"),),
-        failing_cells=(
-            'autograd-elementwise-rules',
-            'autograd-gradient-checks',
-            'autograd-variable',
-        ),
-        failing_checks=(
-            'add_sub_neg_rules',
-            'sub_reversed_and_neg_matrix',
-            'backward_powers_and_cubic',
-            'check_gradients_every_rule',
-            'variable_subtract',
-            'variable_operator_chains',
-            'variable_number_operands',
-            'polynomial',
-            'several_paths',
-            'elementwise_rules',
-            'variable_face',
-        ),
-    ),
-    Bug(
-        "backward-overwrites", "05_autograd", "autograd-backward", "backward",
-        "gradients reaching a node by two paths overwrite each other instead of adding up",
-        (("pending[key] = parent_grad if key not in pending else pending[key] + parent_grad",
-          "pending[key] = parent_grad"),),
-        failing_cells=(
-            'autograd-backward-checkpoint',
-            'autograd-backward-graphs',
-            'autograd-gradient-checks',
-            'autograd-variable',
-            'autograd-checkpoint',
-        ),
-        failing_checks=(
-            'backward_polynomial',
-            'backward_chain_rule',
-            'backward_several_paths',
-            'backward_powers_and_cubic',
-            'backward_diamonds',
-            'backward_no_aliasing',
-            'backward_weighted_diamonds',
-            'backward_fan_in',
-            'backward_shared_node_and_saved_grad',
-            'backward_no_aliasing_chain',
-            'no_grad_update_then_backward',
-            'check_gradients_every_rule',
-            'check_gradients_more_rules',
-            'variable_operator_chains',
-            'variable_linear_regression',
-            'variable_constant_and_neg_sqrt',
-            'polynomial',
-            'chain_rule',
-            'several_paths',
-            'diamond_41_levels',
-            'elementwise_rules',
-            'matmul_and_reductions',
-            'no_grad_and_gradient_checks',
-            'variable_face',
-        ),
-    ),
-    Bug(
-        "unbroadcast-identity", "05_autograd", "autograd-unbroadcast-code", "unbroadcast",
-        "broadcast gradients are not summed back to the input's shape (unbroadcast returns grad)",
-        (("    grad = np.asarray(grad)\n    if grad.shape == shape:\n",
-          "    grad = np.asarray(grad)\n    return grad\n    if grad.shape == shape:\n"),),
-        failing_cells=(
-            'autograd-unbroadcast',
-            'autograd-backward-checkpoint',
-            'autograd-backward-graphs',
-            'autograd-gradient-checks',
-            'autograd-checkpoint',
-        ),
-        failing_checks=(
-            'unbroadcast_2d',
-            'unbroadcast_float32',
-            'unbroadcast_3d',
-            'unbroadcast_float32_to_ones',
-            'backward_dense_sigmoid_mse',
-            'backward_three_layers',
-            'backward_dense_batch',
-            'backward_broadcast_shapes',
-            'backward_constant_times_weight_seeded',
-            'check_gradients_every_rule',
-            'variable_vector_times_scalar',
-            'dense_sigmoid_mse',
-            'broadcast_gradients',
-            'matmul_and_reductions',
-        ),
-    ),
-    Bug(
-        "matmul-backward-no-transpose", "05_autograd", "autograd-linalg-rules", "matmul_rule",
-        "matmul backward forgets the transposes (G @ B and A @ G)",
-        (("        grad_a = G @ np.swapaxes(B, -1, -2)\n", "        grad_a = G @ B\n"),
-         ("        grad_b = np.swapaxes(A, -1, -2) @ G\n", "        grad_b = A @ G\n")),
-        failing_cells=(
-            'autograd-array-rules',
-            'autograd-backward-checkpoint',
-            'autograd-gradient-checks',
-            'autograd-checkpoint',
-        ),
-        failing_checks=(
-            'matmul_rule_matrices',
-            'matmul_rule_vectors',
-            'matmul_rule_batched',
-            'matmul_rule_dot_and_constant',
-            'backward_dense_sigmoid_mse',
-            'backward_three_layers',
-            'backward_dense_batch',
-            'check_gradients_every_rule',
-            'check_gradients_more_rules',
-            'dense_sigmoid_mse',
-            'matmul_and_reductions',
-            'no_grad_and_gradient_checks',
-        ),
-    ),
-    # 06 optimizers -----------------------------------------------------------------------------
-    Bug(
-        "zero-grad-noop", "06_optimizers", "optimizers-base", "zero_grad",
-        "Optimizer.zero_grad does nothing: gradients pile up across steps",
-        (("        for parameter in self.parameters:\n            parameter.grad = None",
-          "        pass"),),
-        failing_cells=(
-            'optimizers-zero-grad-step',
-            'optimizers-no-graph-chain',
-            'optimizers-convergence',
-            'optimizers-checkpoint',
-        ),
-        failing_checks=(
-            'sgd_plain',
-            'sgd_momentum',
-            'sgd_weight_decay',
-            'sgd_momentum_and_decay',
-            'adam',
-            'adam_betas_and_decay',
-            'adam_counts_steps_per_parameter',
-            'zero_grad_and_unused_parameters',
-            'updates_stay_outside_the_graph',
-            'step_hands_update_arrays',
-            'step_with_a_variable',
-            'zero_grad_only_own_parameters',
-            'sgd_parameter_stays_a_leaf',
-            'bowl_convergence',
-            'regression_recovers_weights',
-            'sgd_diverges_above_two_over_curvature',
-        ),
-    ),
-    Bug(
-        "sgd-momentum-no-accumulation", "06_optimizers", "optimizers-sgd", "update",
-        "SGD momentum uses the velocity but never stores it (no accumulation across steps)",
-        (("            velocity *= self.momentum\n            velocity += grad\n            grad = velocity\n",
-          "            grad = self.momentum * velocity + grad\n"),),
-        failing_cells=(
-            'optimizers-sgd-momentum-decay',
-        ),
-        failing_checks=(
-            'sgd_momentum',
-            'sgd_momentum_and_decay',
-            'updates_stay_outside_the_graph',
-            'sgd_momentum_constant_gradient',
-            'sgd_momentum_sign_changes',
-            'sgd_momentum_and_decay_variable',
-            'sgd_velocity_per_parameter',
-        ),
-    ),
-    Bug(
-        "adam-no-bias-correction", "06_optimizers", "optimizers-adam", "update",
-        "Adam without bias correction (m_hat = m, v_hat = v)",
-        (("        m_hat = m / (1 - self.beta1 ** t)\n        v_hat = v / (1 - self.beta2 ** t)\n",
-          "        m_hat = m\n        v_hat = v\n"),),
-        failing_cells=(
-            'optimizers-adam-exact',
-            'optimizers-adam-details',
-        ),
-        failing_checks=(
-            'adam',
-            'adam_betas_and_decay',
-            'adam_counts_steps_per_parameter',
-            'updates_stay_outside_the_graph',
-            'adam_three_steps_by_hand',
-            'adam_first_step_any_scale',
-            'adam_constant_gradient_equal_steps',
-            'adam_custom_betas_and_eps',
-            'adam_skips_and_keeps_float32',
-            'adam_weight_decay_first_step',
-            'adam_late_parameter_own_t',
-            'adam_variable_buffers_in_place',
-        ),
-    ),
-    # 07 training -------------------------------------------------------------------------------
-    Bug(
-        "dataloader-drops-last", "07_training", "training-dataloader", "__iter__",
-        "DataLoader silently drops the last, incomplete batch",
-        (("        for start in range(0, len(order), self.batch_size):",
-          "        for start in range(0, len(order) - self.batch_size + 1, self.batch_size):"),),
-        failing_cells=(
-            'training-dataloader-batches',
-            'training-dataloader-shuffle',
-            'training-train-epoch-test',
-        ),
-        failing_checks=(
-            'loader_cuts_batches',
-            'loader_batch_size_table',
-            'loader_dtypes_and_shapes',
-            'loader_shuffles_each_epoch',
-            'loader_seeded_reproducible',
-            'train_epoch_steps',
-            'loader_batches',
-            'loader_shuffles_by_seed',
-            'train_epoch',
-        ),
-    ),
-    Bug(
-        "train-epoch-no-zero-grad", "07_training", "training-train-epoch", "train_epoch",
-        "train_epoch never calls optimizer.zero_grad(): gradients of all batches pile up",
-        (("        optimizer.zero_grad()\n", ""),),
-        failing_cells=(
-            'training-train-epoch-test',
-            'training-fit-digits',
-            'training-checkpoint',
-        ),
-        failing_checks=(
-            'train_epoch_steps',
-            'train_epoch_batches_of_one',
-            'fit_history_on_digits',
-            'fit_without_validation',
-            'fit_then_held_out',
-            'train_epoch',
-            'fit',
-        ),
-    ),
-)
+@dataclass(frozen=True)
+class Stubs:
+    """What a stub profile fails in one module (derived, like a bug's lists)."""
 
-BY_NAME: dict[str, Bug] = {bug.name: bug for bug in BUGS}
-
-STUB_PROFILES = ("none", "first-half")
-
-# (module, profile) -> failing graded cells, derived like the bugs' (see the module docstring).
-STUB_FAILING_CELLS: dict[tuple[str, str], tuple[str, ...]] = {
-    ('01_tensor', 'none'): (
-        'tensor-creation',
-        'tensor-arithmetic',
-        'tensor-exp-log',
-        'tensor-matmul',
-        'tensor-reductions',
-        'tensor-shape-indexing',
-        'tensor-comparisons-hashing',
-        'tensor-graph-records',
-        'tensor-checkpoint',
-    ),
-    ('01_tensor', 'first-half'): (
-        'tensor-creation',
-        'tensor-arithmetic',
-        'tensor-exp-log',
-        'tensor-matmul',
-        'tensor-reductions',
-        'tensor-shape-indexing',
-        'tensor-comparisons-hashing',
-        'tensor-graph-records',
-        'tensor-checkpoint',
-    ),
-    ('02_activations', 'none'): (
-        'activations-relu-test',
-        'activations-sigmoid-test',
-        'activations-tanh-test',
-        'activations-softmax-test',
-        'activations-log-softmax-test',
-        'activations-classes-test',
-        'activations-graph-test',
-        'activations-checkpoint',
-    ),
-    ('02_activations', 'first-half'): (
-        'activations-classes-test',
-        'activations-checkpoint',
-    ),
-    ('03_layers', 'none'): (
-        'layers-module-parameters',
-        'layers-module-zero-grad',
-        'layers-dense-init',
-        'layers-dense-seed',
-        'layers-dense-forward',
-        'layers-linear-alias',
-        'layers-sequential-forward',
-        'layers-mlp',
-        'layers-checkpoint',
-    ),
-    ('03_layers', 'first-half'): (
-        'layers-dense-init',
-        'layers-dense-seed',
-        'layers-dense-forward',
-        'layers-linear-alias',
-        'layers-sequential-forward',
-        'layers-mlp',
-        'layers-checkpoint',
-    ),
-    ('04_losses', 'none'): (
-        'losses-mse-values',
-        'losses-log-softmax-values',
-        'losses-cross-entropy-indices',
-        'losses-cross-entropy-probs',
-        'losses-cross-entropy-stable',
-        'losses-cross-entropy-graph',
-        'losses-bce-values',
-        'losses-classes-aliases',
-        'losses-checkpoint',
-    ),
-    ('04_losses', 'first-half'): (
-        'losses-cross-entropy-indices',
-        'losses-cross-entropy-probs',
-        'losses-cross-entropy-stable',
-        'losses-cross-entropy-graph',
-        'losses-bce-values',
-        'losses-classes-aliases',
-        'losses-checkpoint',
-    ),
-    ('05_autograd', 'none'): (
-        'autograd-elementwise-rules',
-        'autograd-array-rules',
-        'autograd-activation-rules',
-        'autograd-unbroadcast',
-        'autograd-topological-order',
-        'autograd-backward-checkpoint',
-        'autograd-backward-graphs',
-        'autograd-no-grad',
-        'autograd-gradient-checks',
-        'autograd-variable',
-        'autograd-checkpoint',
-    ),
-    ('05_autograd', 'first-half'): (
-        'autograd-activation-rules',
-        'autograd-unbroadcast',
-        'autograd-topological-order',
-        'autograd-backward-checkpoint',
-        'autograd-backward-graphs',
-        'autograd-no-grad',
-        'autograd-gradient-checks',
-        'autograd-variable',
-        'autograd-checkpoint',
-    ),
-    ('06_optimizers', 'none'): (
-        'optimizers-validation',
-        'optimizers-zero-grad-step',
-        'optimizers-sgd-plain',
-        'optimizers-sgd-momentum-decay',
-        'optimizers-no-graph-chain',
-        'optimizers-adam-exact',
-        'optimizers-adam-details',
-        'optimizers-convergence',
-        'optimizers-checkpoint',
-    ),
-    ('06_optimizers', 'first-half'): (
-        'optimizers-sgd-plain',
-        'optimizers-sgd-momentum-decay',
-        'optimizers-no-graph-chain',
-        'optimizers-adam-exact',
-        'optimizers-adam-details',
-        'optimizers-convergence',
-        'optimizers-checkpoint',
-    ),
-    ('07_training', 'none'): (
-        'training-dataloader-batches',
-        'training-dataloader-shuffle',
-        'training-split-test',
-        'training-digits-test',
-        'training-accuracy-test',
-        'training-train-epoch-test',
-        'training-evaluate-test',
-        'training-fit-digits',
-        'training-checkpoint',
-    ),
-    ('07_training', 'first-half'): (
-        'training-accuracy-test',
-        'training-train-epoch-test',
-        'training-evaluate-test',
-        'training-fit-digits',
-        'training-checkpoint',
-    ),
-}
+    failing_cells: tuple[str, ...] | None = None
+    failing_checks: tuple[str, ...] | None = None
 
 
-def bugs_of(module: str) -> list[Bug]:
-    return [bug for bug in BUGS if bug.module == module]
+@dataclass(frozen=True)
+class ModuleBugs:
+    """One module's bugs.py: its bugs and its stub profiles' derived failures."""
 
-# (module, profile) -> the cases that disagree, derived by running them in the sandbox
-# (`tito.synth.derive.derive_checks`).
-STUB_FAILING_CHECKS: dict[tuple[str, str], tuple[str, ...]] = {
-    ('01_tensor', 'none'): (
-        'creation_from_a_list',
-        'creation_dtype_policy',
-        'creation_from_a_tensor',
-        'creation_fresh_leaf',
-        'creation_as_tensor_numbers',
-        'creation_hidden_shapes_and_numpy_scalars',
-        'creation_hidden_as_tensor_more',
-        'creation_hidden_data_setter',
-        'arithmetic_elementwise',
-        'arithmetic_with_numbers',
-        'arithmetic_float64_stays',
-        'arithmetic_errors',
-        'arithmetic_hidden_broadcast_3d',
-        'arithmetic_hidden_powers',
-        'arithmetic_hidden_dtypes',
-        'exp_log_float64',
-        'exp_log_float32',
-        'exp_log_hidden_round_trip',
-        'exp_log_hidden_scalars',
-        'matmul_small',
-        'matmul_float64',
-        'matmul_numpy_on_the_left',
-        'matmul_shape_mismatch',
-        'matmul_hidden_batched',
-        'reductions_sum',
-        'reductions_mean',
-        'reductions_max',
-        'reductions_hidden_3d',
-        'reductions_hidden_negatives',
-        'shape_reshape',
-        'shape_transpose',
-        'shape_indexing',
-        'shape_hidden_reshape_transpose',
-        'shape_hidden_indexing',
-        'comparisons_elementwise',
-        'comparisons_hashing',
-        'comparisons_numpy_on_the_left',
-        'comparisons_hidden_grid',
-        'comparisons_hidden_dict_of_nodes',
-        'comparisons_hidden_numpy_scalar_on_the_left',
-        'graph_each_operation',
-        'graph_numbers_become_constants',
-        'graph_one_input_is_enough',
-        'graph_no_record_without_grad',
-        'graph_mean_is_a_composition',
-        'graph_hidden_from_op',
-        'graph_hidden_mean_axes',
-        'graph_hidden_block',
-        'graph_hidden_gather_and_left_matmul',
-        'construction_and_dtype',
-        'elementwise_arithmetic',
-        'numbers_and_arrays_on_either_side',
-        'broadcasting',
-        'matrix_multiplication',
-        'reductions',
-        'shape_and_indexing',
-        'comparisons_and_hashing',
-        'graph_recording',
-    ),
-    ('01_tensor', 'first-half'): (
-        'creation_as_tensor_numbers',
-        'creation_hidden_as_tensor_more',
-        'arithmetic_elementwise',
-        'arithmetic_with_numbers',
-        'arithmetic_float64_stays',
-        'arithmetic_errors',
-        'arithmetic_hidden_broadcast_3d',
-        'arithmetic_hidden_powers',
-        'arithmetic_hidden_dtypes',
-        'exp_log_float64',
-        'exp_log_float32',
-        'exp_log_hidden_round_trip',
-        'exp_log_hidden_scalars',
-        'matmul_small',
-        'matmul_float64',
-        'matmul_numpy_on_the_left',
-        'matmul_shape_mismatch',
-        'matmul_hidden_batched',
-        'reductions_sum',
-        'reductions_mean',
-        'reductions_max',
-        'reductions_hidden_3d',
-        'reductions_hidden_negatives',
-        'shape_reshape',
-        'shape_transpose',
-        'shape_indexing',
-        'shape_hidden_reshape_transpose',
-        'shape_hidden_indexing',
-        'comparisons_numpy_on_the_left',
-        'comparisons_hidden_numpy_scalar_on_the_left',
-        'graph_each_operation',
-        'graph_numbers_become_constants',
-        'graph_one_input_is_enough',
-        'graph_no_record_without_grad',
-        'graph_mean_is_a_composition',
-        'graph_hidden_mean_axes',
-        'graph_hidden_block',
-        'graph_hidden_gather_and_left_matmul',
-        'construction_and_dtype',
-        'elementwise_arithmetic',
-        'numbers_and_arrays_on_either_side',
-        'broadcasting',
-        'matrix_multiplication',
-        'reductions',
-        'shape_and_indexing',
-        'graph_recording',
-    ),
-    ('02_activations', 'none'): (
-        'relu_values',
-        'relu_float64_and_lists',
-        'relu_graph',
-        'relu_any_shape',
-        'sigmoid_float64',
-        'sigmoid_extremes',
-        'sigmoid_float32',
-        'sigmoid_graph',
-        'sigmoid_wide_float64',
-        'sigmoid_wide_float32',
-        'tanh_float64',
-        'tanh_extremes',
-        'tanh_graph',
-        'tanh_grid',
-        'softmax_rows',
-        'softmax_large_scores',
-        'softmax_large_float64',
-        'softmax_axis',
-        'softmax_huge_float64',
-        'softmax_from_list',
-        'log_softmax_float64',
-        'log_softmax_extremes',
-        'log_softmax_float32',
-        'log_softmax_wide_columns',
-        'log_softmax_from_list',
-        'classes_as_layers',
-        'classes_record_ops',
-        'classes_3d',
-        'graph_softmax_records',
-        'graph_plain_input',
-        'graph_recording_off',
-        'graph_chain_and_columns',
-        'relu',
-        'sigmoid_stable',
-        'tanh',
-        'softmax_stable',
-        'log_softmax_stable',
-        'activation_classes',
-        'graph_recording',
-    ),
-    ('02_activations', 'first-half'): (
-        'classes_as_layers',
-        'classes_record_ops',
-        'classes_3d',
-        'activation_classes',
-    ),
-    ('03_layers', 'none'): (
-        'parameters_flat',
-        'parameters_nested',
-        'parameters_empty',
-        'parameters_nested_lists',
-        'parameters_shared_module',
-        'parameters_duck_typed',
-        'parameters_equal_but_distinct',
-        'zero_grad_clears',
-        'zero_grad_nested_only_parameters',
-        'dense_init_shapes_and_draw',
-        'dense_init_parameters',
-        'dense_init_without_bias',
-        'dense_init_sizes',
-        'dense_seed_generator',
-        'dense_seed_global',
-        'dense_seed_glorot_bound',
-        'dense_seed_leaves_global_state',
-        'dense_seed_global_reseeded',
-        'dense_seed_tall_bound',
-        'dense_forward_batch',
-        'dense_forward_exact',
-        'dense_forward_zero_input',
-        'dense_forward_list_input',
-        'dense_forward_without_bias',
-        'dense_forward_random_bias',
-        'dense_forward_bias_broadcast',
-        'linear_alias',
-        'linear_alias_parameters_and_repr',
-        'sequential_order',
-        'sequential_empty',
-        'sequential_container',
-        'sequential_shared_layer',
-        'sequential_nested',
-        'sequential_repeated',
-        'sequential_shared_nested',
-        'mlp_parameters',
-        'mlp_known_weights',
-        'mlp_random_inputs',
-        'mlp_deep',
-        'dense_initialisation',
-        'dense_forward',
-        'parameter_discovery',
-        'sequential',
-        'zero_grad',
-        'graph_recording',
-    ),
-    ('03_layers', 'first-half'): (
-        'dense_init_shapes_and_draw',
-        'dense_init_parameters',
-        'dense_init_without_bias',
-        'dense_init_sizes',
-        'dense_seed_generator',
-        'dense_seed_global',
-        'dense_seed_glorot_bound',
-        'dense_seed_leaves_global_state',
-        'dense_seed_global_reseeded',
-        'dense_seed_tall_bound',
-        'dense_forward_batch',
-        'dense_forward_exact',
-        'dense_forward_zero_input',
-        'dense_forward_list_input',
-        'dense_forward_without_bias',
-        'dense_forward_random_bias',
-        'dense_forward_bias_broadcast',
-        'linear_alias',
-        'linear_alias_parameters_and_repr',
-        'sequential_order',
-        'sequential_empty',
-        'sequential_container',
-        'sequential_shared_layer',
-        'sequential_nested',
-        'sequential_repeated',
-        'sequential_shared_nested',
-        'mlp_parameters',
-        'mlp_known_weights',
-        'mlp_random_inputs',
-        'mlp_deep',
-        'dense_initialisation',
-        'dense_forward',
-        'parameter_discovery',
-        'sequential',
-        'zero_grad',
-        'graph_recording',
-    ),
-    ('04_losses', 'none'): (
-        'mse_example',
-        'mse_random',
-        'mse_lists_and_arrays',
-        'mse_records_graph',
-        'mse_float64',
-        'log_softmax_example',
-        'log_softmax_random',
-        'log_softmax_extremes',
-        'log_softmax_float64',
-        'log_softmax_float32_extreme',
-        'ce_indices_example',
-        'ce_indices_random',
-        'ce_indices_known_values',
-        'ce_indices_float64',
-        'ce_indices_float32_tensors',
-        'ce_one_hot_example',
-        'ce_one_hot_random',
-        'ce_soft_targets',
-        'ce_soft_float64',
-        'ce_extreme_indices',
-        'ce_extreme_one_hot',
-        'ce_extreme_drawn',
-        'ce_extreme_more',
-        'ce_graph_record',
-        'ce_graph_constant',
-        'ce_graph_soft_targets',
-        'ce_graph_array_targets',
-        'bce_example',
-        'bce_random',
-        'bce_certain',
-        'bce_float64',
-        'bce_soft_and_graph',
-        'classes_forward',
-        'classes_aliases_float64',
-        'mean_squared_error',
-        'cross_entropy_labels',
-        'cross_entropy_probabilities',
-        'cross_entropy_stable',
-        'binary_cross_entropy',
-        'classes_and_graph',
-    ),
-    ('04_losses', 'first-half'): (
-        'ce_indices_example',
-        'ce_indices_random',
-        'ce_indices_known_values',
-        'ce_indices_float64',
-        'ce_indices_float32_tensors',
-        'ce_one_hot_example',
-        'ce_one_hot_random',
-        'ce_soft_targets',
-        'ce_soft_float64',
-        'ce_extreme_indices',
-        'ce_extreme_one_hot',
-        'ce_extreme_drawn',
-        'ce_extreme_more',
-        'ce_graph_record',
-        'ce_graph_constant',
-        'ce_graph_soft_targets',
-        'ce_graph_array_targets',
-        'bce_example',
-        'bce_random',
-        'bce_certain',
-        'bce_float64',
-        'bce_soft_and_graph',
-        'classes_forward',
-        'classes_aliases_float64',
-        'cross_entropy_labels',
-        'cross_entropy_probabilities',
-        'cross_entropy_stable',
-        'binary_cross_entropy',
-        'classes_and_graph',
-    ),
-    ('05_autograd', 'none'): (
-        'add_sub_neg_rules',
-        'mul_div_rules',
-        'pow_exp_log_rules',
-        'mul_rule_constant_operand',
-        'rules_leave_grad_alone',
-        'pow_rule_float32',
-        'div_rule_matrices',
-        'pow_rule_negative_and_unit',
-        'sub_reversed_and_neg_matrix',
-        'exp_log_rules_wide_range',
-        'mul_rule_same_parent',
-        'matmul_rule_matrices',
-        'matmul_rule_vectors',
-        'sum_rule_axes',
-        'max_rule_ties',
-        'reshape_transpose_rules',
-        'getitem_rule_repeats',
-        'matmul_rule_batched',
-        'matmul_rule_dot_and_constant',
-        'sum_rule_several_axes',
-        'max_rule_keepdims_and_all_equal',
-        'transpose_reshape_getitem_more',
-        'relu_rule_values',
-        'sigmoid_tanh_rule_values',
-        'saturated_slopes',
-        'cross_entropy_rule_labels',
-        'cross_entropy_rule_probabilities',
-        'cross_entropy_rule_huge_logits',
-        'relu_rule_matrix_negative_zero',
-        'sigmoid_rule_float32',
-        'tanh_saturated_and_sigmoid_at_zero',
-        'unbroadcast_2d',
-        'unbroadcast_float32',
-        'unbroadcast_3d',
-        'unbroadcast_float32_to_ones',
-        'order_small_graph',
-        'order_diamonds',
-        'order_deep_chain',
-        'order_unhashable_nodes',
-        'order_shared_subexpression',
-        'order_constant_branch',
-        'order_unhashable_leaves',
-        'backward_polynomial',
-        'backward_dense_sigmoid_mse',
-        'backward_chain_rule',
-        'backward_three_layers',
-        'backward_accumulates_and_zero_grad',
-        'backward_several_paths',
-        'backward_repeated_with_zero_grad',
-        'backward_powers_and_cubic',
-        'backward_dense_batch',
-        'backward_diamonds',
-        'backward_deep_chain',
-        'backward_broadcast_shapes',
-        'backward_no_aliasing',
-        'backward_explicit_gradient',
-        'backward_without_requires_grad',
-        'backward_weighted_diamonds',
-        'backward_fan_in',
-        'backward_shared_node_and_saved_grad',
-        'backward_constant_times_weight_seeded',
-        'backward_no_aliasing_chain',
-        'no_grad_block',
-        'no_grad_nested',
-        'no_grad_restores_after_raise',
-        'no_grad_as_decorator',
-        'no_grad_restores_previous_off',
-        'no_grad_update_then_backward',
-        'numerical_gradient_values',
-        'numerical_gradient_float32_input',
-        'check_gradients_every_rule',
-        'check_gradients_float32_input',
-        'check_gradients_catches_detach',
-        'check_gradients_more_rules',
-        'numerical_gradient_epsilon',
-        'check_gradients_detached_scaled',
-        'check_gradients_constant_output',
-        'variable_multiply',
-        'variable_add',
-        'variable_subtract',
-        'variable_divide',
-        'variable_operator_chains',
-        'variable_linear_regression',
-        'variable_number_operands',
-        'variable_vector_times_scalar',
-        'variable_divide_with_tensors',
-        'variable_constant_and_neg_sqrt',
-        'polynomial',
-        'dense_sigmoid_mse',
-        'chain_rule',
-        'accumulation_and_zero_grad',
-        'several_paths',
-        'diamond_41_levels',
-        'broadcast_gradients',
-        'long_chain_10002',
-        'elementwise_rules',
-        'matmul_and_reductions',
-        'cross_entropy_gradient',
-        'no_grad_and_gradient_checks',
-        'variable_face',
-    ),
-    ('05_autograd', 'first-half'): (
-        'relu_rule_values',
-        'sigmoid_tanh_rule_values',
-        'saturated_slopes',
-        'cross_entropy_rule_labels',
-        'cross_entropy_rule_probabilities',
-        'cross_entropy_rule_huge_logits',
-        'relu_rule_matrix_negative_zero',
-        'sigmoid_rule_float32',
-        'tanh_saturated_and_sigmoid_at_zero',
-        'unbroadcast_2d',
-        'unbroadcast_float32',
-        'unbroadcast_3d',
-        'unbroadcast_float32_to_ones',
-        'order_small_graph',
-        'order_diamonds',
-        'order_deep_chain',
-        'order_unhashable_nodes',
-        'order_shared_subexpression',
-        'order_constant_branch',
-        'order_unhashable_leaves',
-        'backward_polynomial',
-        'backward_dense_sigmoid_mse',
-        'backward_chain_rule',
-        'backward_three_layers',
-        'backward_accumulates_and_zero_grad',
-        'backward_several_paths',
-        'backward_repeated_with_zero_grad',
-        'backward_powers_and_cubic',
-        'backward_dense_batch',
-        'backward_diamonds',
-        'backward_deep_chain',
-        'backward_broadcast_shapes',
-        'backward_no_aliasing',
-        'backward_explicit_gradient',
-        'backward_without_requires_grad',
-        'backward_weighted_diamonds',
-        'backward_fan_in',
-        'backward_shared_node_and_saved_grad',
-        'backward_constant_times_weight_seeded',
-        'backward_no_aliasing_chain',
-        'no_grad_block',
-        'no_grad_nested',
-        'no_grad_restores_after_raise',
-        'no_grad_as_decorator',
-        'no_grad_restores_previous_off',
-        'no_grad_update_then_backward',
-        'numerical_gradient_values',
-        'numerical_gradient_float32_input',
-        'check_gradients_every_rule',
-        'check_gradients_float32_input',
-        'check_gradients_catches_detach',
-        'check_gradients_more_rules',
-        'numerical_gradient_epsilon',
-        'check_gradients_detached_scaled',
-        'check_gradients_constant_output',
-        'variable_multiply',
-        'variable_add',
-        'variable_subtract',
-        'variable_divide',
-        'variable_operator_chains',
-        'variable_linear_regression',
-        'variable_number_operands',
-        'variable_vector_times_scalar',
-        'variable_divide_with_tensors',
-        'variable_constant_and_neg_sqrt',
-        'polynomial',
-        'dense_sigmoid_mse',
-        'chain_rule',
-        'accumulation_and_zero_grad',
-        'several_paths',
-        'diamond_41_levels',
-        'broadcast_gradients',
-        'long_chain_10002',
-        'elementwise_rules',
-        'matmul_and_reductions',
-        'cross_entropy_gradient',
-        'no_grad_and_gradient_checks',
-        'variable_face',
-    ),
-    ('06_optimizers', 'none'): (
-        'sgd_plain',
-        'sgd_momentum',
-        'sgd_weight_decay',
-        'sgd_momentum_and_decay',
-        'adam',
-        'adam_betas_and_decay',
-        'adam_counts_steps_per_parameter',
-        'zero_grad_and_unused_parameters',
-        'validation',
-        'updates_stay_outside_the_graph',
-        'base_keeps_a_list',
-        'base_refuses',
-        'base_refuses_negative_lr',
-        'base_subclass_messages',
-        'step_hands_update_arrays',
-        'step_with_a_variable',
-        'zero_grad_only_own_parameters',
-        'sgd_plain_by_hand',
-        'sgd_float32_default_lr',
-        'sgd_leaves_gradless_alone',
-        'sgd_momentum_constant_gradient',
-        'sgd_weight_decay_by_hand',
-        'sgd_momentum_sign_changes',
-        'sgd_momentum_and_decay_variable',
-        'sgd_velocity_per_parameter',
-        'sgd_parameter_stays_a_leaf',
-        'dense_parameters_stay_leaves',
-        'adam_three_steps_by_hand',
-        'adam_first_step_any_scale',
-        'adam_constant_gradient_equal_steps',
-        'adam_custom_betas_and_eps',
-        'adam_skips_and_keeps_float32',
-        'adam_weight_decay_first_step',
-        'adam_late_parameter_own_t',
-        'adam_variable_buffers_in_place',
-        'bowl_convergence',
-        'regression_recovers_weights',
-        'sgd_diverges_above_two_over_curvature',
-    ),
-    ('06_optimizers', 'first-half'): (
-        'sgd_plain',
-        'sgd_momentum',
-        'sgd_weight_decay',
-        'sgd_momentum_and_decay',
-        'adam',
-        'adam_betas_and_decay',
-        'adam_counts_steps_per_parameter',
-        'zero_grad_and_unused_parameters',
-        'updates_stay_outside_the_graph',
-        'sgd_plain_by_hand',
-        'sgd_float32_default_lr',
-        'sgd_momentum_constant_gradient',
-        'sgd_weight_decay_by_hand',
-        'sgd_momentum_sign_changes',
-        'sgd_momentum_and_decay_variable',
-        'sgd_velocity_per_parameter',
-        'sgd_parameter_stays_a_leaf',
-        'dense_parameters_stay_leaves',
-        'adam_three_steps_by_hand',
-        'adam_first_step_any_scale',
-        'adam_constant_gradient_equal_steps',
-        'adam_custom_betas_and_eps',
-        'adam_skips_and_keeps_float32',
-        'adam_weight_decay_first_step',
-        'adam_late_parameter_own_t',
-        'adam_variable_buffers_in_place',
-        'bowl_convergence',
-        'regression_recovers_weights',
-        'sgd_diverges_above_two_over_curvature',
-    ),
-    ('07_training', 'none'): (
-        'loader_cuts_batches',
-        'loader_batch_size_table',
-        'loader_dtypes_and_shapes',
-        'loader_shuffles_each_epoch',
-        'loader_seeded_reproducible',
-        'split_seeded',
-        'split_defaults_and_rounding',
-        'digits_default_split',
-        'digits_half_split',
-        'accuracy_of_scores',
-        'accuracy_lists_and_ties',
-        'train_epoch_steps',
-        'train_epoch_batches_of_one',
-        'evaluate_chunks',
-        'evaluate_default_chunks',
-        'evaluate_weighs_short_chunk',
-        'fit_history_on_digits',
-        'fit_without_validation',
-        'fit_then_held_out',
-        'loader_batches',
-        'loader_shuffles_by_seed',
-        'split',
-        'load_digits',
-        'accuracy',
-        'train_epoch',
-        'evaluate',
-        'fit',
-    ),
-    ('07_training', 'first-half'): (
-        'accuracy_of_scores',
-        'accuracy_lists_and_ties',
-        'train_epoch_steps',
-        'train_epoch_batches_of_one',
-        'evaluate_chunks',
-        'evaluate_default_chunks',
-        'evaluate_weighs_short_chunk',
-        'fit_history_on_digits',
-        'fit_without_validation',
-        'fit_then_held_out',
-        'accuracy',
-        'train_epoch',
-        'evaluate',
-        'fit',
-    ),
-}
+    bugs: tuple[Bug, ...] = ()
+    stubs: dict[str, Stubs] = dataclasses.field(default_factory=dict)
+
+    def bug(self, name: str) -> Bug | None:
+        return next((b for b in self.bugs if b.name == name), None)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every module's bugs, for the tools and tests that look across modules."""
+
+    bugs: tuple[Bug, ...]
+    stub_failing_cells: dict[tuple[str, str], tuple[str, ...]]  # (module, profile) -> cells
+    stub_failing_checks: dict[tuple[str, str], tuple[str, ...]]  # (module, profile) -> cases
+
+    @property
+    def by_name(self) -> dict[str, Bug]:
+        return {bug.name: bug for bug in self.bugs}
+
+
+_READ: dict[tuple[Path, int], ModuleBugs] = {}
+
+
+def read(module: Module) -> ModuleBugs:
+    """The module's bugs.py (nothing if it has none); an unreadable file is an error naming it."""
+    path = module.bugs_py
+    if not path.is_file():
+        return ModuleBugs()
+    key = (path.resolve(), path.stat().st_mtime_ns)
+    if key not in _READ:
+        _READ[key] = _load(module, path)
+    return _READ[key]
+
+
+def _load(module: Module, path: Path) -> ModuleBugs:
+    namespace: dict = {"__name__": f"tito_bugs_{module.name}", "__file__": str(path)}
+    where = module.rel(path)
+    try:
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    except Exception as error:  # the author's file: say where it broke
+        line = error.lineno if isinstance(error, SyntaxError) else _traceback_line(error, path)
+        detail = error.msg if isinstance(error, SyntaxError) else error
+        raise TitoError(f"{where}{f':{line}' if line else ''}: {type(error).__name__}: {detail}") from None
+    bugs, stubs = namespace.get("BUGS", ()), namespace.get("STUBS", {})
+    if not all(isinstance(b, Bug) for b in bugs) or not all(isinstance(s, Stubs) for s in stubs.values()):
+        raise TitoError(f"{where}: BUGS must hold Bug(...) entries and STUBS map a profile to Stubs(...)")
+    unknown = sorted(set(stubs) - set(STUB_PROFILES))
+    if unknown:
+        raise TitoError(f"{where}: unknown stub profile(s) {', '.join(unknown)} (known: {', '.join(STUB_PROFILES)})")
+    names = [b.name for b in bugs]
+    if len(set(names)) != len(names):
+        raise TitoError(f"{where}: a bug name is used twice ({', '.join(sorted({n for n in names if names.count(n) > 1}))})")
+    return ModuleBugs(tuple(dataclasses.replace(b, module=module.name) for b in bugs), dict(stubs))
+
+
+def _traceback_line(error: BaseException, path: Path) -> int | None:
+    frames = [f for f in _frames(error.__traceback__) if f.tb_frame.f_code.co_filename == str(path)]
+    return frames[-1].tb_lineno if frames else None
+
+
+def _frames(tb):
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def bugs_of(module: Module) -> tuple[Bug, ...]:
+    return read(module).bugs
+
+
+def stubs_of(module: Module, profile: str) -> Stubs:
+    return read(module).stubs.get(profile, Stubs())
+
+
+def catalogue(modules: list[Module]) -> Catalogue:
+    """Every module's bugs and stub profiles; a bug name used by two modules is an error (the
+    CLI and tests name bugs without their module)."""
+    bugs, cells, checks = [], {}, {}
+    for module in modules:
+        found = read(module)
+        bugs += found.bugs
+        for profile, stubs in found.stubs.items():
+            if stubs.failing_cells is not None:
+                cells[(module.name, profile)] = stubs.failing_cells
+            if stubs.failing_checks is not None:
+                checks[(module.name, profile)] = stubs.failing_checks
+    seen: dict[str, str] = {}
+    for bug in bugs:
+        if bug.name in seen:
+            raise TitoError(f"bug {bug.name!r} is in both source/{seen[bug.name]}/bugs.py and source/{bug.module}/bugs.py")
+        seen[bug.name] = bug.module
+    return Catalogue(tuple(bugs), cells, checks)

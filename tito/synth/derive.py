@@ -4,8 +4,8 @@ Two halves, as grading scores a cell: the notebook (the submission gets the lock
 runs in a fresh kernel whose PYTHONPATH holds the reference of the earlier modules only, and a
 graded cell fails by nbgrader's rule: an error, or anything written to stderr) and the module's
 cases (run sandboxed on the student's module and compared with the reference, `failing_checks`).
-Used to fill the catalogue's constants (`python -m tito.synth --derive --write`) and by the slow
-tests that keep them honest.
+Used to fill each module's `bugs.py` lists (`python -m tito.synth --derive --write [--module M]`)
+and by the slow tests that keep them honest.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tito.build.partial import partial_reference
 from tito.course import Module
 from tito.execute import execute_notebook, kernel_env
 from tito.source import is_exported, nbgrader_meta
-from tito.synth.bugs import BUGS, STUB_PROFILES
+from tito.synth.bugs import STUB_PROFILES, Stubs, bugs_of, read
 from tito.synth.notebook import with_instructor_cells
 from tito.synth.variants import submission
 
@@ -63,13 +63,14 @@ def failing_cells(root: Path, module: Module, *, bug: str | None = None, profile
     return Derived(module.name, kind, bug or profile or "reference", tuple(failing), detail)
 
 
-def derive_all(root: Path, *, bugs: list[str] | None = None, stubs: bool = True, workers: int = 2,
-               demos: bool = True) -> list[Derived]:
-    """Derive the catalogue: every bug (or the named ones) and, if `stubs`, every stub profile."""
-    modules = {m.name: m for m in course.discover(root)}
-    jobs = [(modules[b.module], b.name, None) for b in BUGS if bugs is None or b.name in bugs]
+def derive_all(root: Path, *, modules: list[Module] | None = None, bugs: list[str] | None = None,
+               stubs: bool = True, workers: int = 2, demos: bool = True) -> list[Derived]:
+    """Derive the failing cells of every bug of `modules` (default: the course; or only the named
+    bugs) and, if `stubs`, of every stub profile."""
+    chosen = modules if modules is not None else course.discover(root)
+    jobs = [(m, b.name, None) for m in chosen for b in bugs_of(m) if bugs is None or b.name in bugs]
     if stubs:
-        jobs += [(m, None, p) for m in modules.values() for p in STUB_PROFILES]
+        jobs += [(m, None, p) for m in chosen for p in STUB_PROFILES]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(failing_cells, root, m, bug=b, profile=p, demos=demos) for m, b, p in jobs]
         return [f.result() for f in futures]
@@ -100,54 +101,34 @@ def failing_checks(root: Path, module: Module, *, bug: str | None = None, profil
     return tuple(c.name for c in checks if not c.passed)
 
 
-def derive_checks(root: Path, *, workers: int = 2, seed: int = DERIVE_SEED) -> dict[tuple[str, str], tuple[str, ...]]:
-    """failing_checks for every bug ("bug", name) and stub profile (module, profile)."""
-    modules = {m.name: m for m in course.discover(root)}
-    jobs = {("bug", b.name): (modules[b.module], b.name, None) for b in BUGS}
-    jobs.update({(m.name, p): (m, None, p) for m in modules.values() for p in STUB_PROFILES})
+def derive_checks(root: Path, *, modules: list[Module] | None = None, workers: int = 2,
+                  seed: int = DERIVE_SEED) -> dict[tuple[str, str], tuple[str, ...]]:
+    """failing_checks for every bug ("bug", name) and stub profile (module, profile) of `modules`
+    (default: the course)."""
+    chosen = modules if modules is not None else course.discover(root)
+    jobs = {("bug", b.name): (m, b.name, None) for m in chosen for b in bugs_of(m)}
+    jobs.update({(m.name, p): (m, None, p) for m in chosen for p in STUB_PROFILES})
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {key: pool.submit(failing_checks, root, m, bug=b, profile=p, seed=seed)
                    for key, (m, b, p) in jobs.items()}
         return {key: future.result() for key, future in futures.items()}
 
 
-def write_catalogue(path: Path, cells: dict[tuple[str, str], tuple[str, ...]],
-                    checks: dict[tuple[str, str], tuple[str, ...]]) -> None:
-    """Rewrite the derived lists of `tito/synth/bugs.py` in place: each bug's `failing_cells` and
-    `failing_checks`, and the stub profiles' two tables. Keys are ("bug", name) or
-    (module, profile), as `derive_all` and `derive_checks` give them; nothing else changes."""
-    import re
+def write_bugs(module: Module, cells: dict[tuple[str, str], tuple[str, ...]],
+               checks: dict[tuple[str, str], tuple[str, ...]]) -> Path:
+    """Rewrite `module`'s bugs.py with the derived lists: each bug's `failing_cells` and
+    `failing_checks`, and each stub profile's. Keys are ("bug", name) or (module, profile), as
+    `derive_all` and `derive_checks` give them; the bugs themselves and the docstring stay."""
+    import ast
+    import dataclasses
 
-    text = path.read_text(encoding="utf-8")
+    from tito.synth.render import render_bugs_file
 
-    def listing(names: tuple[str, ...], indent: str) -> str:
-        return "(\n" + "".join(f"{indent}    {name!r},\n" for name in names) + f"{indent})"
-
-    for (kind, name), failing in cells.items():
-        if kind == "bug":
-            text = _replace_field(text, name, "failing_cells", listing(failing, " " * 8))
-    for (kind, name), failing in checks.items():
-        if kind == "bug":
-            text = _replace_field(text, name, "failing_checks", listing(failing, " " * 8))
-    for table, derived in (("STUB_FAILING_CELLS", cells), ("STUB_FAILING_CHECKS", checks)):
-        for (module, profile), failing in derived.items():
-            if module == "bug":
-                continue
-            pattern = re.compile(rf"(^{table}: .*?^    \({module!r}, {profile!r}\): )\((?:\)|\n.*?^    \))", re.S | re.M)
-            text, count = pattern.subn(lambda m: m.group(1) + listing(failing, " " * 4), text, count=1)
-            if not count:
-                raise ValueError(f"{path}: no entry ({module!r}, {profile!r}) in {table}")
-    path.write_text(text, encoding="utf-8")
-
-
-def _replace_field(text: str, bug: str, field_name: str, value: str) -> str:
-    import re
-
-    start = text.index(f'Bug(\n        "{bug}",')
-    end = text.index("\n    ),\n", start)
-    block = text[start:end]
-    pattern = re.compile(rf"^        {field_name}=\((?:\)|\n.*?^        \)),", re.S | re.M)
-    if not pattern.search(block):
-        raise ValueError(f"bug {bug!r} has no {field_name} to rewrite")
-    block = pattern.sub(lambda m: f"        {field_name}={value},", block, count=1)
-    return text[:start] + block + text[end:]
+    path = module.bugs_py
+    current = read(module)
+    bugs = [dataclasses.replace(b, failing_cells=cells.get(("bug", b.name), b.failing_cells),
+                                failing_checks=checks.get(("bug", b.name), b.failing_checks)) for b in current.bugs]
+    stubs = {p: Stubs(cells.get((module.name, p)), checks.get((module.name, p))) for p in STUB_PROFILES}
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) if path.is_file() else None
+    path.write_text(render_bugs_file(module.name, bugs, stubs, docstring), encoding="utf-8")
+    return path

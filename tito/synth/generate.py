@@ -30,7 +30,7 @@ import nbformat
 from tito import course
 from tito.errors import TitoError
 from tito.source import grade_id, is_graded_test
-from tito.synth.bugs import STUB_FAILING_CELLS, STUB_FAILING_CHECKS, STUB_PROFILES, bugs_of
+from tito.synth.bugs import STUB_PROFILES, bugs_of, stubs_of
 from tito.synth.names import FIRST_NAMES, LAST_NAMES
 from tito.synth.notebook import release_notebook
 from tito.synth.variants import submission
@@ -240,7 +240,7 @@ def _plan(rng: random.Random, roster: list[Student], modules: list[course.Module
     chosen = {index: variant for index, variant in zip(order, variants)}
     gradable = [i for i in order if chosen[i] in ("correct", "bug")]
     late = set(rng.sample(sorted(gradable), counts["late"]))
-    next_bug = {m.name: rng.randrange(max(len(bugs_of(m.name)), 1)) for m in modules}
+    next_bug = {m.name: rng.randrange(max(len(bugs_of(m)), 1)) for m in modules}
     broken_turn = rng.randrange(len(BROKEN_KINDS))
 
     plan = []
@@ -248,10 +248,10 @@ def _plan(rng: random.Random, roster: list[Student], modules: list[course.Module
         variant = chosen[index]
         entry = Expected(student, module.name, variant)
         graded = _graded_cells(module)
-        if variant == "bug" and not bugs_of(module.name):
-            variant = entry.variant = "correct"  # a module without catalogued bugs
+        if variant == "bug" and not bugs_of(module):
+            variant = entry.variant = "correct"  # a module without bugs (no bugs.py)
         if variant == "bug":
-            catalogue = bugs_of(module.name)
+            catalogue = bugs_of(module)
             bug = catalogue[next_bug[module.name] % len(catalogue)]
             next_bug[module.name] += 1
             entry.bug = bug.name
@@ -261,8 +261,9 @@ def _plan(rng: random.Random, roster: list[Student], modules: list[course.Module
             entry.expected_failed_checks = []
         elif variant == "stubs":
             entry.profile = rng.choice(STUB_PROFILES)
-            entry.expected_failed_cells = list(STUB_FAILING_CELLS.get((module.name, entry.profile), graded))
-            entry.expected_failed_checks = list(STUB_FAILING_CHECKS.get((module.name, entry.profile), [ALL]))
+            derived = stubs_of(module, entry.profile)
+            entry.expected_failed_cells = list(graded if derived.failing_cells is None else derived.failing_cells)
+            entry.expected_failed_checks = list([ALL] if derived.failing_checks is None else derived.failing_checks)
         else:
             entry.profile = BROKEN_KINDS[broken_turn % len(BROKEN_KINDS)]
             broken_turn += 1
@@ -347,6 +348,11 @@ def roster_csv(roster: list[Student]) -> bytes:
 # never overwrite real data
 
 
+class ForeignFiles(TitoError):
+    """submitted/ or roster.csv holds files the generator did not write; the caller names the remedy
+    (`tito synth --force`, `tito demo --rebuild`)."""
+
+
 def check_writable(root: Path, *, force: bool = False) -> ClassManifest | None:
     """The previous synthetic manifest (or None); TitoError if submitted/ or roster.csv holds
     anything the generator did not write (a real submission, an edited file), unless `force`."""
@@ -368,8 +374,8 @@ def check_writable(root: Path, *, force: bool = False) -> ClassManifest | None:
             foreign.append(rel)
     if foreign and not force:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise TitoError(f"{root}: refusing to overwrite files the generator did not write ({shown}); "
-                        "they may be real submissions. Use --force to overwrite anyway.")
+        raise ForeignFiles(f"{root}: refusing to overwrite files the generator did not write ({shown}); "
+                           "they may be real submissions.")
     return previous
 
 

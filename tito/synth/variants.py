@@ -6,7 +6,7 @@ import nbformat
 
 from tito.course import Module
 from tito.errors import TitoError
-from tito.synth.bugs import BY_NAME, STUB_PROFILES
+from tito.synth.bugs import STUB_PROFILES, read
 from tito.synth.notebook import Region, fill, release_notebook, solution_regions
 
 
@@ -26,11 +26,9 @@ def submission(module: Module, *, bug: str | None = None, profile: str | None = 
     regions = solution_regions(module)
     edits: dict[str, list[tuple[str, str]]] = {}
     if bug is not None:
-        if bug not in BY_NAME:
-            raise TitoError(f"unknown bug {bug!r}")
-        entry = BY_NAME[bug]
-        if entry.module != module.name:
-            raise TitoError(f"bug {bug!r} belongs to {entry.module}, not {module.name}")
+        entry = read(module).bug(bug)
+        if entry is None:
+            raise TitoError(f"no bug {bug!r} in {module.rel(module.bugs_py)}")
         edits[entry.cell] = list(entry.edits)
     leave = left_as_stubs(regions, profile) if profile is not None else set()
     where = f"{module.rel(module.release_ipynb)}" + (f" (bug {bug})" if bug else "")

@@ -69,7 +69,7 @@ def fingerprints(ctx: ModuleContext) -> list[Fingerprint]:
     ]
     public = "\n".join([_public_text(m.source_py, m.source_py.stat().st_mtime_ns) for m in ctx.modules]
                        + [_published_text(m.export_target) for m in ctx.published]
-                       + [_checkpoints_text(ctx.root, ctx.modules)])
+                       + [_checkpoints_text(ctx.modules)])
     unique: dict[str, Fingerprint] = {}
     for fp in inside:
         if len(fp.text) >= MIN_LENGTH and fp.text not in public:
@@ -91,10 +91,10 @@ def _published_text(target: Path) -> str:
     return target.read_text(encoding="utf-8") if target.is_file() else ""
 
 
-def _checkpoints_text(root: Path, modules: list[Module]) -> str:
-    """The modules' checkpoints (`checkpoints/checkpoint_NN_*.py`): public tests students run, so a
-    line one of them shares with a hidden test (`x = rng.standard_normal((5, 4))...`) tells nothing."""
-    files = sorted({p for m in modules for p in (root / "checkpoints").glob(f"checkpoint_{m.number:02d}_*.py")})
+def _checkpoints_text(modules: list[Module]) -> str:
+    """The modules' checkpoints (`Module.checkpoint_py`): public tests students run, so a line one
+    of them shares with a hidden test (`x = rng.standard_normal((5, 4))...`) tells nothing."""
+    files = sorted({m.checkpoint_py for m in modules if m.checkpoint_py})
     return "\n".join(p.read_text(encoding="utf-8") for p in files)
 
 
@@ -144,6 +144,9 @@ def _output_text(output: dict) -> str:
 
 
 def _finding(ctx: ModuleContext, path: Path, cell, gid, line: int, fp: Fingerprint) -> Finding:
-    source = f"source cell {fp.cell}" + (f" ({fp.grade_id})" if fp.grade_id else "")
-    message = f"{fp.what} text from {ctx.source_file} {source} leaked: {fp.text!r}"
+    lines = ctx.source.cells[fp.cell].source.splitlines()
+    line_in_cell = next((n for n, text in enumerate(lines, start=1) if text.strip() == fp.text), None)
+    source = (f"{ctx.source_file}:{ctx.source_line(fp.cell, line_in_cell)} (cell {fp.cell}"
+              + (f", {fp.grade_id})" if fp.grade_id else ")"))
+    message = f"{fp.what} text from {source} leaked: {fp.text!r}"
     return Finding(RULE, ctx.module.name, ctx.module.rel(path), cell, gid, line, message)

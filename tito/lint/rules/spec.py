@@ -26,8 +26,8 @@ HIDDEN = "### BEGIN HIDDEN TESTS"
 def check(ctx: ModuleContext) -> list[Finding]:
     module = ctx.module
     spec_file = module.rel(module.cases_py)
-    findings = [ctx.source_finding(RULE, index, None, "hidden tests in the notebook: student code can read them "
-                                   f"at grading time; move them to hidden cases in {spec_file}")
+    findings = [ctx.source_finding(RULE, index, _line_of(cell.source, HIDDEN), "hidden tests in the notebook: "
+                                   f"student code can read them at grading time; move them to hidden cases in {spec_file}")
                 for index, cell in enumerate(ctx.source.cells) if HIDDEN in cell.source]
     if not module.cases_py.is_file():
         return findings + [Finding(RULE, module.name, spec_file, None, None, None,
@@ -59,6 +59,10 @@ def check(ctx: ModuleContext) -> list[Finding]:
     return findings
 
 
+def _line_of(source: str, text: str) -> int:
+    return next(n for n, line in enumerate(source.splitlines(), start=1) if text in line)
+
+
 def _checkpoint_points(ctx, index: int, meta: dict, own: list, spec_file: str) -> list[Finding]:
     if any(points is None for _, points in own):
         return [ctx.source_finding(RULE, index, None, f"every case of the checkpoint cell needs points= in {spec_file}")]
@@ -83,4 +87,18 @@ def declared_cases(text: str) -> list[tuple[str, int, float | None]]:
                 value = points.value if isinstance(points, ast.Constant) else None
                 found.append((decorator.args[0].value, decorator.lineno,
                               None if value is None else float(value)))
+    return found
+
+
+def case_lines(text: str) -> dict[str, int]:
+    """Each case's name (its `name=` or its function's name, as casekit names it) -> the line of
+    its `@case(...)` decorator in a spec file."""
+    found = {}
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                if isinstance(decorator, ast.Call) and getattr(decorator.func, "id", None) == "case":
+                    named = next((k.value.value for k in decorator.keywords
+                                  if k.arg == "name" and isinstance(k.value, ast.Constant)), None)
+                    found[named or node.name] = decorator.lineno
     return found
