@@ -16,6 +16,7 @@ import sys
 import tempfile
 import textwrap
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -144,6 +145,21 @@ def test_the_references_answers_depend_on_the_seed_and_only_on_it(oracle):
 
 
 # ----------------------------------------------------------------------------- whole submissions
+
+
+def test_planning_does_not_wait_for_the_reference(oracle, partial_libs, tmp_path):
+    """The reference's answers are asked for in the background: while the reference process is
+    busy with another worker's request (its lock held here), planning a submission returns at
+    once, the session could run, and the answers arrive once the reference is free."""
+    module, seed = MODULES["02_activations"], 777
+    with ThreadPoolExecutor(max_workers=1) as planner, oracle._lock:  # another worker's request, running
+        planning = planner.submit(checks.plan_checks, module, reference_notebook(module.name), tmp_path / "scratch",
+                                  partial_libs(module.name), oracle=oracle, seed=seed)
+        plan = planning.result(timeout=30)  # (before: blocked until the reference was free)
+        assert plan.failure is None and not plan.answers.done()
+    assert plan.answers.result(timeout=60)["cases"] == oracle.answers(module, seed)["cases"]
+    assert [spec["case"] for spec in plan.specs] == [spec["case"] for spec in oracle.answers(module, seed)["cases"]]
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)

@@ -24,6 +24,7 @@ import os
 import shutil
 import stat
 import zipfile
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,12 +55,20 @@ class CheckPlan:
     nothing to run)."""
 
     module: Module
-    specs: list[dict]
-    reference: dict
+    answers: Future  # the reference's answers for `seed`, computed outside while the session runs
     seed: int
     info: dict
     spans: list = field(default_factory=list)
     failure: str | None = None
+
+    @property
+    def reference(self) -> dict:
+        """{"cases", "values"} of the reference (waits for the reference process if need be)."""
+        return self.answers.result()
+
+    @property
+    def specs(self) -> list[dict]:
+        return self.reference["cases"]
 
     @property
     def out(self) -> str:
@@ -123,11 +132,10 @@ def plan_checks(module: Module, notebook, scratch: Path, partial_lib: Path, *, o
                 seed: int) -> CheckPlan:
     """Build the student's module under `scratch/checks/lib` (whatever is there is removed first,
     since a previous run of student code may have planted files or links) and ask the reference
-    for its answers with `seed`. `partial_lib` is the published reference of the modules < k
+    for its answers with `seed` (in the background: they are needed only to compare). `partial_lib` is the published reference of the modules < k
     (see `tito.build.partial`); the spec and the case runner go to `scratch/runner` (see
     `stage_runner`)."""
-    reference = oracle.answers(module, seed)
-    plan = CheckPlan(module, reference["cases"], reference, seed,
+    plan = CheckPlan(module, oracle.answers_later(module, seed), seed,
                      {"reason": None, "returncode": None, "timed_out": False, "wall": 0.0, "signal": None,
                       "import": None, "cases": {}, "stderr": ""})
     try:

@@ -8,6 +8,11 @@ Starting an interpreter and importing numpy per submission would cost more than 
 themselves, so one long-lived process (`inner/run_cases.py --serve`) answers every request of a
 grading run, one at a time, on a private copy of the course's full reference package. It is
 restarted if it dies; a case that fails on the reference is a course bug and raises.
+
+The answers are needed only when the student's values are compared, after the sandbox session:
+`answers_later` asks in the background, so the reference computes while the session runs and
+neither waits for the other (with one request at a time, a worker asking while another's request
+ran used to sit idle beside a free CPU).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +65,7 @@ class Oracle:
         self._process: subprocess.Popen | None = None
         self._home: Path | None = None
         self._memo: dict[tuple[str, int], dict] = {}
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="oracle")
 
     def answers(self, module: Module, seed: int) -> dict:
         """{"header", "cases": [spec...], "values": {key: array}} of `module`'s cases on the
@@ -72,7 +79,13 @@ class Oracle:
                 self._memo[key] = self._ask(module, int(seed))
             return self._memo[key]
 
+    def answers_later(self, module: Module, seed: int) -> Future:
+        """`answers(module, seed)`, computed in the background; `.result()` waits for it (and
+        raises what `answers` would)."""
+        return self._background.submit(self.answers, module, seed)
+
     def close(self) -> None:
+        self._background.shutdown(wait=True, cancel_futures=True)
         with self._lock:
             self._stop()
             if self._home is not None:
