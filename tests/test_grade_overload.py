@@ -2,12 +2,14 @@
 
 `execute` notes a cell that timed out while its process waited for a CPU longer than it ran
 (`ExecuteOutcome.starved`); the session stage grades such a submission again, with a note.
-The starvation here is real: the sandbox is pinned to one CPU beside two busy processes of a
-higher priority, started by the test once the notebook is running and stopped by it.
+The starvation here is real: once the notebook is running, the test gives its sandbox the
+smallest CPU share and starts two busy processes on the one CPU the sandbox is pinned to; it
+stops them at the end.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import subprocess
@@ -29,24 +31,36 @@ pytestmark = [pytest.mark.slow,
 LIMITS = Limits(cell_timeout=3.0, notebook_timeout=120.0)
 CELLS = [{"index": 1, "source": "open('/scratch/go', 'w').close()\nprint('started')", "grade_id": None},
          {"index": 3, "source": "import time\ntime.sleep(0.3)\nwhile True:\n    pass", "grade_id": "busy"}]
+# the starved notebook: the busy cell begins only once the hogs run (the test's Hogs say so in
+# /scratch/hogs), so the whole of its timeout is spent beside them, however long they took to start
+STARVED_CELLS = [CELLS[0],
+                 {"index": 2, "source": "import os, time\nwhile not os.path.exists('/scratch/hogs'):\n    time.sleep(0.01)",
+                  "grade_id": None},
+                 {"index": 3, "source": "while True:\n    pass", "grade_id": "busy"}]
 STARVED = re.compile(r"cell 3 timed out after 3 s while the host was overloaded: "
                      r"it ran (\d+\.\d) s and waited (\d+\.\d) s for a CPU")
 
 
 class Hogs:
-    """Two busy processes at nice -10 on CPU 0, started when `trigger` appears."""
+    """Two busy processes at nice -10 on CPU 0, started when `trigger` appears; `hogs` beside it
+    once both run."""
 
-    def __init__(self, trigger: Path):
-        self.trigger, self.procs, self.stop = trigger, [], threading.Event()
+    def __init__(self, trigger: Path, starve=lambda: None):
+        self.trigger, self.starve, self.procs, self.stop = trigger, starve, [], threading.Event()
         self.thread = threading.Thread(target=self._start, daemon=True)
 
     def _start(self):
         while not self.trigger.exists() and not self.stop.is_set():
             time.sleep(0.01)
         if not self.stop.is_set():
+            self.starve()
             for _ in range(2):
                 self.procs.append(subprocess.Popen(["nice", "-n", "-10", "taskset", "-c", "0", sys.executable,
-                                                    "-c", "while True: pass"]))
+                                                    "-c", "import sys\nprint(flush=True)\nwhile True: pass"],
+                                                   stdout=subprocess.PIPE))
+            for proc in self.procs:
+                proc.stdout.readline()  # it runs its loop now
+            (self.trigger.parent / "hogs").touch()
 
     def __enter__(self):
         self.thread.start()
@@ -58,6 +72,7 @@ class Hogs:
         for proc in self.procs:
             proc.kill()
             proc.wait()
+            proc.stdout.close()
 
 
 @pytest.fixture
@@ -69,14 +84,25 @@ def one_cpu():
     os.sched_setaffinity(0, before)
 
 
+def smallest_share_for_this_process_sandboxes() -> None:
+    """The smallest CPU share for the running sandboxes' cgroups. (The ordinary share is not
+    starved by the hogs: the kernel's autogroups weigh the hogs' whole session as one, so a
+    sandbox keeps half a CPU beside any number of them, which is the fairness the cgroups are for;
+    and a sandbox started at the smallest share may not reach its first cell on a loaded host.)"""
+    for folder in glob.glob(f"/sys/fs/cgroup/**/tito-{os.getpid()}-*", recursive=True):
+        for control, smallest in (("cpu.shares", "2"), ("cpu.weight", "1")):
+            if os.path.exists(os.path.join(folder, control)):
+                Path(folder, control).write_text(smallest)
+
+
 def test_a_cell_starved_of_cpu_is_noted(tmp_path, one_cpu):
-    # the ordinary CPU share (1024), beside two busy processes at nice -10 (weight 9548 each) on the
-    # same CPU once the first cell ran: the cell gets about 5% of the CPU, so it waits far longer
-    # than it runs, however quiet the rest of the host is. (Not a smaller share: on a loaded host
-    # that starves the runner before its first cell, and the test would measure the host.)
+    # once the first cell ran, the smallest CPU share beside two busy processes on the same CPU:
+    # the busy cell waits for the CPU far longer than it runs, however quiet the rest of the host is
+    if Sandbox.missing_limits() and os.environ.get("CI") != "true":
+        pytest.skip(f"no cgroups: {Sandbox.missing_limits()}")
     scratch = tmp_path / "scratch"
-    with Hogs(scratch / "go") as hogs:
-        outcome = execute(CELLS, sandbox=Sandbox(LIMITS), scratch=scratch, lib=None)
+    with Hogs(scratch / "go", starve=smallest_share_for_this_process_sandboxes) as hogs:
+        outcome = execute(STARVED_CELLS, sandbox=Sandbox(LIMITS), scratch=scratch, lib=None)
     assert len(hogs.procs) == 2
     assert outcome.cell(1).stdout == "started\n"
     assert outcome.cell(3).ename == "CellTimeoutError"

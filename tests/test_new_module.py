@@ -20,13 +20,15 @@ import pytest
 
 from tito import course
 from tito.errors import TitoError
+from tito.grade import run_lock
 from tito.grade.sandbox import Sandbox
 from tito.scaffold import new_module
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = "08_spatial"
 TOP_LEFT_OUT = {".git", ".venv", "submitted", "autograded", "feedback", "report", "gradebook.db", ".tito", "build",
-                ".pytest_cache", ".hypothesis", "roster.csv", "synthetic_class.json"}  # student data, caches, the venv
+                ".pytest_cache", ".hypothesis", "roster.csv", "synthetic_class.json",
+                run_lock.sqlite_lock_file(Path("gradebook.db")).name}  # student data, caches, the venv
 
 HALVE = '''
 

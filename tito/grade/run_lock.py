@@ -96,7 +96,7 @@ def held(db_url: str):
         if path is None:  # an in-memory database belongs to this process alone
             yield
             return
-        with _file_lock(path.with_name(path.name + ".autograde-lock"), db_url):
+        with _file_lock(sqlite_lock_file(path), db_url):
             yield
     elif dialect == "postgresql":
         with _advisory_lock(db_url):
@@ -104,6 +104,12 @@ def held(db_url: str):
     else:
         raise TitoError(f"{gradebook.describe(db_url)}: tito autograde can lock only SQLite and PostgreSQL "
                         f"gradebooks, not {dialect}; use one of those in c.CourseDirectory.db_url")
+
+
+def sqlite_lock_file(database: Path) -> Path:
+    """The lock file of an SQLite gradebook: beside it, kept after the run (like the gradebook
+    itself, runtime state that is never committed)."""
+    return database.with_name(database.name + ".autograde-lock")
 
 
 def _refusal(db_url: str, holder: Holder) -> GradebookBusy:
