@@ -47,6 +47,7 @@ console = terminal.console()
 errors = terminal.console(stderr=True)
 
 STUDENT_COMMANDS = ("check", "build", "submit")  # the only ones a student kit can run
+INTERRUPTED = 130  # a shell's exit code for a command stopped by Ctrl+C (128 + SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     except TitoError as error:
         errors.print(f"[red]error:[/red] {escape(error, newlines=True)}", markup=True)
         return 1
+    except KeyboardInterrupt:
+        errors.print(f"interrupted (Ctrl+C): `tito {args.command}` stopped; nothing after that ran", markup=False)
+        return INTERRUPTED
 
 
 def _delegated(argv: list[str]) -> int | None:
@@ -335,12 +339,13 @@ def _student_path(path: Path | None) -> Path | None:
 def cmd_check(root: Path, args: argparse.Namespace) -> int:
     """The student's check: their notebook in a fresh kernel, then the checkpoint on their module."""
     from tito.student import summary
-    from tito.student.check import check, execute_timeout
+    from tito.student.check import check, limits
+    from tito.student.command import tito_command
 
     module = _one_module(root, args.module_name)
     console.print(f"checking {module.name} ...")
     report = check(root, module, _student_path(args.notebook), notebooks=_student_path(args.notebooks),
-                   timeout=execute_timeout(root), seeds=args.seeds)
+                   limits=limits(root), seeds=args.seeds)
     console.print(f"notebook: {escape(report.notebook)}")
     for line in summary.preamble(report):
         console.print(visible(line, newlines=True), markup=False, soft_wrap=True)
@@ -350,7 +355,7 @@ def cmd_check(root: Path, args: argparse.Namespace) -> int:
         table.add_row(grade_id, points, f"[{colour}]{result}[/{colour}]", Text(visible(message, newlines=True)),
                       Text(visible(hint, newlines=True)))
     console.print(table)
-    for line in summary.conclusion(report, f"run `tito check {module.name}` again"):
+    for line in summary.conclusion(report, f"run `{tito_command()} check {module.name}` again"):
         console.print(visible(line, newlines=True), markup=False, soft_wrap=True)
     return 0 if report.passed else 1
 
