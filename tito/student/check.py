@@ -27,7 +27,7 @@ from tito import parsing
 from tito.execute import CellOutcome, execute_notebook, kernel_env
 from tito.source import grade_id, is_exported
 from tito.student.checkpoint_run import MESSAGE_LINES
-from tito.student.stack import MISSING, STUDENT, Choice, choose, how_to_get, write_stack
+from tito.student.stack import MISSING, STUDENT, Choice, choose, copies, how_to_get, misnamed, write_stack
 
 FRAME = re.compile(r", in ([A-Za-z_][\w.]*)\(")
 ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
@@ -71,6 +71,7 @@ class CheckReport:
     kernel_error: str | None = None
     earlier: list[Choice] = field(default_factory=list)  # where each earlier module came from
     unparsable: list[str] = field(default_factory=list)  # export cells that do not parse, first of all
+    copies: list[str] = field(default_factory=list)  # other notebooks beside the module's own, not checked
 
     @property
     def passed(self) -> bool:
@@ -105,7 +106,7 @@ def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks
     root = root.resolve()
     path = (notebook or module.release_ipynb).resolve()
     if not path.is_file():
-        raise TitoError(f"{path}: no such notebook")
+        raise TitoError(f"{course.relpath(root, path)}: no such notebook" + (f"; {misnamed(path)}" if misnamed(path) else ""))
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as error:
@@ -120,7 +121,7 @@ def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks
         cells = [_cell_report(o, bool(unparsable)) for o in run.graded]
         checkpoint = _checkpoint(root, module, nb, earlier + [under_check], Path(tmp) / "stack", seeds, limits)
     return CheckReport(module.name, course.relpath(root, path), cells, checkpoint, run.kernel_error, earlier,
-                       unparsable)
+                       unparsable, [p.name for p in copies(path)] if notebook is None else [])
 
 
 def unparsable_export_cells(nb) -> list[str]:

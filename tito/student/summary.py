@@ -22,6 +22,9 @@ def preamble(report: CheckReport) -> list[str]:
     NameErrors below it), where the earlier modules came from, a dead kernel."""
     lines = [f"{problem} (fix this first: what the cell defines does not exist, so the tests that "
              "use it fail)" for problem in report.unparsable]
+    if report.copies:
+        lines.append(f"not checked: {', '.join(report.copies)} beside {report.notebook} (the check, "
+                     "nbgrader and grading read the module's own notebook only)")
     if report.earlier:
         lines.append("earlier modules: " + ", ".join(
             f"{c.module.name} ({'published reference' if c.owner == REFERENCE else 'your notebook'})"
