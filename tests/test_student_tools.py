@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import shutil
 import subprocess
 import sys
@@ -415,3 +416,54 @@ def test_an_exchange_submission_goes_in_under_the_students_id(tmp_path: Path) ->
     [submitted] = (exchange / "inbound").iterdir()
     assert submitted.name.startswith("s042+02_activations+")
     assert (submitted / "02_activations.ipynb").read_bytes() == notebook.read_bytes()
+
+
+def _checkpoints(course_root: Path, package_root: Path, *files: str) -> subprocess.CompletedProcess:
+    """`TINYTORCH_ROOT=<package_root> pytest checkpoints ...` in `course_root`, as `make checkpoints` runs it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env |= {"PYTHONPATH": str(REPO), "TINYTORCH_ROOT": str(package_root)}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs",
+                           "--checkpoint-seeds=1", *(files or ("checkpoints",))], cwd=course_root, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_in_week_1_the_checkpoints_run_for_module_01_and_skip_the_others_saying_why(tmp_path: Path, capsys) -> None:
+    """Before: collection errors for every later checkpoint, and nothing ran."""
+    notebooks = _finished(tmp_path / "release", TENSOR)
+    out = tmp_path / "build"
+    assert main(["--root", str(REPO), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    capsys.readouterr()
+    done = _checkpoints(REPO, out, *sorted(str(p.relative_to(REPO)) for p in (REPO / "checkpoints").glob("checkpoint_0[1-9]_*.py")))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"^20 passed, 6 skipped in [\d.]+s$", done.stdout.splitlines()[-1].strip("= ")), done.stdout[-2000:]
+    assert (f"modules under test: 01_tensor (yours), " + ", ".join(f"{m.name} (not in this build)" for m in MODULES[1:])
+            ) in done.stdout.splitlines()
+    skipped = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert skipped[0] == ("checkpoint_02_activations.py: needs 02_activations, not in this build (neither your "
+                          "finished notebook nor a published reference: `tito build` says why)")
+    assert len(skipped) == 6 and skipped[-1].startswith("checkpoint_07_training.py: needs 02_activations, 03_layers, "
+                                                       "04_losses, 05_autograd, 06_optimizers, 07_training, ")
+
+
+@pytest.mark.slow
+def test_checkpoint_01_does_not_pass_on_an_unfinished_tensor_that_the_build_took_from_the_reference(
+        first_three: Path, tmp_path: Path, capsys) -> None:
+    """Where 01 is published: an unfinished 01 is the published reference in the build, and its
+    checkpoint says so instead of passing on the instructor's code (before: it passed)."""
+    notebooks = tmp_path / "release"
+    shutil.copytree(TENSOR.release_dir, notebooks / "01_tensor")  # untouched: every stub in place
+    _write(submission(ACTIVATIONS), notebooks / "02_activations" / "02_activations.ipynb")
+    out = tmp_path / "build"
+    assert main(["--root", str(first_three), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    capsys.readouterr()
+    done = _checkpoints(first_three, out, "checkpoints/checkpoint_01_tensor.py", "checkpoints/checkpoint_02_activations.py")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert [line.split(": ", 1)[1] for line in lines if line.startswith("SKIPPED")] == [
+        "checkpoint_01_tensor.py: 01_tensor in this build is the published reference, not your work (your notebook "
+        "of it is not finished): this checkpoint would test the instructor's code"]
+    assert re.search(r"^\d+ passed, 1 skipped in [\d.]+s$", lines[-1].strip("= ")), lines[-1]
+    assert lines[lines.index("=========================== short test summary info ============================") - 1] == (
+        "modules under test: 01_tensor (published reference), 02_activations (yours), 03_layers (published "
+        "reference), " + ", ".join(f"{m.name} (not in this build)" for m in MODULES[3:]))
