@@ -467,3 +467,16 @@ def test_checkpoint_01_does_not_pass_on_an_unfinished_tensor_that_the_build_took
     assert lines[lines.index("=========================== short test summary info ============================") - 1] == (
         "modules under test: 01_tensor (published reference), 02_activations (yours), 03_layers (published "
         "reference), " + ", ".join(f"{m.name} (not in this build)" for m in MODULES[3:]))
+
+
+def test_messages_name_the_tito_the_student_can_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: every message said `tito ...`, which only works where that script is on PATH."""
+    script = Path(sys.prefix) / "bin" / "tito"  # the console script pyproject's [project.scripts] installs
+    assert script.is_file()
+    monkeypatch.setenv("PATH", f"{script.parent}{os.pathsep}/usr/bin:/bin")  # `make lab`'s terminals, an activated venv
+    assert tito_command() == "tito"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(Path(sys.prefix).parent)
+    assert tito_command() == f"{Path(sys.prefix).name}/bin/tito"  # `.venv/bin/tito` in the course folder
+    monkeypatch.chdir(tmp_path)
+    assert tito_command() == str(script)

@@ -19,6 +19,7 @@
     tito check NN_name [--notebook PATH]            run your notebook and the module's checkpoint
                                                     (or, in the notebook: tito.student.check_module)
     tito build [--notebooks DIR] [--out DIR]        your own tinytorch from your notebooks
+    tito checkpoints [--build DIR]                  the checkpoints of the modules your build has reached
     tito submit NN_name (--zip | exchange) [--student ID] [--yes]   hand a notebook in
     tito config student-id [ID]                     show or set your student id (submit's default)
 
@@ -47,7 +48,7 @@ from tito.terminal import escape, visible
 console = terminal.console()
 errors = terminal.console(stderr=True)
 
-STUDENT_COMMANDS = ("check", "build", "submit", "config")  # the only ones a student kit can run
+STUDENT_COMMANDS = ("check", "build", "checkpoints", "submit", "config")  # the only ones a student kit can run
 INTERRUPTED = 130  # a shell's exit code for a command stopped by Ctrl+C (128 + SIGINT)
 
 
@@ -57,7 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     delegated = _delegated(argv)
     if delegated is not None:
         return delegated
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if _in_student_kit(argv):
+        _list_only_student_commands(parser)
+    args = parser.parse_args(argv)
     try:
         root = args.root.resolve() if args.root else course.find_root()
         if args.command not in STUDENT_COMMANDS:
@@ -69,6 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         errors.print(f"interrupted (Ctrl+C): `tito {args.command}` stopped; nothing after that ran", markup=False)
         return INTERRUPTED
+
+
+def _in_student_kit(argv: list[str]) -> bool:
+    """Whether the course folder (`--root`, else found from the cwd) is a student kit."""
+    given = next((argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "--root"), None)
+    given = given or next((word.split("=", 1)[1] for word in argv if word.startswith("--root=")), None)
+    try:
+        root = Path(given).resolve() if given else course.find_root()
+    except TitoError:
+        return False
+    return course.is_student_kit(root)
+
+
+def _list_only_student_commands(parser: argparse.ArgumentParser) -> None:
+    """In a student kit `tito --help` lists the student's commands only (the others still parse,
+    so that running one says it is the instructor's)."""
+    parser.description = "TinyTorch: the student's tools in this course folder (a student kit)."
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action._choices_actions[:] = [a for a in action._choices_actions if a.dest in STUDENT_COMMANDS]
 
 
 def _delegated(argv: list[str]) -> int | None:
@@ -161,6 +185,9 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--notebook", type=Path, help="the notebook (default: release/NN_name/NN_name.ipynb)")
     submit.add_argument("--yes", action="store_true",
                         help="submit even a notebook whose solution stubs are all still in place, without asking")
+    points = _add(commands, "checkpoints", "student: the checkpoints of the modules your build has reached",
+                  cmd_checkpoints)
+    points.add_argument("--build", type=Path, help="the build to test (default: .tito/student-build/)")
     config = _add(commands, "config", "student: show or set your student id for this course folder", cmd_config)
     config.add_argument("key", choices=["student-id"], help="what to show or set")
     config.add_argument("value", nargs="?", metavar="ID", help="the new value (omit it to show the current one)")
@@ -373,6 +400,7 @@ def cmd_check(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_build(root: Path, args: argparse.Namespace) -> int:
     from tito.student.build import DEFAULT_OUT, build
+    from tito.student.command import tito_command
     from tito.student.stack import MISSING, STUDENT, how_to_get, unreadable_folders
 
     notebooks = _student_path(args.notebooks) or root / "release"
@@ -388,7 +416,9 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
         if choice.owner == MISSING:
             console.print(visible(f"{choice.module.name} is missing (the modules after it cannot import it): "
                                   f"{how_to_get(root, choice)}"), markup=False, soft_wrap=True)
-    console.print(f"run the checkpoints on your stack: TINYTORCH_ROOT={escape(out)} make checkpoints")
+    default = "" if out == root / DEFAULT_OUT else f" --build {escape(out)}"
+    console.print(f"run the checkpoints on your stack: {tito_command()} checkpoints{default} "
+                  f"(or TINYTORCH_ROOT={escape(out)} make checkpoints)")
     unreadable = unreadable_folders(notebooks)
     for problem in unreadable:
         errors.print(visible(f"error: not built: {problem}"), markup=False, soft_wrap=True)
@@ -412,6 +442,12 @@ def cmd_submit(root: Path, args: argparse.Namespace) -> int:
     console.print(visible(output, newlines=True), markup=False)
     console.print(f"submitted {module.name} through the nbgrader exchange as student {escape(student)}")
     return 0
+
+
+def cmd_checkpoints(root: Path, args: argparse.Namespace) -> int:
+    from tito.student.build import DEFAULT_OUT, run_checkpoints
+
+    return run_checkpoints(root, _student_path(args.build) or root / DEFAULT_OUT)
 
 
 def cmd_config(root: Path, args: argparse.Namespace) -> int:
