@@ -190,3 +190,12 @@ def test_a_wrong_value_shows_the_values_compared(tmp_path: Path) -> None:
         "Mismatch at indices:",
         re.escape(" [0, 0]: -9.0 (ACTUAL), 11 (DESIRED)"),
         re.escape(" [0, 1]: -18.0 (ACTUAL), 22 (DESIRED)")]), report.checkpoint.failures[0])
+
+
+def test_a_failing_bare_assert_shows_the_values_it_compared(tmp_path: Path) -> None:
+    """`assert kept.shape == (2, 1)` alone says nothing of what `kept.shape` was; before, the
+    check said "AssertionError at `assert kept.shape == (2, 1)`"."""
+    notebook = _tensor_with(tmp_path, "self._data.sum(axis=axis, keepdims=keepdims)", "self._data.sum(axis=axis)")
+    report = check(REPO, TENSOR, notebook)
+    reductions = next(c for c in report.cells if c.grade_id == "tensor-reductions")
+    assert reductions.message == "AssertionError: kept.shape = (2,)"

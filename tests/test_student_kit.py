@@ -134,7 +134,7 @@ def test_the_kit_holds_what_a_student_runs_and_nothing_more(course_and_kit: tupl
         "__init__.py", "__main__.py", "build/__init__.py", "build/export.py", "build/partial.py",
         "build/student_module.py", "cli.py", "course.py", "errors.py", "execute.py", "parsing.py",
         "release/__init__.py", "release/generate.py", "release/published.py", "source.py",
-        "student/__init__.py", "student/build.py", "student/check.py", "student/checkpoint_run.py",
+        "student/__init__.py", "student/assertions.py", "student/build.py", "student/check.py", "student/checkpoint_run.py",
         "student/command.py", "student/identity.py", "student/in_notebook.py", "student/reached.py",
         "student/stack.py", "student/submit.py", "student/summary.py", "terminal.py"]
 

@@ -134,6 +134,7 @@ def execute_notebook(
     env: dict[str, str] | None = None,
     timeout: int = 60,
     total_timeout: int | None = None,
+    extensions: tuple[str, ...] = (),
     kernel_name: str = "python3",
 ) -> NotebookRun:
     """Execute every cell (errors do not stop the run) and return per-cell outcomes.
@@ -141,7 +142,8 @@ def execute_notebook(
     `timeout` limits each cell, `total_timeout` (if given) the whole notebook: the cell running
     when it runs out is interrupted and the cells after it are not run. `env` replaces the
     kernel's whole environment (jupyter_client's `start_kernel(env=...)`), so build it with
-    `kernel_env`; UNDER_TITO is always added. The input notebook is not modified. Ctrl+C
+    `kernel_env`; UNDER_TITO is always added. `extensions` are IPython extensions the kernel loads
+    at start (importable in `env`). The input notebook is not modified. Ctrl+C
     (SIGINT) stops the kernel and raises KeyboardInterrupt here, at once.
     """
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else nbformat.from_dict(notebook)
@@ -155,6 +157,7 @@ def execute_notebook(
         error_on_timeout=TIMEOUT_ERROR,
         resources={"metadata": {"path": str(cwd)}},
         total_timeout=total_timeout,
+        extra_arguments=[f"--IPKernelApp.extensions={name}" for name in extensions],
     )
     kernel_error = None
     try:

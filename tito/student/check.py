@@ -33,6 +33,7 @@ FRAME = re.compile(r", in ([A-Za-z_][\w.]*)\(")
 ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
 SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors|skipped)")
 ENDLESS = "look for a loop that never ends (or a very slow computation)"
+KERNEL_EXTENSIONS = ("tito.student.assertions",)  # a failing bare `assert` shows the values it compared
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks
     with tempfile.TemporaryDirectory(prefix="tito-check-") as tmp:
         earlier_root = write_stack(root, Path(tmp) / "earlier", earlier)
         run = execute_notebook(nb, cwd=path.parent, env=kernel_env([earlier_root]), timeout=limits.cell,
-                               total_timeout=limits.total)
+                               total_timeout=limits.total, extensions=KERNEL_EXTENSIONS)
         unparsable = unparsable_export_cells(nb)
         cells = [_cell_report(o, bool(unparsable)) for o in run.graded]
         checkpoint = _checkpoint(root, module, nb, earlier + [under_check], Path(tmp) / "stack", seeds, limits)
@@ -128,7 +129,7 @@ def unparsable_export_cells(nb) -> list[str]:
     """`export cell 'tensor-class' line 12: invalid syntax: def f(x` for each `#| export` cell that
     does not parse, its line counted in the cell as the student sees it. Everything the cell
     defines is then undefined, so every test using it fails with a NameError: this comes first."""
-    found = []
+    problems = []
     for index, cell in enumerate(nb.cells):
         if not is_exported(cell):
             continue
@@ -137,8 +138,8 @@ def unparsable_export_cells(nb) -> list[str]:
         except SyntaxError as error:
             name = grade_id(cell) or f"cell {index + 1}"
             text = (error.text or "").strip()
-            found.append(f"export cell {name!r} line {error.lineno}: {error.msg}" + (f": {text}" if text else ""))
-    return found
+            problems.append(f"export cell {name!r} line {error.lineno}: {error.msg}" + (f": {text}" if text else ""))
+    return problems
 
 
 def earlier_modules(root: Path, module: Module, notebooks: Path) -> list[Choice]:

@@ -22,16 +22,16 @@ YOURS, PUBLISHED, ABSENT = "yours", "published reference", "not in this build"
 
 def origins(modules: list[Module], package_root: Path) -> dict[str, str]:
     """Each module's origin in the package root `package_root` (which holds `tinytorch/`)."""
-    found = {}
+    origin_of = {}
     for module in modules:
         file = package_root / module.export_target.relative_to(module.root)
         if not file.is_file():
-            found[module.name] = ABSENT
+            origin_of[module.name] = ABSENT
         elif module.published_target.is_file() and file.read_bytes() == module.published_target.read_bytes():
-            found[module.name] = PUBLISHED
+            origin_of[module.name] = PUBLISHED
         else:
-            found[module.name] = YOURS
-    return found
+            origin_of[module.name] = YOURS
+    return origin_of
 
 
 def skip_reason(number: int, modules: list[Module], found: dict[str, str]) -> str | None:

@@ -72,13 +72,13 @@ def unreadable_folders(folder: Path) -> list[str]:
     """`misnamed`'s message for every module folder under `folder` (laid out like release/) whose
     notebook is missing but that holds other notebooks, known modules or not: in a student kit a
     module is known by its notebook, so a renamed one makes the module vanish."""
-    found = []
+    problems = []
     for directory in sorted(folder.iterdir()) if folder.is_dir() else []:
         if MODULE_DIR.match(directory.name):
             problem = misnamed(directory / f"{directory.name}.ipynb")
             if problem:
-                found.append(problem)
-    return found
+                problems.append(problem)
+    return problems
 
 
 def select_module(modules: list[Module], name: str, notebooks: Path) -> Module:
