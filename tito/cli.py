@@ -177,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
                  cmd_build)
     build.add_argument("--notebooks", type=Path, help="folder of NN_name/NN_name.ipynb (default: release/)")
     build.add_argument("--out", type=Path, help="package root to write (default: .tito/student-build/)")
+    points = _add(commands, "checkpoints", "student: the checkpoints of the modules your build has reached",
+                  cmd_checkpoints)
+    points.add_argument("--build", type=Path, help="the build to test (default: .tito/student-build/)")
     submit = _add(commands, "submit", "student: submit a notebook (nbgrader exchange) or zip it for an LMS", cmd_submit)
     submit.add_argument("module_name", metavar="MODULE", help="the module: 01_tensor, 01 or tensor")
     submit.add_argument("--zip", action="store_true", help="write submissions/<student>_<module>.zip for an LMS upload")
@@ -185,9 +188,6 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("--notebook", type=Path, help="the notebook (default: release/NN_name/NN_name.ipynb)")
     submit.add_argument("--yes", action="store_true",
                         help="submit even a notebook whose solution stubs are all still in place, without asking")
-    points = _add(commands, "checkpoints", "student: the checkpoints of the modules your build has reached",
-                  cmd_checkpoints)
-    points.add_argument("--build", type=Path, help="the build to test (default: .tito/student-build/)")
     config = _add(commands, "config", "student: show or set your student id for this course folder", cmd_config)
     config.add_argument("key", choices=["student-id"], help="what to show or set")
     config.add_argument("value", nargs="?", metavar="ID", help="the new value (omit it to show the current one)")

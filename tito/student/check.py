@@ -20,10 +20,9 @@ from pathlib import Path
 
 import nbformat
 
-from tito import course
+from tito import course, parsing
 from tito.course import Module
 from tito.errors import TitoError
-from tito import parsing
 from tito.execute import CellOutcome, execute_notebook, kernel_env
 from tito.source import grade_id, is_exported
 from tito.student.checkpoint_run import MESSAGE_LINES
