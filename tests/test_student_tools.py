@@ -441,7 +441,7 @@ def test_in_week_1_the_checkpoints_run_for_module_01_and_skip_the_others_saying_
             ) in done.stdout.splitlines()
     skipped = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
     assert skipped[0] == ("checkpoint_02_activations.py: needs 02_activations, not in this build (neither your "
-                          "finished notebook nor a published reference: `tito build` says why)")
+                          f"finished notebook nor a published reference: `{tito_command()} build` says why)")
     assert len(skipped) == 6 and skipped[-1].startswith("checkpoint_07_training.py: needs 02_activations, 03_layers, "
                                                        "04_losses, 05_autograd, 06_optimizers, 07_training, ")
 
@@ -469,7 +469,8 @@ def test_checkpoint_01_does_not_pass_on_an_unfinished_tensor_that_the_build_took
         "reference), " + ", ".join(f"{m.name} (not in this build)" for m in MODULES[3:]))
 
 
-def test_messages_name_the_tito_the_student_can_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_messages_name_the_tito_the_student_can_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys) -> None:
     """Before: every message said `tito ...`, which only works where that script is on PATH."""
     script = Path(sys.prefix) / "bin" / "tito"  # the console script pyproject's [project.scripts] installs
     assert script.is_file()
@@ -480,3 +481,9 @@ def test_messages_name_the_tito_the_student_can_run(tmp_path: Path, monkeypatch:
     assert tito_command() == f"{Path(sys.prefix).name}/bin/tito"  # `.venv/bin/tito` in the course folder
     monkeypatch.chdir(tmp_path)
     assert tito_command() == str(script)
+    root = _course_copy(tmp_path / "course")
+    assert main(["--root", str(root), "submit", "02", "--student", "s001", "--yes"]) == 1
+    assert f"use `{script} submit 02_activations --zip` and upload" in _said(capsys.readouterr().err)
+    assert main(["--root", str(root), "build", "--out", str(tmp_path / "build")]) == 0
+    assert (f"run the checkpoints on your stack: {script} checkpoints --build {tmp_path / 'build'} "
+            f"(or TINYTORCH_ROOT={tmp_path / 'build'} make checkpoints)") in _said(capsys.readouterr().out)

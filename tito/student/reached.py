@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tito.course import Module
+from tito.student.command import tito_command
 
 YOURS, PUBLISHED, ABSENT = "yours", "published reference", "not in this build"
 
@@ -40,7 +41,7 @@ def skip_reason(number: int, modules: list[Module], found: dict[str, str]) -> st
     absent = [m.name for m in needed if found.get(m.name) == ABSENT]
     if absent:
         return (f"needs {', '.join(absent)}, not in this build (neither your finished notebook nor a "
-                "published reference: `tito build` says why)")
+                f"published reference: `{tito_command()} build` says why)")
     own = next((m for m in needed if m.number == number), None)
     if own is not None and found.get(own.name) == PUBLISHED:
         return (f"{own.name} in this build is the published reference, not your work (your notebook of it "

@@ -21,6 +21,7 @@ import nbformat
 
 from tito.course import Module
 from tito.errors import TitoError
+from tito.student.command import tito_command
 from tito.student.identity import checked
 from tito.student.stack import STUB_LINE
 
@@ -68,7 +69,7 @@ def submit_exchange(root: Path, module: Module, student: str, notebook: Path | N
     exchange = exchange_root(root)
     if not exchange:
         raise TitoError("no nbgrader exchange is configured (c.Exchange.root in nbgrader_config.py); "
-                        f"use `tito submit {module.name} --zip` and upload the zip to your LMS")
+                        f"use `{tito_command()} submit {module.name} --zip` and upload the zip to your LMS")
     path = readable_notebook(module, notebook)
     with tempfile.TemporaryDirectory(prefix="tito-submit-") as tmp:
         folder = Path(tmp) / module.name  # nbgrader submits a folder named after the assignment
