@@ -81,6 +81,7 @@ def _run(kit: Path, *command: str, cwd: Path | None = None, pythonpath: Path | N
     environment that would point elsewhere."""
     env = {k: v for k, v in os.environ.items()
            if k not in (UNDER_TITO, "NBGRADER_EXECUTION", "PYTHONPATH", "TINYTORCH_ROOT")}
+    env["PATH"] = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{env['PATH']}"  # as in `make lab`'s terminals
     if pythonpath is not None:
         env["PYTHONPATH"] = str(pythonpath)
     return subprocess.run([sys.executable, *command], cwd=cwd or kit, env=env, capture_output=True,
@@ -115,8 +116,9 @@ def test_the_kit_holds_what_a_student_runs_and_nothing_more(course_and_kit: tupl
     assert sorted(p.name for p in (kit / "release").iterdir()) == [m.name for m in MODULES] + (
         ["_reference"] if published else [])
     assert _files(kit / "release") == _files(root / "release")
-    assert _files(kit / "checkpoints") == sorted(m.checkpoint_py.name for m in MODULES)
+    assert _files(kit / "checkpoints") == sorted([m.checkpoint_py.name for m in MODULES] + ["conftest.py"])
     # not 00, the harness's own test, which needs the full reference
+    assert (kit / "checkpoints" / "conftest.py").read_bytes() == (root / "checkpoints" / "conftest.py").read_bytes()
     for name in ("conftest.py", "nbgrader_config.py", "jupyter_server_config.py"):
         assert (kit / name).read_bytes() == (root / name).read_bytes(), name
     guide = (root / "docs" / "students.md").read_text()
@@ -130,7 +132,8 @@ def test_the_kit_holds_what_a_student_runs_and_nothing_more(course_and_kit: tupl
         "__init__.py", "__main__.py", "build/__init__.py", "build/export.py", "build/partial.py",
         "build/student_module.py", "cli.py", "course.py", "errors.py", "execute.py", "parsing.py",
         "release/__init__.py", "release/generate.py", "release/published.py", "source.py",
-        "student/__init__.py", "student/build.py", "student/check.py", "student/in_notebook.py",
+        "student/__init__.py", "student/assertions.py", "student/build.py", "student/check.py", "student/checkpoint_run.py",
+        "student/command.py", "student/identity.py", "student/in_notebook.py", "student/reached.py",
         "student/stack.py", "student/submit.py", "student/summary.py", "terminal.py"]
 
 
@@ -154,7 +157,12 @@ def test_the_kits_pyproject_installs_tito_with_the_courses_requirements(kit: Pat
     assert theirs["project"]["optional-dependencies"] == {"lab": ours["project"]["optional-dependencies"]["lab"]}
     assert theirs["tool"]["pytest"]["ini_options"]["python_files"] == ["checkpoint_*.py"]
     help_ = subprocess.run(["make", "-s", "help"], cwd=kit, capture_output=True, text=True, check=True).stdout
-    assert [line.split()[1] for line in help_.splitlines()] == ["help", "setup", "lab", "checkpoints"]
+    assert [line.split()[1] for line in help_.splitlines()] == [
+        "help", "setup", "lab", "check", "build", "submit", "checkpoints"]
+    dry = subprocess.run(["make", "-n", "check", "build", "submit", "MODULE=02_activations"], cwd=kit,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert dry[-3:] == [".venv/bin/tito check 02_activations", ".venv/bin/tito build",
+                        ".venv/bin/tito submit 02_activations --zip"]  # the console script `make setup` installs
 
 
 def test_no_solution_or_hidden_case_of_any_module_is_anywhere_in_the_kit(course_and_kit: tuple[Path, Path]) -> None:
@@ -200,9 +208,8 @@ def test_a_kit_whose_tools_would_not_start_is_never_written(tmp_path: Path, monk
     monkeypatch.setattr(kit_tools, "STUDENT_TOOLS", tools)
     with pytest.raises(TitoError) as raised:
         write_kit(REPO, tmp_path / "kit")
-    assert str(raised.value) == ("the kit's tools would not start: tito/student/check.py imports "
-                                 "tito.build.student_module; tito/student/stack.py imports tito.build.student_module; "
-                                 "update tito.kit.tools.STUDENT_TOOLS")
+    assert str(raised.value) == ("the kit's tools would not start: tito/student/stack.py imports "
+                                 "tito.build.student_module; update tito.kit.tools.STUDENT_TOOLS")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -309,6 +316,14 @@ def test_a_students_week_in_the_kit(kit: Path, tmp_path: Path) -> None:
     assert _files(kit / ".tito" / "student-build") == [
         "tinytorch/__init__.py", "tinytorch/core/__init__.py", "tinytorch/core/tensor.py"]
 
+    done = _tito(kit, "checkpoints")  # week 1: checkpoint 01 on the student's tensor, the others skipped
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"60 passed, 6 skipped in [\d.]+s", lines[-1].strip("= ")), lines[-1]
+    assert "modules under test: 01_tensor (yours), " + ", ".join(
+        f"{m.name} (not in this build)" for m in MODULES[1:]) in lines
+    assert sum(line.startswith("SKIPPED [1] ") and ": needs 02_activations" in line for line in lines) == 6
+
     done = _tito(kit, "submit", "01_tensor", "--zip", "--student", "s001")
     assert done.returncode == 0 and done.stdout == ("wrote submissions/s001_01_tensor.zip (student s001): "
                                                     "upload it to your LMS\n")
@@ -361,3 +376,15 @@ def test_instructor_commands_in_a_kit_say_it_is_a_student_kit(kit: Path) -> None
         assert done.returncode == 1, command
         assert "this is a student kit: no source/" in " ".join(done.stderr.split()), command
         assert f"`tito {command}` is an instructor command" in " ".join(done.stderr.split()), command
+
+
+def test_tito_help_in_a_kit_lists_the_students_commands_only(kit: Path) -> None:
+    """Before: every instructor command (lint, autograde, demo, ...) and not one word of which to use."""
+    done = _tito(kit, "--help")
+    assert done.returncode == 0, done.stderr
+    listed = [line.split()[0] for line in done.stdout.splitlines() if re.match(r"^    \S", line)]
+    assert listed == ["check", "build", "checkpoints", "submit", "config"]
+    assert "a student kit" in done.stdout
+    everything = _run(REPO, "-m", "tito", "--help").stdout  # the course itself lists them all
+    assert [line.split()[0] for line in everything.splitlines() if re.match(r"^    \S", line)][:3] == [
+        "modules", "export", "notebooks"]

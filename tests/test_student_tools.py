@@ -10,7 +10,12 @@ which the LMS importer then reads back.
 
 from __future__ import annotations
 
+import os
+import pty
+import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from tito.cli import main
 from tito.collect.lms import import_lms
 from tito.student.build import build
 from tito.student.check import check
+from tito.student.command import tito_command
 from tito.synth.variants import submission
 
 REPO = Path(__file__).resolve().parents[1]
@@ -251,9 +257,235 @@ def test_submit_zip_is_accepted_by_the_lms_importer(tmp_path: Path, capsys) -> N
 
 def test_submit_refuses_a_bad_id_and_a_missing_exchange(tmp_path: Path, capsys) -> None:
     root = _course_copy(tmp_path / "course")
-    assert main(["--root", str(root), "submit", "02", "--zip", "--student", "jane doe"]) == 1
-    assert "not a student id" in capsys.readouterr().err
-    assert main(["--root", str(root), "submit", "02"]) == 1
+    for bad in ("jane doe", "s_1", "s+1"):
+        assert main(["--root", str(root), "submit", "02", "--zip", "--student", bad, "--yes"]) == 1
+        assert "not a student id" in capsys.readouterr().err
+    assert main(["--root", str(root), "submit", "02", "--student", "s001", "--yes"]) == 1
     err = capsys.readouterr().err
     assert "no nbgrader exchange is configured" in err and "--zip" in err
     assert not (root / "submissions").exists()
+
+
+def _kit_like(dest: Path) -> Path:
+    """What a student kit holds of the course (release/, checkpoints/, the config; no source/), so
+    the modules are known by their release notebooks."""
+    dest.mkdir()
+    for name in ("nbgrader_config.py", "conftest.py"):
+        shutil.copy(REPO / name, dest / name)
+    for name in ("release", "checkpoints"):
+        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    assert course.is_student_kit(dest)
+    return dest
+
+
+@pytest.mark.parametrize("names, action", [
+    (["01_tensor-Copy1.ipynb"], "rename it to 01_tensor.ipynb"),
+    (["01_tensor (1).ipynb", "01_tensor-Copy1.ipynb"], "keep the one you work in as 01_tensor.ipynb")])
+def test_a_renamed_or_copied_notebook_is_named_by_check_submit_and_build(tmp_path: Path, capsys, names, action) -> None:
+    """Before: "no module called '01'" from check and submit, and a build that left 01 out silently."""
+    kit = _kit_like(tmp_path / "kit")
+    folder = kit / "release" / "01_tensor"
+    for name in names:
+        shutil.copy(folder / "01_tensor.ipynb", folder / name)
+    (folder / "01_tensor.ipynb").unlink()
+    problem = (f"no 01_tensor.ipynb in 01_tensor/ but {', '.join(names)}: {action} (tito, nbgrader and grading "
+               "read that name only)")
+    for command in (["check", "01"], ["check", "tensor"], ["submit", "01_tensor", "--zip", "--student", "s001"]):
+        assert main(["--root", str(kit), *command]) == 1, command
+        assert _said(capsys.readouterr().err) == f"error: module 01_tensor: {problem}", command
+    assert main(["--root", str(kit), "build"]) == 1
+    printed = capsys.readouterr()
+    assert _said(printed.err) == f"error: not built: {problem}"
+    assert "01_tensor" not in printed.out  # a kit knows a module by its notebook: the table cannot list it
+
+
+def test_build_names_a_copy_beside_the_notebook_it_reads_and_a_renamed_one_it_cannot(tmp_path: Path, capsys) -> None:
+    """In the course (modules known from source/): 01 is finished in a copy beside the untouched
+    notebook, 02 only in a renamed one; the table says both, and the build fails."""
+    notebooks = tmp_path / "release"
+    shutil.copytree(TENSOR.release_dir, notebooks / "01_tensor")
+    _write(submission(TENSOR), notebooks / "01_tensor" / "01_tensor-Copy1.ipynb")
+    _write(submission(ACTIVATIONS), notebooks / "02_activations" / "mine.ipynb")
+    out = tmp_path / "build"
+    assert main(["--root", str(REPO), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    rows = {row[0]: row for row in _table(printed.out)}
+    assert rows["01_tensor"] == ["01_tensor", "missing", f"unfinished: 24 {STUBS} (01_tensor-Copy1.ipynb beside it: "
+                                 "not read); its reference is not published"]
+    problem = ("no 02_activations.ipynb in 02_activations/ but mine.ipynb: rename it to 02_activations.ipynb "
+               "(tito, nbgrader and grading read that name only)")
+    assert rows["02_activations"] == ["02_activations", "missing", f"{problem}; its reference is not published"]
+    assert _said(printed.err) == f"error: not built: {problem}"
+
+
+def _table(out: str) -> list[list[str]]:
+    """The body rows of a rich table printed by `main`, each cell's wrapped lines joined."""
+    rows: list[list[str]] = []
+    for line in out.splitlines():
+        if line.startswith("│"):
+            cells = [cell.strip() for cell in line.split("│")[1:-1]]
+            if cells[0] or not rows:
+                rows.append(cells)
+            else:
+                rows[-1] = [" ".join(filter(None, pair)) for pair in zip(rows[-1], cells)]
+    return rows
+
+
+def _run_tito(root: Path, *args: str, answers: str | None = None) -> subprocess.CompletedProcess:
+    """`python -m tito --root ROOT ARGS` as a student runs it; with `answers`, typed at a terminal
+    (stdin a pseudo-terminal), else with no terminal at all (stdin /dev/null)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "tito", "--root", str(root), *args]
+    if answers is None:
+        return subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, env=env,
+                              timeout=120)
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen(command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, env=env) as child:
+            os.write(controller, answers.encode())
+            out, err = child.communicate(timeout=120)
+        return subprocess.CompletedProcess(command, child.returncode, out, err)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
+def test_submit_never_takes_the_login_name_but_the_configured_id(tmp_path: Path, capsys) -> None:
+    """Before: `submit 01_tensor --zip` without --student wrote root_01_tensor.zip."""
+    root = _course_copy(tmp_path / "course")
+    notebook = _write(submission(ACTIVATIONS), tmp_path / "work" / "02_activations.ipynb")
+    done = _run_tito(root, "submit", "02", "--zip", "--notebook", str(notebook))
+    assert done.returncode == 1 and not (root / "submissions").exists()
+    assert _said(done.stderr) == ("error: no student id: pass --student ID, or set it once for this course folder "
+                                  f"with `{tito_command()} config student-id ID` (the id your course knows you by)")
+    assert main(["--root", str(root), "config", "student-id"]) == 1
+    assert capsys.readouterr().out == "no student id set (.tito/student-id does not exist)\n"
+    assert main(["--root", str(root), "config", "student-id", "s042"]) == 0
+    assert (root / ".tito" / "student-id").read_text() == "s042\n"
+    assert main(["--root", str(root), "config", "student-id"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "s042"
+    done = _run_tito(root, "submit", "02", "--zip", "--notebook", str(notebook))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "wrote submissions/s042_02_activations.zip (student s042): upload it to your LMS\n"
+    assert sorted(p.name for p in (root / "submissions").iterdir()) == ["s042_02_activations.zip"]
+
+
+def test_at_a_terminal_submit_asks_for_the_id_once_and_keeps_it(tmp_path: Path) -> None:
+    root = _course_copy(tmp_path / "course")
+    notebook = _write(submission(ACTIVATIONS), tmp_path / "work" / "02_activations.ipynb")
+    done = _run_tito(root, "submit", "02", "--zip", "--notebook", str(notebook), answers="s007\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ("your student id (the id your course knows you by, e.g. s001): "
+                           "wrote submissions/s007_02_activations.zip (student s007): upload it to your LMS\n")
+    assert (root / ".tito" / "student-id").read_text() == "s007\n"
+
+
+def test_an_untouched_notebook_is_submitted_only_when_confirmed(tmp_path: Path) -> None:
+    """Before: the release as it came (every stub in place) was zipped without a word."""
+    root = _course_copy(tmp_path / "course")
+    warning = ("01_tensor.ipynb looks untouched: all 24 of its solution stubs (`raise NotImplementedError()`) are "
+               "still in place. Did you save your work (Ctrl+S)?")
+    done = _run_tito(root, "submit", "01", "--zip", "--student", "s001")
+    assert done.returncode == 1 and not (root / "submissions").exists()
+    assert _said(done.stderr) == (f"error: {warning} Nothing was submitted; to submit it as it is, run again "
+                                  "with --yes")
+    done = _run_tito(root, "submit", "01", "--zip", "--student", "s001", answers="n\n")
+    assert done.returncode == 1 and not (root / "submissions").exists()
+    assert done.stdout == f"warning: {warning} Submit it anyway? [y/N] "
+    assert _said(done.stderr) == f"error: {warning} Nothing was submitted"
+    done = _run_tito(root, "submit", "01", "--zip", "--student", "s001", answers="y\n")
+    assert done.returncode == 0, done.stderr
+    assert (root / "submissions" / "s001_01_tensor.zip").is_file()
+    (root / "submissions" / "s001_01_tensor.zip").unlink()
+    assert _run_tito(root, "submit", "01", "--zip", "--student", "s001", "--yes").returncode == 0
+    assert (root / "submissions" / "s001_01_tensor.zip").is_file()
+
+
+def test_an_exchange_submission_goes_in_under_the_students_id(tmp_path: Path) -> None:
+    """Before: nbgrader submit took the login name (`root` in a container)."""
+    root = _course_copy(tmp_path / "course")
+    exchange = tmp_path / "exchange" / "tinytorch"
+    (exchange / "inbound").mkdir(parents=True)
+    shutil.copytree(ACTIVATIONS.release_dir, exchange / "outbound" / "02_activations")  # as nbgrader releases
+    with (root / "nbgrader_config.py").open("a") as config:
+        config.write(f"c.Exchange.root = {str(tmp_path / 'exchange')!r}\n")
+    notebook = _write(submission(ACTIVATIONS), tmp_path / "work" / "02_activations.ipynb")
+    assert _run_tito(root, "config", "student-id", "s042").returncode == 0
+    done = _run_tito(root, "submit", "02", "--notebook", str(notebook))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("submitted 02_activations through the nbgrader exchange as student s042\n")
+    [submitted] = (exchange / "inbound").iterdir()
+    assert submitted.name.startswith("s042+02_activations+")
+    assert (submitted / "02_activations.ipynb").read_bytes() == notebook.read_bytes()
+
+
+def _checkpoints(course_root: Path, package_root: Path, *files: str) -> subprocess.CompletedProcess:
+    """`TINYTORCH_ROOT=<package_root> pytest checkpoints ...` in `course_root`, as `make checkpoints` runs it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    env |= {"PYTHONPATH": str(REPO), "TINYTORCH_ROOT": str(package_root)}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs",
+                           "--checkpoint-seeds=1", *(files or ("checkpoints",))], cwd=course_root, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_in_week_1_the_checkpoints_run_for_module_01_and_skip_the_others_saying_why(tmp_path: Path, capsys) -> None:
+    """Before: collection errors for every later checkpoint, and nothing ran."""
+    notebooks = _finished(tmp_path / "release", TENSOR)
+    out = tmp_path / "build"
+    assert main(["--root", str(REPO), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    capsys.readouterr()
+    done = _checkpoints(REPO, out, *sorted(str(p.relative_to(REPO)) for p in (REPO / "checkpoints").glob("checkpoint_0[1-9]_*.py")))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"^20 passed, 6 skipped in [\d.]+s$", done.stdout.splitlines()[-1].strip("= ")), done.stdout[-2000:]
+    assert (f"modules under test: 01_tensor (yours), " + ", ".join(f"{m.name} (not in this build)" for m in MODULES[1:])
+            ) in done.stdout.splitlines()
+    skipped = [line.split(": ", 1)[1] for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert skipped[0] == ("checkpoint_02_activations.py: needs 02_activations, not in this build (neither your "
+                          f"finished notebook nor a published reference: `{tito_command()} build` says why)")
+    assert len(skipped) == 6 and skipped[-1].startswith("checkpoint_07_training.py: needs 02_activations, 03_layers, "
+                                                       "04_losses, 05_autograd, 06_optimizers, 07_training, ")
+
+
+@pytest.mark.slow
+def test_checkpoint_01_does_not_pass_on_an_unfinished_tensor_that_the_build_took_from_the_reference(
+        first_three: Path, tmp_path: Path, capsys) -> None:
+    """Where 01 is published: an unfinished 01 is the published reference in the build, and its
+    checkpoint says so instead of passing on the instructor's code (before: it passed)."""
+    notebooks = tmp_path / "release"
+    shutil.copytree(TENSOR.release_dir, notebooks / "01_tensor")  # untouched: every stub in place
+    _write(submission(ACTIVATIONS), notebooks / "02_activations" / "02_activations.ipynb")
+    out = tmp_path / "build"
+    assert main(["--root", str(first_three), "build", "--notebooks", str(notebooks), "--out", str(out)]) == 0
+    capsys.readouterr()
+    done = _checkpoints(first_three, out, "checkpoints/checkpoint_01_tensor.py", "checkpoints/checkpoint_02_activations.py")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert [line.split(": ", 1)[1] for line in lines if line.startswith("SKIPPED")] == [
+        "checkpoint_01_tensor.py: 01_tensor in this build is the published reference, not your work (your notebook "
+        "of it is not finished): this checkpoint would test the instructor's code"]
+    assert re.search(r"^\d+ passed, 1 skipped in [\d.]+s$", lines[-1].strip("= ")), lines[-1]
+    assert lines[lines.index("=========================== short test summary info ============================") - 1] == (
+        "modules under test: 01_tensor (published reference), 02_activations (yours), 03_layers (published "
+        "reference), " + ", ".join(f"{m.name} (not in this build)" for m in MODULES[3:]))
+
+
+def test_messages_name_the_tito_the_student_can_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys) -> None:
+    """Before: every message said `tito ...`, which only works where that script is on PATH."""
+    script = Path(sys.prefix) / "bin" / "tito"  # the console script pyproject's [project.scripts] installs
+    assert script.is_file()
+    monkeypatch.setenv("PATH", f"{script.parent}{os.pathsep}/usr/bin:/bin")  # `make lab`'s terminals, an activated venv
+    assert tito_command() == "tito"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(Path(sys.prefix).parent)
+    assert tito_command() == f"{Path(sys.prefix).name}/bin/tito"  # `.venv/bin/tito` in the course folder
+    monkeypatch.chdir(tmp_path)
+    assert tito_command() == str(script)
+    root = _course_copy(tmp_path / "course")
+    assert main(["--root", str(root), "submit", "02", "--student", "s001", "--yes"]) == 1
+    assert f"use `{script} submit 02_activations --zip` and upload" in _said(capsys.readouterr().err)
+    assert main(["--root", str(root), "build", "--out", str(tmp_path / "build")]) == 0
+    assert (f"run the checkpoints on your stack: {script} checkpoints --build {tmp_path / 'build'} "
+            f"(or TINYTORCH_ROOT={tmp_path / 'build'} make checkpoints)") in _said(capsys.readouterr().out)

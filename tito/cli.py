@@ -20,7 +20,9 @@
     tito check NN_name [--notebook PATH]            run your notebook and the module's checkpoint
                                                     (or, in the notebook: tito.student.check_module)
     tito build [--notebooks DIR] [--out DIR]        your own tinytorch from your notebooks
-    tito submit NN_name (--zip [--student ID] | exchange)   hand a notebook in
+    tito checkpoints [--build DIR]                  the checkpoints of the modules your build has reached
+    tito submit NN_name (--zip | exchange) [--student ID] [--yes]   hand a notebook in
+    tito config student-id [ID]                     show or set your student id (submit's default)
 
   In a student kit (no source/) only the student commands run; the others say so.
 """
@@ -47,7 +49,8 @@ from tito.terminal import escape, visible
 console = terminal.console()
 errors = terminal.console(stderr=True)
 
-STUDENT_COMMANDS = ("check", "build", "submit")  # the only ones a student kit can run
+STUDENT_COMMANDS = ("check", "build", "checkpoints", "submit", "config")  # the only ones a student kit can run
+INTERRUPTED = 130  # a shell's exit code for a command stopped by Ctrl+C (128 + SIGINT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     delegated = _delegated(argv)
     if delegated is not None:
         return delegated
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    if _in_student_kit(argv):
+        _list_only_student_commands(parser)
+    args = parser.parse_args(argv)
     try:
         root = args.root.resolve() if args.root else course.find_root()
         if args.command not in STUDENT_COMMANDS:
@@ -65,6 +71,29 @@ def main(argv: list[str] | None = None) -> int:
     except TitoError as error:
         errors.print(f"[red]error:[/red] {escape(error, newlines=True)}", markup=True)
         return 1
+    except KeyboardInterrupt:
+        errors.print(f"interrupted (Ctrl+C): `tito {args.command}` stopped; nothing after that ran", markup=False)
+        return INTERRUPTED
+
+
+def _in_student_kit(argv: list[str]) -> bool:
+    """Whether the course folder (`--root`, else found from the cwd) is a student kit."""
+    given = next((argv[i + 1] for i, word in enumerate(argv[:-1]) if word == "--root"), None)
+    given = given or next((word.split("=", 1)[1] for word in argv if word.startswith("--root=")), None)
+    try:
+        root = Path(given).resolve() if given else course.find_root()
+    except TitoError:
+        return False
+    return course.is_student_kit(root)
+
+
+def _list_only_student_commands(parser: argparse.ArgumentParser) -> None:
+    """In a student kit `tito --help` lists the student's commands only (the others still parse,
+    so that running one says it is the instructor's)."""
+    parser.description = "TinyTorch: the student's tools in this course folder (a student kit)."
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            action._choices_actions[:] = [a for a in action._choices_actions if a.dest in STUDENT_COMMANDS]
 
 
 def _delegated(argv: list[str]) -> int | None:
@@ -155,11 +184,20 @@ def _parser() -> argparse.ArgumentParser:
                  cmd_build)
     build.add_argument("--notebooks", type=Path, help="folder of NN_name/NN_name.ipynb (default: release/)")
     build.add_argument("--out", type=Path, help="package root to write (default: .tito/student-build/)")
+    points = _add(commands, "checkpoints", "student: the checkpoints of the modules your build has reached",
+                  cmd_checkpoints)
+    points.add_argument("--build", type=Path, help="the build to test (default: .tito/student-build/)")
     submit = _add(commands, "submit", "student: submit a notebook (nbgrader exchange) or zip it for an LMS", cmd_submit)
     submit.add_argument("module_name", metavar="MODULE", help="the module: 01_tensor, 01 or tensor")
     submit.add_argument("--zip", action="store_true", help="write submissions/<student>_<module>.zip for an LMS upload")
-    submit.add_argument("--student", help="your student id (default: $JUPYTERHUB_USER, else your user name)")
+    submit.add_argument("--student", help="your student id (default: the one `tito config student-id` set; "
+                                          "else asked for, at a terminal)")
     submit.add_argument("--notebook", type=Path, help="the notebook (default: release/NN_name/NN_name.ipynb)")
+    submit.add_argument("--yes", action="store_true",
+                        help="submit even a notebook whose solution stubs are all still in place, without asking")
+    config = _add(commands, "config", "student: show or set your student id for this course folder", cmd_config)
+    config.add_argument("key", choices=["student-id"], help="what to show or set")
+    config.add_argument("value", nargs="?", metavar="ID", help="the new value (omit it to show the current one)")
     return parser
 
 
@@ -355,8 +393,12 @@ def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
 
 
 
-def _one_module(root: Path, name: str) -> course.Module:
-    return course.select(_all_modules(root), name)[0]
+def _student_module(root: Path, name: str) -> course.Module:
+    """The module called `name`; if there is none, a module folder under release/ whose notebook
+    was renamed or copied is named, with what to do."""
+    from tito.student.stack import select_module
+
+    return select_module(course.discover(root), name, root / "release")
 
 
 def _student_path(path: Path | None) -> Path | None:
@@ -366,12 +408,13 @@ def _student_path(path: Path | None) -> Path | None:
 def cmd_check(root: Path, args: argparse.Namespace) -> int:
     """The student's check: their notebook in a fresh kernel, then the checkpoint on their module."""
     from tito.student import summary
-    from tito.student.check import check, execute_timeout
+    from tito.student.check import check, limits
+    from tito.student.command import tito_command
 
-    module = _one_module(root, args.module_name)
+    module = _student_module(root, args.module_name)
     console.print(f"checking {module.name} ...")
     report = check(root, module, _student_path(args.notebook), notebooks=_student_path(args.notebooks),
-                   timeout=execute_timeout(root), seeds=args.seeds)
+                   limits=limits(root), seeds=args.seeds)
     console.print(f"notebook: {escape(report.notebook)}")
     for line in summary.preamble(report):
         console.print(visible(line, newlines=True), markup=False, soft_wrap=True)
@@ -381,14 +424,15 @@ def cmd_check(root: Path, args: argparse.Namespace) -> int:
         table.add_row(grade_id, points, f"[{colour}]{result}[/{colour}]", Text(visible(message, newlines=True)),
                       Text(visible(hint, newlines=True)))
     console.print(table)
-    for line in summary.conclusion(report, f"run `tito check {module.name}` again"):
+    for line in summary.conclusion(report, f"run `{tito_command()} check {module.name}` again"):
         console.print(visible(line, newlines=True), markup=False, soft_wrap=True)
     return 0 if report.passed else 1
 
 
 def cmd_build(root: Path, args: argparse.Namespace) -> int:
     from tito.student.build import DEFAULT_OUT, build
-    from tito.student.stack import MISSING, STUDENT, how_to_get
+    from tito.student.command import tito_command
+    from tito.student.stack import MISSING, STUDENT, how_to_get, unreadable_folders
 
     notebooks = _student_path(args.notebooks) or root / "release"
     out = _student_path(args.out) or root / DEFAULT_OUT
@@ -403,21 +447,49 @@ def cmd_build(root: Path, args: argparse.Namespace) -> int:
         if choice.owner == MISSING:
             console.print(visible(f"{choice.module.name} is missing (the modules after it cannot import it): "
                                   f"{how_to_get(root, choice)}"), markup=False, soft_wrap=True)
-    console.print(f"run the checkpoints on your stack: TINYTORCH_ROOT={escape(out)} make checkpoints")
-    return 0
+    default = "" if out == root / DEFAULT_OUT else f" --build {escape(out)}"
+    console.print(f"run the checkpoints on your stack: {tito_command()} checkpoints{default} "
+                  f"(or TINYTORCH_ROOT={escape(out)} make checkpoints)")
+    unreadable = unreadable_folders(notebooks)
+    for problem in unreadable:
+        errors.print(visible(f"error: not built: {problem}"), markup=False, soft_wrap=True)
+    return 1 if unreadable else 0
 
 
 def cmd_submit(root: Path, args: argparse.Namespace) -> int:
     from tito.student import submit
+    from tito.student.identity import student_id, terminal_prompt
 
-    module = _one_module(root, args.module_name)
-    notebook = _student_path(args.notebook)
+    module = _student_module(root, args.module_name)
+    notebook = submit.readable_notebook(module, _student_path(args.notebook))
+    ask = terminal_prompt()
+    student = student_id(root, args.student, ask)
+    submit.confirm_untouched(module, notebook, args.yes, ask)
     if args.zip:
-        student = args.student or submit.default_student()
         path = submit.submit_zip(root, module, student, notebook)
         console.print(f"wrote {escape(course.relpath(root, path))} (student {escape(student)}): upload it to your LMS")
         return 0
-    output = submit.submit_exchange(root, module, notebook)
+    output = submit.submit_exchange(root, module, student, notebook)
     console.print(visible(output, newlines=True), markup=False)
-    console.print(f"submitted {module.name} through the nbgrader exchange")
+    console.print(f"submitted {module.name} through the nbgrader exchange as student {escape(student)}")
+    return 0
+
+
+def cmd_checkpoints(root: Path, args: argparse.Namespace) -> int:
+    from tito.student.build import DEFAULT_OUT, run_checkpoints
+
+    return run_checkpoints(root, _student_path(args.build) or root / DEFAULT_OUT)
+
+
+def cmd_config(root: Path, args: argparse.Namespace) -> int:
+    """`tito config student-id [ID]`: show or set this course folder's student id."""
+    from tito.student.identity import STUDENT_ID_FILE, configure, configured
+
+    if args.value is None:
+        kept = configured(root)
+        console.print(escape(kept) if kept else f"no student id set ({STUDENT_ID_FILE} does not exist)")
+        return 0 if kept else 1
+    path = configure(root, args.value)
+    console.print(f"student id {escape(args.value)} kept in {escape(course.relpath(root, path))}: "
+                  "`submit` uses it from now on")
     return 0

@@ -6,9 +6,14 @@ either: the caller chooses the environment, the working directory and the per-ce
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import math
 import os
 import re
+import signal
 import subprocess
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -20,6 +25,7 @@ from tito import UNDER_TITO
 from tito.source import grade_id, is_graded_test, points
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+PER_CELL, OVERALL = "per-cell", "overall"  # which time limit stopped a cell
 TIMEOUT_ERROR = {
     "ename": "CellTimeoutError",
     "evalue": "no reply from the kernel before the per-cell timeout",
@@ -28,20 +34,56 @@ TIMEOUT_ERROR = {
 
 
 class _Client(NotebookClient):
-    """NotebookClient that remembers which cells hit the timeout.
+    """NotebookClient with an overall time limit, that remembers which cells hit a limit and
+    whether the user pressed Ctrl+C.
 
     On a timeout nbclient interrupts the kernel, so the cell's output says KeyboardInterrupt;
-    the outcome should say what happened instead.
+    the outcome should say what happened instead. Once the overall limit has run out, the cells
+    left are not run. nbclient's own SIGINT handler kills the kernel and lets the run go on as if
+    the kernel had died by itself; ours does the same and remembers it, so the caller can stop.
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, total_timeout: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timed_out: set[str] = set()
+        self.timed_out: dict[str, str] = {}  # cell id -> which limit: PER_CELL or OVERALL
+        self.not_run: set[str] = set()  # cells skipped after the overall limit ran out
+        self.interrupted = False
+        self.deadline = time.monotonic() + total_timeout if total_timeout else None
+
+    def _remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def _get_timeout(self, cell):
+        per_cell, remaining = super()._get_timeout(cell), self._remaining()
+        if remaining is None:
+            return per_cell
+        return max(1, min(per_cell or math.inf, math.ceil(remaining)))
+
+    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        remaining = self._remaining()
+        if cell.cell_type == "code" and remaining is not None and remaining <= 0:
+            self.not_run.add(cell.get("id", ""))
+            return cell
+        return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
 
     async def _async_handle_timeout(self, timeout, cell=None):  # nbclient 0.10/0.11 hook
         if cell is not None:
-            self.timed_out.add(cell.get("id", ""))
+            remaining = self._remaining()
+            self.timed_out[cell.get("id", "")] = OVERALL if remaining is not None and remaining <= 1 else PER_CELL
         return await super()._async_handle_timeout(timeout, cell)
+
+    async def async_start_new_kernel(self, **kwargs):
+        await super().async_start_new_kernel(**kwargs)
+        try:  # replaces nbclient's handler, added just before (it is removed with it at the end)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGINT, self._on_ctrl_c)
+        except (RuntimeError, NotImplementedError):  # not the main thread (the lint's workers)
+            pass
+
+    def _on_ctrl_c(self) -> None:
+        """nbclient's own handler, remembering the interrupt."""
+        self.interrupted = True
+        self._async_cleanup_kernel_future = asyncio.ensure_future(self._async_cleanup_kernel())
+        atexit.unregister(self._cleanup_kernel)
 
 
 @dataclass(frozen=True)
@@ -91,12 +133,18 @@ def execute_notebook(
     cwd: Path,
     env: dict[str, str] | None = None,
     timeout: int = 60,
+    total_timeout: int | None = None,
+    extensions: tuple[str, ...] = (),
     kernel_name: str = "python3",
 ) -> NotebookRun:
     """Execute every cell (errors do not stop the run) and return per-cell outcomes.
 
-    `env` replaces the kernel's whole environment (jupyter_client's `start_kernel(env=...)`),
-    so build it with `kernel_env`; UNDER_TITO is always added. The input notebook is not modified.
+    `timeout` limits each cell, `total_timeout` (if given) the whole notebook: the cell running
+    when it runs out is interrupted and the cells after it are not run. `env` replaces the
+    kernel's whole environment (jupyter_client's `start_kernel(env=...)`), so build it with
+    `kernel_env`; UNDER_TITO is always added. `extensions` are IPython extensions the kernel loads
+    at start (importable in `env`). The input notebook is not modified. Ctrl+C
+    (SIGINT) stops the kernel and raises KeyboardInterrupt here, at once.
     """
     nb = nbformat.read(notebook, as_version=4) if isinstance(notebook, Path) else nbformat.from_dict(notebook)
     _ensure_ids(nb)
@@ -108,6 +156,8 @@ def execute_notebook(
         interrupt_on_timeout=True,  # a hung cell is interrupted and the run goes on
         error_on_timeout=TIMEOUT_ERROR,
         resources={"metadata": {"path": str(cwd)}},
+        total_timeout=total_timeout,
+        extra_arguments=[f"--IPKernelApp.extensions={name}" for name in extensions],
     )
     kernel_error = None
     try:
@@ -117,8 +167,10 @@ def execute_notebook(
         kernel_error = f"DeadKernelError: {error}"
     except Exception as error:  # a kernel that cannot start: report it, do not crash the batch
         kernel_error = f"{type(error).__name__}: {error}"
-    outcomes = [_outcome(i, c, kernel_error) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    outcomes = [_mark_timeout(o, timeout) if nb.cells[o.index].id in client.timed_out else o for o in outcomes]
+    if client.interrupted:
+        raise KeyboardInterrupt
+    outcomes = [_limited(_outcome(i, c, kernel_error), client, c.id, timeout, total_timeout)
+                for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     return NotebookRun(outcomes, nb, kernel_error)
 
 
@@ -130,9 +182,19 @@ def _ensure_ids(nb: nbformat.NotebookNode) -> None:
             cell.id = f"cell-{index}"
 
 
-def _mark_timeout(outcome: CellOutcome, timeout: int) -> CellOutcome:
-    return replace(outcome, passed=False, ename="CellTimeoutError",
-                   evalue=f"no reply from the kernel within the {timeout} s per-cell timeout")
+def _limited(outcome: CellOutcome, client: _Client, cell_id: str, timeout: int,
+             total_timeout: int | None) -> CellOutcome:
+    """The outcome of a cell a time limit stopped or skipped, saying which limit."""
+    if client.timed_out.get(cell_id) == PER_CELL:
+        return replace(outcome, passed=False, ename="CellTimeoutError",
+                       evalue=f"no reply from the kernel within the {timeout} s per-cell timeout")
+    if client.timed_out.get(cell_id) == OVERALL:
+        return replace(outcome, passed=False, ename="CellTimeoutError",
+                       evalue=f"the notebook's {total_timeout} s overall time limit ran out in this cell")
+    if cell_id in client.not_run:
+        return replace(outcome, passed=False, ename="NotExecuted",
+                       evalue=f"not run: the notebook's {total_timeout} s overall time limit had run out")
+    return outcome
 
 
 def _outcome(index: int, cell: nbformat.NotebookNode, kernel_error: str | None) -> CellOutcome:

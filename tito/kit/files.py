@@ -23,10 +23,14 @@ of a module (after its deadline), that code in `release/_reference/`.
 ```bash
 make setup   # once: .venv/ with tito, JupyterLab and nbgrader (Python 3.11)
 make lab     # JupyterLab on this folder: open release/01_tensor/01_tensor.ipynb
-.venv/bin/python -m tito check 01_tensor                   # your notebook's tests and the checkpoint
-.venv/bin/python -m tito build                             # your own tinytorch, from your notebooks
-.venv/bin/python -m tito submit 01_tensor --zip --student ID   # the zip to upload to your LMS
+.venv/bin/tito config student-id ID     # once: the id your course knows you by
+.venv/bin/tito check 01_tensor          # your notebook's tests and the checkpoint (or: make check MODULE=01_tensor)
+.venv/bin/tito build                    # your own tinytorch, from your notebooks (or: make build)
+.venv/bin/tito submit 01_tensor --zip   # the zip to upload to your LMS (or: make submit MODULE=01_tensor)
 ```
+
+In JupyterLab's terminals (`make lab`), and after `source .venv/bin/activate`, plain `tito` works.
+`.venv/bin/tito --help` lists your commands.
 
 The guide, step by step: [docs/students.md](docs/students.md).
 """
@@ -39,10 +43,12 @@ SHELL := /bin/bash
 VENV     := .venv
 PY       := $(VENV)/bin/python
 STAMP    := $(VENV)/.installed
+TITO     := $(VENV)/bin/tito
 LAB_PORT ?= 8888
 TINYTORCH_ROOT ?= .tito/student-build
+MODULE   ?= 01_tensor
 
-.PHONY: help setup lab checkpoints
+.PHONY: help setup lab check build submit checkpoints
 
 help:  ## list the targets
 \t@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\\n", $$1, $$2}'
@@ -58,8 +64,17 @@ lab: $(STAMP)  ## JupyterLab on this folder with nbgrader's extension (LAB_PORT=
 \tPATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/jupyter lab --config="$(CURDIR)/jupyter_server_config.py" \\
 \t\t--ServerApp.root_dir="$(CURDIR)" --port=$(LAB_PORT) $(LAB_ARGS)
 
-checkpoints: $(STAMP)  ## every checkpoint on your build (after `tito build`; TINYTORCH_ROOT=.tito/student-build)
-\tTINYTORCH_ROOT="$(TINYTORCH_ROOT)" $(PY) -m pytest checkpoints -q
+check: $(STAMP)  ## your notebook's tests and the module's checkpoint (MODULE=01_tensor)
+\t$(TITO) check $(MODULE)
+
+build: $(STAMP)  ## your own tinytorch from your notebooks, into .tito/student-build
+\t$(TITO) build
+
+submit: $(STAMP)  ## the zip of a module to upload to your LMS (MODULE=01_tensor)
+\t$(TITO) submit $(MODULE) --zip
+
+checkpoints: $(STAMP)  ## the checkpoints of the modules your build has reached (after `make build`)
+\tTINYTORCH_ROOT="$(TINYTORCH_ROOT)" $(PY) -m pytest checkpoints -q -rs
 """
 
 GITIGNORE = """\

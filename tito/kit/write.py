@@ -20,6 +20,7 @@ from tito.kit.tools import copy_tools
 COURSE_FILES = ("conftest.py", "nbgrader_config.py", "jupyter_server_config.py")  # shipped as they are
 KIT_ENTRIES = (".gitignore", "Makefile", "README.md", "checkpoints", "conftest.py", "docs",
                "jupyter_server_config.py", "nbgrader_config.py", "pyproject.toml", "release", "tito")
+CHECKPOINT_SELECTION = Path("checkpoints") / "conftest.py"  # skips what a build has not reached (tito.student.reached)
 CACHES = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
 
 
@@ -61,6 +62,7 @@ def _assemble(root: Path, modules: list[Module], published: set[str], kit: Path)
     (kit / "checkpoints").mkdir()
     for file in filter(None, (checkpoint_file(root, m) for m in modules)):
         shutil.copyfile(file, kit / "checkpoints" / file.name)
+    shutil.copyfile(root / CHECKPOINT_SELECTION, kit / CHECKPOINT_SELECTION)
     for name in COURSE_FILES:
         shutil.copyfile(root / name, kit / name)
     copy_guide(root, kit, published)

@@ -1,4 +1,4 @@
-"""The student's tools: `tito check`, `tito build`, `tito submit`.
+"""The student's tools: `tito check`, `tito build`, `tito checkpoints`, `tito submit`, `tito config`.
 
 They work on the student's own notebooks (by default the release notebooks under `release/`, as
 edited by the student) and never read `source/` (the solutions and the specs of cases), the instructor's full `tinytorch/`

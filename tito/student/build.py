@@ -10,10 +10,13 @@ available the whole stack imports and every checkpoint can run on it:
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from tito.course import Module
 from tito.errors import TitoError
+from tito.student.command import tito_command
 from tito.student.stack import Choice, choose, write_stack
 
 DEFAULT_OUT = Path(".tito") / "student-build"
@@ -34,3 +37,14 @@ def build(root: Path, modules: list[Module], notebooks: Path, out: Path) -> list
         shutil.rmtree(package)
     write_stack(root, out, choices)
     return choices
+
+
+def run_checkpoints(root: Path, out: Path) -> int:
+    """The course's checkpoints on the build at `out` (what `make checkpoints` runs): those of the
+    modules the build has reached, the others skipped with the reason (checkpoints/conftest.py).
+    Returns pytest's exit code; its output goes to the terminal as it comes."""
+    if not (out / "tinytorch" / "__init__.py").is_file():
+        raise TitoError(f"{out}: no build there; run `{tito_command()} build` first")
+    command = [sys.executable, "-m", "pytest", "checkpoints", "-q", "-rs", f"--tinytorch-root={out}",
+               "-p", "no:cacheprovider"]
+    return subprocess.run(command, cwd=root).returncode

@@ -10,6 +10,7 @@ the check with what to do. The checkpoint runs on the student's module plus thos
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -19,16 +20,19 @@ from pathlib import Path
 
 import nbformat
 
-from tito import course
+from tito import course, parsing
 from tito.course import Module
 from tito.errors import TitoError
 from tito.execute import CellOutcome, execute_notebook, kernel_env
-from tito.build.student_module import export_problems
-from tito.student.stack import MISSING, STUDENT, Choice, choose, how_to_get, write_stack
+from tito.source import grade_id, is_exported
+from tito.student.checkpoint_run import MESSAGE_LINES
+from tito.student.stack import MISSING, STUDENT, Choice, choose, copies, how_to_get, misnamed, write_stack
 
 FRAME = re.compile(r", in ([A-Za-z_][\w.]*)\(")
 ARROW = re.compile(r"^-+>\s*\d+\s+(.*)$")
 SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors|skipped)")
+ENDLESS = "look for a loop that never ends (or a very slow computation)"
+KERNEL_EXTENSIONS = ("tito.student.assertions",)  # a failing bare `assert` shows the values it compared
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,15 @@ class CheckpointReport:
     problem: str = ""  # the student's module could not be built / imported
 
 
+@dataclass(frozen=True)
+class Limits:
+    """The check's time limits, grading's own (nbgrader_config.py): each cell's, and the whole
+    notebook's (which also bounds the checkpoint's run)."""
+
+    cell: int = 60
+    total: int = 900
+
+
 @dataclass
 class CheckReport:
     module: str
@@ -57,18 +70,24 @@ class CheckReport:
     checkpoint: CheckpointReport | None
     kernel_error: str | None = None
     earlier: list[Choice] = field(default_factory=list)  # where each earlier module came from
+    unparsable: list[str] = field(default_factory=list)  # export cells that do not parse, first of all
+    copies: list[str] = field(default_factory=list)  # other notebooks beside the module's own, not checked
 
     @property
     def passed(self) -> bool:
-        return (not self.kernel_error and all(c.passed for c in self.cells)
+        return (not self.kernel_error and not self.unparsable and all(c.passed for c in self.cells)
                 and (self.checkpoint is None or self.checkpoint.passed))
 
 
-def execute_timeout(root: Path) -> int:
-    """The per-cell timeout grading uses (nbgrader_config.py), so a check times out like grading."""
+def limits(root: Path) -> Limits:
+    """The per-cell and whole-notebook time limits grading uses (nbgrader_config.py), so a check
+    times out like grading."""
     from tito.release import load_config
 
-    return int(load_config(root).Execute.get("timeout", 60))
+    config = load_config(root)
+    grading = config.Grading if "Grading" in config else {}
+    return Limits(int(config.Execute.get("timeout", Limits.cell)),
+                  int(grading.get("notebook_timeout", Limits.total)))
 
 
 def checkpoint_file(root: Path, module: Module) -> Path | None:
@@ -76,8 +95,9 @@ def checkpoint_file(root: Path, module: Module) -> Path | None:
 
 
 def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks: Path | None = None,
-          timeout: int = 60, seeds: int = 1) -> CheckReport:
-    """Run the student's notebook and the module's checkpoint; never raises for student errors.
+          limits: Limits = Limits(), seeds: int = 1) -> CheckReport:
+    """Run the student's notebook and the module's checkpoint; never raises for student errors
+    (Ctrl+C raises KeyboardInterrupt at once, the checkpoint left unrun).
 
     `notebooks` is the folder of the student's other notebooks (default release/), read for the
     earlier modules the instructor has not published.
@@ -85,7 +105,7 @@ def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks
     root = root.resolve()
     path = (notebook or module.release_ipynb).resolve()
     if not path.is_file():
-        raise TitoError(f"{path}: no such notebook")
+        raise TitoError(f"{course.relpath(root, path)}: no such notebook" + (f"; {misnamed(path)}" if misnamed(path) else ""))
     try:
         nb = nbformat.read(str(path), as_version=4)
     except Exception as error:
@@ -94,10 +114,30 @@ def check(root: Path, module: Module, notebook: Path | None = None, *, notebooks
     under_check = Choice(module, STUDENT, "the notebook under check", path, nb)
     with tempfile.TemporaryDirectory(prefix="tito-check-") as tmp:
         earlier_root = write_stack(root, Path(tmp) / "earlier", earlier)
-        run = execute_notebook(nb, cwd=path.parent, env=kernel_env([earlier_root]), timeout=timeout)
-        cells = [_cell_report(o) for o in run.graded]
-        checkpoint = _checkpoint(root, module, nb, earlier + [under_check], Path(tmp) / "stack", seeds)
-    return CheckReport(module.name, course.relpath(root, path), cells, checkpoint, run.kernel_error, earlier)
+        run = execute_notebook(nb, cwd=path.parent, env=kernel_env([earlier_root]), timeout=limits.cell,
+                               total_timeout=limits.total, extensions=KERNEL_EXTENSIONS)
+        unparsable = unparsable_export_cells(nb)
+        cells = [_cell_report(o, bool(unparsable)) for o in run.graded]
+        checkpoint = _checkpoint(root, module, nb, earlier + [under_check], Path(tmp) / "stack", seeds, limits)
+    return CheckReport(module.name, course.relpath(root, path), cells, checkpoint, run.kernel_error, earlier,
+                       unparsable, [p.name for p in copies(path)] if notebook is None else [])
+
+
+def unparsable_export_cells(nb) -> list[str]:
+    """`export cell 'tensor-class' line 12: invalid syntax: def f(x` for each `#| export` cell that
+    does not parse, its line counted in the cell as the student sees it. Everything the cell
+    defines is then undefined, so every test using it fails with a NameError: this comes first."""
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if not is_exported(cell):
+            continue
+        try:
+            parsing.parse(cell.source)
+        except SyntaxError as error:
+            name = grade_id(cell) or f"cell {index + 1}"
+            text = (error.text or "").strip()
+            problems.append(f"export cell {name!r} line {error.lineno}: {error.msg}" + (f": {text}" if text else ""))
+    return problems
 
 
 def earlier_modules(root: Path, module: Module, notebooks: Path) -> list[Choice]:
@@ -111,7 +151,7 @@ def earlier_modules(root: Path, module: Module, notebooks: Path) -> list[Choice]
     return choices
 
 
-def _cell_report(outcome: CellOutcome) -> CellReport:
+def _cell_report(outcome: CellOutcome, unparsable: bool = False) -> CellReport:
     name = outcome.grade_id or f"cell {outcome.index}"
     if outcome.passed:
         if outcome.stderr.strip():  # nbgrader scores a cell with stderr output 0
@@ -119,13 +159,18 @@ def _cell_report(outcome: CellOutcome) -> CellReport:
                               + outcome.stderr.strip().splitlines()[-1][:200],
                               "nbgrader gives 0 points to a test cell that prints to stderr (a warning counts)")
         return CellReport(name, outcome.points, True)
-    return CellReport(name, outcome.points, False, _message(outcome), _hint(outcome))
+    if unparsable and outcome.ename == "NameError":
+        hint = "fix the export cell that does not parse (above) first: what it defines does not exist"
+    else:
+        hint = _hint(outcome)
+    return CellReport(name, outcome.points, False, _message(outcome), hint)
 
 
 def _message(outcome: CellOutcome) -> str:
-    evalue = (outcome.evalue or "").strip()
-    if evalue:
-        return f"{outcome.ename}: {evalue.splitlines()[0][:300]}"
+    """The error and the first lines of its message: numpy's asserts show the values there."""
+    lines = [line.rstrip()[:300] for line in (outcome.evalue or "").splitlines() if line.strip()]
+    if lines:
+        return f"{outcome.ename}: " + "\n".join(lines[:MESSAGE_LINES])
     if outcome.ename == "NotImplementedError":
         return "NotImplementedError: a `raise NotImplementedError()` stub was reached"
     failing = [m.group(1).strip() for m in map(ARROW.match, outcome.traceback.splitlines()) if m]
@@ -143,33 +188,45 @@ def _hint(outcome: CellOutcome) -> str:
     if outcome.ename == "NameError":
         return "run the cells above this one first (or a name is misspelt)"
     if outcome.ename == "CellTimeoutError":
-        return "look for an endless loop or a very slow computation"
+        return f"{ENDLESS} in `{function}`, where it was stopped" if function else ENDLESS
     return f"the error comes from `{function}`" if function else "read the traceback in the notebook"
 
 
 def _checkpoint(root: Path, module: Module, nb, stack_choices: list[Choice], stack: Path,
-                seeds: int) -> CheckpointReport | None:
+                seeds: int, limits: Limits) -> CheckpointReport | None:
     file = checkpoint_file(root, module)
     if file is None:
         return None
     rel = course.relpath(root, file)
-    problems = export_problems(nb)
+    problems = unparsable_export_cells(nb)
     if problems:
         return CheckpointReport(rel, False, "not run", problem="; ".join(problems))
     write_stack(root, stack, stack_choices)
-    command = [sys.executable, "-m", "pytest", str(file), f"--tinytorch-root={stack}", "-q", "--tb=line",
+    failures_json = stack / "failures.json"
+    command = [sys.executable, "-m", "pytest", str(file), f"--tinytorch-root={stack}", "-q", "--tb=no",
                "--color=no", f"--checkpoint-seeds={seeds}", "-p", "no:cacheprovider", "-p", "no:randomly",
+               "-p", "tito.student.checkpoint_run", f"--tito-test-timeout={limits.cell}",
+               f"--tito-failures={failures_json}",
                "-o", "addopts="]  # --color=no: a notebook's kernel forces colour on, and the codes showed
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=600)
+    try:
+        done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=limits.total)
+    except subprocess.TimeoutExpired:
+        return CheckpointReport(rel, False, "not run", problem=f"it did not finish within {limits.total} s: "
+                                f"{ENDLESS} in your module's code that it calls")
     lines = done.stdout.splitlines()
     summary = next((l.strip("= ") for l in reversed(lines) if SUMMARY.search(l)), "")
-    failures = []
-    for line in lines:  # --tb=line: `path:line: message`, one per failed test; the first distinct ones
-        line = line.strip().replace(f"{stack}/", "")
-        if re.match(r"^(/|[\w./]+\.py:\d+)", line) and ": " in line and line not in failures:
-            failures.append(line)
-    failures = failures[:3]
     if done.returncode == 4 or (done.returncode and not summary):  # a usage error: the module did not import
         text = (done.stderr or done.stdout).strip().splitlines()
         return CheckpointReport(rel, False, "not run", problem=(text[-1] if text else f"pytest exit {done.returncode}"))
-    return CheckpointReport(rel, done.returncode == 0, summary, failures)
+    return CheckpointReport(rel, done.returncode == 0, summary, _first_failures(failures_json))
+
+
+def _first_failures(failures_json: Path, count: int = 3) -> list[str]:
+    """`where: message` of the first `count` distinct failures (the same one under several seeds
+    counts once)."""
+    distinct = []
+    for failure in json.loads(failures_json.read_text(encoding="utf-8")) if failures_json.is_file() else []:
+        line = f"{failure['where']}: {failure['message']}"
+        if line not in distinct:
+            distinct.append(line)
+    return distinct[:count]

@@ -43,6 +43,9 @@ def check_module(module: str, notebook: str | Path | None = None) -> None:
     except TitoError as error:
         print(f"error: {error}")
         return
+    except KeyboardInterrupt:
+        print("interrupted: the check stopped (the checkpoint did not run)")
+        return
     _show(report)
 
 
@@ -57,7 +60,7 @@ def skip_reason() -> str | None:
 
 def _check(name: str, notebook: str | Path | None):
     from tito import course
-    from tito.student.check import check, execute_timeout
+    from tito.student.check import check, limits
 
     here = Path.cwd()
     root = course.find_root(here)
@@ -65,7 +68,7 @@ def _check(name: str, notebook: str | Path | None):
     path = _notebook_path(here, module, notebook)
     print(f"checking the saved notebook {course.relpath(root, path)} (saved {_saved_at(path)}); "
           "save first to include your latest edits", flush=True)
-    return check(root, module, path, timeout=execute_timeout(root))
+    return check(root, module, path, limits=limits(root))
 
 
 def _notebook_path(here: Path, module, notebook: str | Path | None) -> Path:

@@ -16,7 +16,8 @@ from pathlib import Path
 import nbformat
 
 from tito.build.partial import copy_package_inits, partial_reference
-from tito.course import Module, published_root, relpath
+from tito.course import MODULE_DIR, Module, published_root, relpath, select
+from tito.errors import TitoError
 from tito.build.student_module import export_problems, student_module_source
 from tito.source import is_exported
 
@@ -47,10 +48,58 @@ def notebook_path(notebooks: Path, module: Module) -> Path:
     return notebooks / module.name / f"{module.name}.ipynb"
 
 
+def copies(path: Path) -> list[Path]:
+    """The other notebooks in the folder of a module's notebook `path`: a copy Jupyter made
+    (`01_tensor-Copy1.ipynb`), a download saved twice (`01_tensor (1).ipynb`), a renamed one.
+    The tools, nbgrader and grading read `path` only."""
+    folder = path.parent
+    return sorted(p for p in folder.glob("*.ipynb") if p.name != path.name) if folder.is_dir() else []
+
+
+def misnamed(path: Path) -> str:
+    """Why a module's notebook `path` is missing although its folder holds notebooks, and what to
+    do ("" when it is there, or when the folder holds none)."""
+    others = copies(path)
+    if path.is_file() or not others:
+        return ""
+    names = ", ".join(p.name for p in others)
+    action = (f"rename it to {path.name}" if len(others) == 1
+              else f"keep the one you work in as {path.name}")
+    return f"no {path.name} in {path.parent.name}/ but {names}: {action} (tito, nbgrader and grading read that name only)"
+
+
+def unreadable_folders(folder: Path) -> list[str]:
+    """`misnamed`'s message for every module folder under `folder` (laid out like release/) whose
+    notebook is missing but that holds other notebooks, known modules or not: in a student kit a
+    module is known by its notebook, so a renamed one makes the module vanish."""
+    problems = []
+    for directory in sorted(folder.iterdir()) if folder.is_dir() else []:
+        if MODULE_DIR.match(directory.name):
+            problem = misnamed(directory / f"{directory.name}.ipynb")
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def select_module(modules: list[Module], name: str, notebooks: Path) -> Module:
+    """The module called `name` (`01_tensor`, `01` or `tensor`); when there is none, a module
+    folder under `notebooks` whose notebook was renamed or copied is named, with what to do."""
+    try:
+        return select(modules, name)[0]
+    except TitoError as error:
+        for directory in sorted(notebooks.iterdir()) if notebooks.is_dir() else []:
+            match = MODULE_DIR.match(directory.name)
+            if match and name in (directory.name, match["number"], match["title"]):
+                problem = misnamed(directory / f"{directory.name}.ipynb")
+                if problem:
+                    raise TitoError(f"module {directory.name}: {problem}") from None
+        raise error
+
+
 def read_finished(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
     """The notebook at `path` if it is finished (None otherwise), and why."""
     if not path.is_file():
-        return None, f"no notebook {path.name}"
+        return None, misnamed(path) or f"no notebook {path.name}"
     try:
         notebook = nbformat.read(str(path), as_version=4)
     except Exception as error:
@@ -70,6 +119,8 @@ def choose(module: Module, notebooks: Path, *, prefer_reference: bool) -> Choice
     student's finished work wins (their own build)."""
     path = notebook_path(notebooks, module)
     notebook, why = read_finished(path)
+    if path.is_file() and copies(path):
+        why += f" ({', '.join(p.name for p in copies(path))} beside it: not read)"
     published = module.published_target.is_file()
     if published and (prefer_reference or notebook is None):
         reason = "the published reference" if notebook else f"{why}; the published reference"

@@ -11,14 +11,20 @@ from __future__ import annotations
 import html
 
 from tito.student.check import CheckReport
+from tito.student.command import tito_command
 from tito.student.stack import REFERENCE
 
 TABLE_HEADER = ("test cell", "points", "result", "first failure", "try next")
 
 
 def preamble(report: CheckReport) -> list[str]:
-    """What comes before the table: where the earlier modules came from, a dead kernel."""
-    lines = []
+    """What comes before the table: an export cell that does not parse (the cause of the
+    NameErrors below it), where the earlier modules came from, a dead kernel."""
+    lines = [f"{problem} (fix this first: what the cell defines does not exist, so the tests that "
+             "use it fail)" for problem in report.unparsable]
+    if report.copies:
+        lines.append(f"not checked: {', '.join(report.copies)} beside {report.notebook} (the check, "
+                     "nbgrader and grading read the module's own notebook only)")
     if report.earlier:
         lines.append("earlier modules: " + ", ".join(
             f"{c.module.name} ({'published reference' if c.owner == REFERENCE else 'your notebook'})"
@@ -49,17 +55,25 @@ def checkpoint_lines(report: CheckReport) -> list[str]:
     if point.problem:
         return [f"checkpoint {point.file}: not run: {point.problem}"]
     verdict = "passed" if point.passed else "failed"
-    return [f"checkpoint {point.file}: {verdict} ({point.summary})"] + [f"  {line}" for line in point.failures]
+    return [f"checkpoint {point.file}: {verdict} ({point.summary})"] + [_indented(line, "  ") for line in point.failures]
+
+
+def _indented(text: str, prefix: str) -> str:
+    """`text` after `prefix`, its further lines (a message's values) indented under it."""
+    first, *rest = text.splitlines() or [""]
+    return "\n".join([prefix + first] + [f"{prefix}    {line}" for line in rest])
 
 
 def next_step(report: CheckReport, again: str) -> str:
     """What to do now; `again` says how to check again (a command, or a cell to rerun)."""
     failed = [c for c in report.cells if not c.passed]
+    if report.unparsable:
+        return f"next: fix {report.unparsable[0].split(':')[0]} so that it parses, then {again}"
     if failed:
         return f"next: {failed[0].hint} (cell {failed[0].grade_id}), then {again}"
     if report.checkpoint is not None and not report.checkpoint.passed:
         return "next: your visible tests pass but the checkpoint does not: read its first failure above"
-    return f"all good. next: `tito submit {report.module} --zip` (or without --zip through the exchange)"
+    return f"all good. next: `{tito_command()} submit {report.module} --zip` (or without --zip through the exchange)"
 
 
 def conclusion(report: CheckReport, again: str) -> list[str]:
@@ -72,7 +86,7 @@ def as_text(report: CheckReport, again: str) -> str:
     rows = []
     for grade_id, points, result, message, hint in cell_rows(report):
         detail = f": {message}; try: {hint}" if result == "failed" else ""
-        rows.append(f"  {result:6}  {grade_id} ({points} points){detail}")
+        rows.append(_indented(f"{result:6}  {grade_id} ({points} points){detail}", "  "))
     return "\n".join(preamble(report) + rows + conclusion(report, again))
 
 
@@ -84,7 +98,7 @@ def as_html(report: CheckReport, again: str) -> str:
     for row in cell_rows(report):
         cells = [html.escape(value) for value in row]
         cells[2] = f"<b style='color:{colour[row[2]]}'>{cells[2]}</b>"
-        rows.append("<tr>" + "".join(f"<td style='text-align:left'>{c}</td>" for c in cells) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td style='text-align:left;white-space:pre-wrap'>{c}</td>" for c in cells) + "</tr>")
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     return _paragraphs(preamble(report)) + table + _paragraphs(conclusion(report, again))
 
