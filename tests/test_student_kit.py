@@ -387,4 +387,4 @@ def test_tito_help_in_a_kit_lists_the_students_commands_only(kit: Path) -> None:
     assert "a student kit" in done.stdout
     everything = _run(REPO, "-m", "tito", "--help").stdout  # the course itself lists them all
     assert [line.split()[0] for line in everything.splitlines() if re.match(r"^    \S", line)][:3] == [
-        "modules", "export", "notebooks"]
+        "modules", "new-module", "export"]
