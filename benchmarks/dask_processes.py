@@ -2,7 +2,7 @@
 
 What the distributed grading tests and the benchmark run against (no LocalCluster, no mock):
 each worker is its own process (`--no-nanny`, so killing its pid kills the worker for good),
-one thread, its cwd and local directory in a private folder, talking TCP on 127.0.0.1. `hide`
+one thread, tito's grading code imported when it starts (`--preload tito.grade.worker`), its cwd and local directory in a private folder, talking TCP on 127.0.0.1. `hide`
 lists folders the workers must not see: each worker starts in a mount namespace of its own
 (`unshare --mount`, root only) where a tmpfs covers them, which proves a worker grades without
 access to the course directory. Leaving the context stops every process it started and fails if
@@ -55,7 +55,8 @@ class DaskProcesses:
         folder = self.home / name
         folder.mkdir()
         command = [str(DASK), "worker", self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
-                   "--name", name, "--local-directory", str(folder), "--death-timeout", "30"]
+                   "--name", name, "--local-directory", str(folder), "--death-timeout", "30",
+                   "--preload", "tito.grade.worker"]
         if self.hide:  # `unshare` execs (no fork): the pid is the worker's
             mounts = " && ".join(f"mount -t tmpfs -o size=1m tito-hidden {shlex.quote(str(p))}" for p in self.hide)
             command = ["unshare", "--mount", "sh", "-c", f'{mounts} && exec "$@"', "sh", *command]
