@@ -43,6 +43,8 @@ SEED = 13
 DEFAULT_STUDENTS = 8
 DEFAULT_MODULES = ("01_tensor", "03_layers")
 TARGET_RATIO = 0.9  # throughput of each Dask way / the local pool's
+STAGES = ("read", "prepare", "select", "plan", "session", "startup", "execute", "checks", "score", "review", "keep", "total",
+          "record")  # the keys of `GradeResult.timings` (record: the supervisor's gradebook transaction)
 SIDES = ("local pool", "LocalCluster", "TCP workers, no course access")
 
 
@@ -178,7 +180,12 @@ def report(results: dict) -> list[str]:
               "machines run all term. The TCP workers "
               + ("ran in mount namespaces where tmpfs covered the course copies." if results["hidden"]
                  else "could see the course (not root: no mount namespace); they did not use it."),
-              f"Load average (1 min) at the end: {results['load_after']:.2f}."]
+              f"Load average (1 min) at the end: {results['load_after']:.2f}.", "",
+              "Where the worker time goes (mean s per submission, from each result's timings):", "",
+              "| stage | " + " | ".join(SIDES) + " |", "|---|" + "---|" * len(SIDES)]
+    for stage in STAGES:
+        lines.append(f"| {stage} | " + " | ".join(
+            f"{sum(t.get(stage, 0.0) for t in sides[side]['timings']) / n:.3f}" for side in SIDES) + " |")
     for side in SIDES:
         for error in sides[side]["errors"][:3]:
             lines.append(f"- {side} could not grade {error}")

@@ -198,6 +198,35 @@ def test_a_worker_killed_mid_batch_has_its_submissions_graded_elsewhere_once(ung
 
 @pytest.mark.slow
 @needs_sandbox
+def test_a_submission_whose_workers_all_died_is_recorded_as_not_gradable_and_the_batch_goes_on(
+        ungraded, local_grades, tmp_path):
+    root = fresh_copy(ungraded, tmp_path)
+    no_retry = dict(os.environ, PYTHONPATH=str(REPO), DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="0")
+    with DaskProcesses(tmp_path / "dask", workers=2, env=no_retry) as cluster:
+        run = autograde_cli(root, "--scheduler", cluster.address)
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "dask" / "worker0").glob("**/tito-course-*/.tito/work/task-*")):
+            assert time.monotonic() < deadline and run.poll() is None, "worker0 never started a task"
+            time.sleep(0.05)
+        cluster.workers[0].send_signal(signal.SIGKILL)
+        output, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, output
+    graded = results(root)
+    lost = {key: data for key, data in graded.items() if data["status"] == "error"}
+    assert 1 <= len(lost) <= 2, output  # what worker0 was running, and what was queued on it
+    for (student, module), data in lost.items():
+        assert data["reason"].startswith(f"every Dask worker that took it died (Attempted to run task ")
+        assert data["reason"].endswith(f"`tito autograde --force --student {student} --module {module}` grades it again")
+        assert {c["points"] for c in data["cells"]} == {0.0}
+        assert f"  {student}/{module}: not gradable: every Dask worker that took it died" in output
+    assert {k: v for k, v in graded.items() if k not in lost} == {
+        k: v for k, v in local_grades[1].items() if k not in lost}
+    cells = cells_per_module(root)
+    assert grade_rows(root) == {key: cells[key[1]] for key in local_grades[1]}
+
+
+@pytest.mark.slow
+@needs_sandbox
 def test_the_instructors_process_killed_mid_batch_resumes_on_the_next_run(ungraded, local_grades, tmp_path):
     root = fresh_copy(ungraded, tmp_path)
     with DaskProcesses(tmp_path / "dask", workers=2) as cluster:

@@ -6,7 +6,9 @@ submits one task per submission: its files, its seed, its module's build id
 (`tito.grade.task`). A worker grades it through the same stages as the local pool and returns a
 `Graded`; the supervisor's main thread writes the gradebook and autograded/ (`tito.grade.run`).
 A worker that dies mid-task has its tasks rescheduled by the scheduler on another worker; the
-supervisor records each submission once, when its future completes.
+supervisor records each submission once, when its future completes. A task that every worker it
+went to died with (`distributed.scheduler.allowed-failures` + 1 of them) is recorded as not
+gradable, with the reason, and the batch goes on.
 
 docs/scaling.md says how to start schedulers and workers on several machines.
 """
@@ -16,13 +18,14 @@ from __future__ import annotations
 import re
 from concurrent.futures import Future
 
-from distributed import Client, LocalCluster
+from distributed import Client, KilledWorker, LocalCluster
 
 from tito.errors import TitoError
 from tito.grade.context import GradingContext
 from tito.grade.course_build import module_build_id
 from tito.grade.course_bundle import pack
 from tito.grade.model import Submission
+from tito.grade.pipeline import Graded, not_graded
 from tito.grade.task import make_task
 from tito.grade.worker import CoursePlugin, grade_task
 
@@ -83,7 +86,22 @@ class DaskPool:
             self._builds[module.name] = module_build_id(self.context.root, self.context.modules, module)
         earlier = self.context.unpublished_before(module) if self.context.settings.earlier_modules == "student" else []
         task = make_task(submission, self.context.seed(submission), self._builds[module.name], earlier)
-        return self._executor.submit(grade_task, task)
+        graded = Future()
+        self._executor.submit(grade_task, task).add_done_callback(
+            lambda done: self._settle(graded, done, submission))
+        return graded
+
+    def _settle(self, graded: Future, done: Future, submission: Submission) -> None:
+        """Pass the task's outcome on; a task that killed its workers becomes a recorded reason."""
+        try:
+            graded.set_result(done.result())
+        except KilledWorker as error:
+            reason = (f"every Dask worker that took it died ({str(error).split('. ')[0]}): a worker machine was "
+                      "lost, or this submission brings workers down; `tito autograde --force --student "
+                      f"{submission.student} --module {submission.module}` grades it again")
+            graded.set_result(Graded(not_graded(self.context, submission, reason)))
+        except BaseException as error:  # a refusal, a cancelled run: the supervisor raises it
+            graded.set_exception(error)
 
     def _wait_for_a_worker(self) -> None:
         try:

@@ -21,7 +21,8 @@ from tito.grade.job import Job, Ungradable
 from tito.grade.model import CellResult, Flag, GradeResult, Submission
 from tito.grade.stages import STAGES
 
-__all__ = ["GradingContext", "Graded", "checkpoint_cell_id", "grade", "grade_one", "graded_cells", "write_notebook"]
+__all__ = ["GradingContext", "Graded", "checkpoint_cell_id", "grade", "grade_one", "graded_cells", "not_graded",
+           "write_notebook"]
 
 
 @dataclass
@@ -77,6 +78,15 @@ def grade(context: GradingContext, submission: Submission, seed: int, *, keep: b
         shutil.rmtree(scratch, ignore_errors=True)
         result.timings["total"] = time.perf_counter() - started
     return Graded(result, job.executed)
+
+
+def not_graded(context: GradingContext, submission: Submission, reason: str) -> GradeResult:
+    """The result of a submission the stages never finished with, for a reason outside them (every
+    worker that took it died): recorded like an ungradable file, so the batch goes on."""
+    module = context.module(submission.module)
+    result = GradeResult(student=submission.student, module=module.name, digest=submission.digest(),
+                         status="graded", versions=dict(context.versions))
+    return _ungradable(result, context, module, reason, [])
 
 
 def write_notebook(folder: Path, module: str, notebook: bytes) -> Path:
