@@ -215,7 +215,7 @@ def test_a_submission_whose_workers_all_died_is_recorded_as_not_gradable_and_the
     lost = {key: data for key, data in graded.items() if data["status"] == "error"}
     assert 1 <= len(lost) <= 2, output  # what worker0 was running, and what was queued on it
     for (student, module), data in lost.items():
-        assert data["reason"].startswith(f"every Dask worker that took it died (Attempted to run task ")
+        assert data["reason"].startswith("every Dask worker that took it died (Attempted to run task ")
         assert data["reason"].endswith(f"`tito autograde --force --student {student} --module {module}` grades it again")
         assert {c["points"] for c in data["cells"]} == {0.0}
         assert f"  {student}/{module}: not gradable: every Dask worker that took it died" in output
