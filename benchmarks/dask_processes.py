@@ -2,7 +2,7 @@
 
 What the distributed grading tests and the benchmark run against (no LocalCluster, no mock):
 each worker is its own process (`--no-nanny`, so killing its pid kills the worker for good),
-one thread, tito's grading code imported when it starts (`--preload tito.grade.worker`), its cwd and local directory in a private folder, talking TCP on 127.0.0.1. `hide`
+one thread (unless told otherwise), tito's grading code imported when it starts (`--preload tito.grade.worker`), its cwd and local directory in a private folder, talking TCP on 127.0.0.1. `hide`
 lists folders the workers must not see: each worker starts in a mount namespace of its own
 (`unshare --mount`, root only) where a tmpfs covers them, which proves a worker grades without
 access to the course directory. Leaving the context stops every process it started and fails if
@@ -27,8 +27,9 @@ STOP_TIMEOUT = 10.0  # seconds a process gets to exit on SIGTERM before SIGKILL
 
 
 class DaskProcesses:
-    def __init__(self, home: Path, workers: int, hide: tuple[Path, ...] = (), env: dict[str, str] | None = None):
-        self.home, self.count, self.hide = Path(home), workers, tuple(hide)
+    def __init__(self, home: Path, workers: int, hide: tuple[Path, ...] = (), env: dict[str, str] | None = None,
+                 threads: int = 1):
+        self.home, self.count, self.hide, self.threads = Path(home), workers, tuple(hide), threads
         self.env = env or dict(os.environ, PYTHONPATH=str(REPO))
         self.scheduler: subprocess.Popen | None = None
         self.workers: list[subprocess.Popen] = []
@@ -54,7 +55,7 @@ class DaskProcesses:
         name = f"worker{len(self.workers)}"
         folder = self.home / name
         folder.mkdir()
-        command = [str(DASK), "worker", self.address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+        command = [str(DASK), "worker", self.address, "--nthreads", str(self.threads), "--no-nanny", "--no-dashboard",
                    "--name", name, "--local-directory", str(folder), "--death-timeout", "30",
                    "--preload", "tito.grade.worker"]
         if self.hide:  # `unshare` execs (no fork): the pid is the worker's

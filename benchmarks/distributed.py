@@ -6,12 +6,13 @@ fresh gradebook), whose course secret is created before the copy is duplicated, 
 graders start from byte-identical courses and draw the same case inputs:
 
 - local: `tito.grade.run.autograde(..., workers=W)`, the local pool (threads of this process);
-- LocalCluster: `autograde(..., local_cluster=W)`, a `distributed.LocalCluster` of W worker
-  processes (one thread each) started by the call, its start-up included in the wall time;
-- TCP workers: W `dask worker` processes and a `dask scheduler` (`benchmarks.dask_processes`),
-  cwd in a temporary folder, talking TCP on 127.0.0.1, each in a mount namespace where a tmpfs
-  covers the course copies (root only; otherwise they merely run elsewhere), so they grade from
-  the course bundle and the tasks alone. They are started, and warmed up by grading one
+- LocalCluster: `autograde(..., local_cluster=W)`, a `distributed.LocalCluster` (one worker
+  process of W threads) started by the call, its start-up included in the wall time;
+- TCP workers: a `dask worker` process of W threads and a `dask scheduler`
+  (`benchmarks.dask_processes`), as on a worker machine, cwd in a temporary folder, talking TCP
+  on 127.0.0.1, in a mount namespace where a tmpfs covers the course copies (root only;
+  otherwise it merely runs elsewhere), so it grades from the course bundle and the tasks alone.
+  They are started, and warmed up by grading one
   submission of a fourth copy, before the clock: worker machines run all term, and pay their
   first run's one-time costs (imports, the first reference process) once. Both are reported apart.
 
@@ -85,7 +86,7 @@ def run(students: int = DEFAULT_STUDENTS, modules: tuple[str, ...] = DEFAULT_MOD
         sides[SIDES[1]] = _grade(roots[SIDES[1]], local_cluster=workers)
         clock = time.perf_counter()
         hide = (*roots.values(), warm_up) if results["hidden"] else ()
-        with DaskProcesses(work / "dask", workers, hide=hide) as cluster:
+        with DaskProcesses(work / "dask", 1, hide=hide, threads=workers) as cluster:
             results["tcp_start"] = time.perf_counter() - clock
             results["tcp_warm_up"] = _grade(warm_up, scheduler=cluster.address, students=["s001"],
                                             selected=[course.select(course.discover(warm_up), modules[0])[0]])["wall"]
@@ -159,7 +160,7 @@ def report(results: dict) -> list[str]:
     lines = [title, "",
              f"{n} submissions: {results['students']} students x {len(results['modules'])} modules "
              f"({', '.join(results['modules'])}), every one correct; {workers} workers on each side "
-             "(one thread each). Course bundle sent to each worker: "
+             "(threads; on Dask of one worker process). Course bundle sent to each worker: "
              f"{results['bundle_bytes'] / 1024:.0f} KiB; a task carries {results['task_bytes'] / 1024:.0f} KiB "
              "of submitted files on average.", "",
              "| grader | wall s | submissions / s | throughput / local pool | worker s / submission | "
@@ -179,11 +180,11 @@ def report(results: dict) -> list[str]:
                      if not results["differences"] else f"{len(results['differences'])} DIFFERENCES."),
               "Worker s / submission: the stages' time on the worker (`timings['total']`); overhead: "
               f"{workers} x wall minus that, per submission (start-up, the bundle, dispatch, the tail, idle "
-              "workers). The LocalCluster's wall includes starting it; the TCP workers' start-up "
-              f"({results['tcp_start']:.1f} s, scheduler and {workers} workers joined) and warm-up "
+              "workers). The LocalCluster's wall includes starting it; the TCP worker's start-up "
+              f"({results['tcp_start']:.1f} s, the scheduler and the worker joined) and warm-up "
               f"({results['tcp_warm_up']:.1f} s to grade one submission on the fresh workers) are not, as "
-              "worker machines run all term. The TCP workers "
-              + ("ran in mount namespaces where tmpfs covered the course copies." if results["hidden"]
+              "worker machines run all term. The TCP worker "
+              + ("ran in a mount namespace where tmpfs covered the course copies." if results["hidden"]
                  else "could see the course (not root: no mount namespace); they did not use it."),
               f"Load average (1 min) at the end: {results['load_after']:.2f}.", "",
               "Where the worker time goes (mean s per submission, from each result's timings):", "",

@@ -28,6 +28,7 @@ from tito.errors import TitoError
 from tito.grade import config as grading_config
 from tito.grade.course_build import course_build_id, module_build_id
 from tito.grade.course_bundle import bundle_files, pack, unpack
+from tito.grade.distributed import parse_cluster
 from tito.grade.model import Submission
 from tito.grade.run import autograde
 from tito.grade.sandbox import Sandbox
@@ -134,6 +135,15 @@ def test_a_task_carries_the_files_and_the_earlier_notebooks_it_is_graded_with(tm
     assert unpacked.digest() == submission.digest()
     assert (unpacked.student, unpacked.module, unpacked.timestamp) == ("ada", "03_layers", "2026-01-02T03:04:05")
     assert (unpacked.folder.parent / "02_activations" / "02_activations.ipynb").read_bytes() == b"earlier"
+
+
+def test_cluster_option_names_the_worker_threads_or_says_what_it_expects():
+    assert parse_cluster("local", 3) == 3
+    assert parse_cluster("local:5", 3) == 5
+    for bad in ("local:0", "local:", "tcp://x:1", "local:two"):
+        with pytest.raises(TitoError) as refused:
+            parse_cluster(bad, 3)
+        assert str(refused.value) == f"--cluster {bad!r}: expected `local` or `local:N` (N worker threads)"
 
 
 # --------------------------------------------------------------------------- a real cluster

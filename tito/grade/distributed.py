@@ -36,15 +36,20 @@ LOCAL_CLUSTER = re.compile(r"^local(?::(?P<workers>[1-9]\d*))?$")
 
 
 def parse_cluster(spec: str, default_workers: int) -> int:
-    """The number of worker processes `--cluster local[:N]` asks for."""
+    """The number of worker threads `--cluster local[:N]` asks for."""
     match = LOCAL_CLUSTER.match(spec)
     if not match:
-        raise TitoError(f"--cluster {spec!r}: expected `local` or `local:N` (N worker processes)")
+        raise TitoError(f"--cluster {spec!r}: expected `local` or `local:N` (N worker threads)")
     return int(match["workers"] or default_workers)
 
 
 class DaskPool:
-    """Submissions graded by a Dask cluster's workers; the interface of `tito.grade.pool.LocalPool`."""
+    """Submissions graded by a Dask cluster's workers; the interface of `tito.grade.pool.LocalPool`.
+
+    `local_workers`: a LocalCluster of ONE worker process with that many threads. A grading thread
+    only waits on its submission's sandboxed processes, and threads of one process share its
+    reference process and course setup: measured faster than as many single-threaded processes
+    (docs/scaling.md), as on a worker machine."""
 
     def __init__(self, context: GradingContext, *, scheduler: str | None = None, local_workers: int | None = None):
         self.context = context
@@ -55,7 +60,7 @@ class DaskPool:
     def __enter__(self) -> "DaskPool":
         try:
             if self.local_workers is not None:
-                self._cluster = LocalCluster(n_workers=self.local_workers, threads_per_worker=1, processes=True,
+                self._cluster = LocalCluster(n_workers=1, threads_per_worker=self.local_workers, processes=True,
                                              dashboard_address=None)
             self._client = _connect(self._cluster.scheduler_address if self._cluster else self.scheduler)
             context = self.context

@@ -80,8 +80,8 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
               scheduler: str | None = None, local_cluster: int | None = None) -> RunSummary:
     """Grade what is new or changed; returns what was graded (and how many were up to date).
 
-    `scheduler` (a Dask scheduler's address) or `local_cluster` (a number of worker processes
-    for a Dask LocalCluster) grade on Dask instead of this process's threads.
+    `scheduler` (a Dask scheduler's address) or `local_cluster` (the worker threads of a Dask
+    LocalCluster) grade on Dask instead of this process's threads.
 
     The limits come from nbgrader_config.py (`tito.grade.config`) unless `limits` is given;
     `published` overrides c.PublishedReference.modules (the demo grades as if every module were
