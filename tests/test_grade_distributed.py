@@ -165,6 +165,24 @@ def test_workers_that_cannot_see_the_course_grade_exactly_as_the_local_pool(ungr
 
 @pytest.mark.slow
 @needs_sandbox
+def test_a_worker_grades_against_the_students_own_earlier_modules_it_was_sent(tmp_path):
+    from tito.synth.generate import generate_class
+
+    root = make_course(tmp_path / "course", published=("01_tensor",))
+    generate_class(root, 2, seed=1, modules=["01_tensor", "02_activations", "03_layers"],
+                   mix={"bug": 0, "stubs": 0, "late": 0, "broken": 0})
+    with (root / "nbgrader_config.py").open("a") as config:
+        config.write('c.Grading.earlier_modules = "student"\n')
+    modules = course.discover(root)
+    with DaskProcesses(tmp_path / "dask", workers=1, hide=(root,)) as cluster:
+        summary = autograde(root, modules, selected=[m for m in modules if m.name == "03_layers"],
+                            scheduler=cluster.address)
+    assert sorted((r.student, r.module, r.score) for r in summary.graded) == [
+        ("s001", "03_layers", 120.0), ("s002", "03_layers", 120.0)]
+
+
+@pytest.mark.slow
+@needs_sandbox
 def test_a_worker_running_another_build_refuses_instead_of_grading(ungraded, tmp_path):
     root = fresh_copy(ungraded, tmp_path)
     other = tmp_path / "other-tito"
