@@ -165,6 +165,18 @@ def test_workers_that_cannot_see_the_course_grade_exactly_as_the_local_pool(ungr
 
 @pytest.mark.slow
 @needs_sandbox
+def test_a_local_cluster_grades_exactly_as_the_local_pool_and_leaves_nothing_running(ungraded, local_grades, tmp_path):
+    root = fresh_copy(ungraded, tmp_path)
+    run = autograde_cli(root, "--cluster", "local:2")
+    output, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, output
+    assert f"graded {STUDENTS * len(MODULES)} submission(s)" in output and "ETA" in output
+    assert_recorded_once_as_locally(root, local_grades)
+    assert processes_in(root) == []  # the LocalCluster's scheduler and worker ran with cwd there
+
+
+@pytest.mark.slow
+@needs_sandbox
 def test_a_worker_grades_against_the_students_own_earlier_modules_it_was_sent(tmp_path):
     from tito.synth.generate import generate_class
 
