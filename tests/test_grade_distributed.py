@@ -288,6 +288,31 @@ def test_the_instructors_process_killed_mid_batch_resumes_on_the_next_run(ungrad
 
 @pytest.mark.slow
 @needs_sandbox
+def test_a_scheduler_lost_mid_run_is_a_clear_error_and_the_next_run_resumes(ungraded, local_grades, tmp_path):
+    root = fresh_copy(ungraded, tmp_path)
+    with DaskProcesses(tmp_path / "first", workers=1) as cluster:
+        run = autograde_cli(root, "--scheduler", cluster.address)
+        deadline = time.monotonic() + 120
+        while not list((root / "autograded").glob("*/*/result.json")):
+            assert time.monotonic() < deadline and run.poll() is None, "nothing was recorded"
+            time.sleep(0.05)
+        cluster.scheduler.send_signal(signal.SIGKILL)
+        output, _ = run.communicate(timeout=60)
+    assert run.returncode == 1, output
+    assert re.search(rf"lost the Dask scheduler at {re.escape(cluster.address)} mid-run \(s\d+/\d\d_\w+ was not "
+                     r"graded\); what was graded is recorded: start the scheduler again and rerun to grade the rest",
+                     output), output
+    done = len(results(root))
+    with DaskProcesses(tmp_path / "second", workers=2) as cluster:
+        rerun = autograde_cli(root, "--scheduler", cluster.address)
+        output, _ = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, output
+    assert f"({done} unchanged, skipped" in output
+    assert_recorded_once_as_locally(root, local_grades)
+
+
+@pytest.mark.slow
+@needs_sandbox
 def test_an_unreachable_scheduler_is_a_clear_error_within_seconds(ungraded, tmp_path):
     root = fresh_copy(ungraded, tmp_path)
     with socket.socket() as probe:  # a port nothing listens on

@@ -16,7 +16,7 @@ docs/scaling.md says how to start schedulers and workers on several machines.
 from __future__ import annotations
 
 import re
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 
 from distributed import Client, KilledWorker, LocalCluster
 
@@ -62,7 +62,8 @@ class DaskPool:
             if self.local_workers is not None:
                 self._cluster = LocalCluster(n_workers=1, threads_per_worker=self.local_workers, processes=True,
                                              dashboard_address=None)
-            self._client = _connect(self._cluster.scheduler_address if self._cluster else self.scheduler)
+            self.scheduler = self._cluster.scheduler_address if self._cluster else self.scheduler
+            self._client = _connect(self.scheduler)
             context = self.context
             self._client.register_plugin(CoursePlugin(pack(context.root, context.modules), context.sandbox.limits,
                                                       not context.sandbox.isolated,
@@ -105,14 +106,19 @@ class DaskPool:
                       "lost, or this submission brings workers down; `tito autograde --force --student "
                       f"{submission.student} --module {submission.module}` grades it again")
             graded.set_result(Graded(not_graded(self.context, submission, reason)))
-        except BaseException as error:  # a refusal, a cancelled run: the supervisor raises it
+        except CancelledError:  # the client lost the scheduler: every pending task is cancelled
+            graded.set_exception(TitoError(
+                f"lost the Dask scheduler at {self.scheduler} mid-run ({submission.student}/"
+                f"{submission.module} was not graded); what was graded is recorded: start the scheduler again and "
+                "rerun to grade the rest"))
+        except BaseException as error:  # a worker's refusal: the supervisor raises it
             graded.set_exception(error)
 
     def _wait_for_a_worker(self) -> None:
         try:
             self._client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
         except TimeoutError:
-            raise TitoError(f"no Dask worker joined the scheduler at {self._client.scheduler.address} within "
+            raise TitoError(f"no Dask worker joined the scheduler at {self.scheduler} within "
                             f"{WORKER_TIMEOUT} s: start `dask worker <address>` on a grading machine") from None
 
 
