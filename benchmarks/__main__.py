@@ -1,7 +1,7 @@
 """`python -m benchmarks`: run every benchmark, print a markdown report, save it to results/latest.md.
 
 Options: --repeats N (timed epochs per contender and thread count, default 7), --threads 1,2,
---only mlp|backward|profile|grading|fairness (repeatable), --keep-env (do not drop OPENBLAS_CORETYPE /
+--only mlp|backward|profile|grading|fairness|distributed (repeatable), --keep-env (do not drop OPENBLAS_CORETYPE /
 OPENBLAS_L2_SIZE; see benchmarks/environment.py), --output PATH.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.environment import clean_blas_environment
 
-PARTS = ("mlp", "backward", "profile", "grading", "fairness")
+PARTS = ("mlp", "backward", "profile", "grading", "fairness", "distributed")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -65,6 +65,10 @@ def main(argv: list[str]) -> int:
         from benchmarks import fairness
 
         _emit(fairness.report(fairness.run()) + [""], lines)
+    if "distributed" in parts:  # the local pool vs Dask (LocalCluster, TCP workers without the course)
+        from benchmarks import distributed
+
+        _emit(distributed.report(distributed.run()) + [""], lines)
     from benchmarks.environment import load_average
 
     _emit([f"Total benchmark time: {time.perf_counter() - clock:.0f} s; at the end: {load_average()}."],

@@ -1,4 +1,4 @@
-"""The executed notebook `keep` writes is inert in nbconvert's HTML exporter (what formgrader uses).
+"""The executed notebook `keep` produces is inert in nbconvert's HTML exporter (what formgrader uses).
 
 A student controls the markdown and raw cells they add or answer in, and (through a tampered
 runner) the outputs of their code cells. Each hostile form below goes through the real `keep`
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 from types import SimpleNamespace
 
 import nbformat
@@ -69,13 +68,13 @@ def dangers(body: str) -> list[tuple]:
     return bad
 
 
-def _kept(tmp_path: Path, cells: list, outputs: dict[int, list[dict]] | None = None) -> nbformat.NotebookNode:
+def _kept(cells: list, outputs: dict[int, list[dict]] | None = None) -> nbformat.NotebookNode:
     notebook = nbformat.v4.new_notebook(cells=cells)
     outcomes = [CellOutcome(index=i, grade_id=None, outputs=o, ran=True) for i, o in (outputs or {}).items()]
-    job = SimpleNamespace(autograded=tmp_path / "autograded" / "s1" / "01_tensor", prepared=SimpleNamespace(notebook=notebook),
+    job = SimpleNamespace(keep=True, executed=None, prepared=SimpleNamespace(notebook=notebook),
                           outcome=SimpleNamespace(cells=outcomes), module=SimpleNamespace(name="01_tensor"))
     keep.run(job, None)
-    return nbformat.read(tmp_path / "autograded" / "s1" / "01_tensor" / "01_tensor.ipynb", as_version=4)
+    return nbformat.reads(job.executed.decode("utf-8"), as_version=4)
 
 
 def _body(notebook) -> str:
@@ -85,14 +84,14 @@ def _body(notebook) -> str:
         '<div class="container" id="notebook-container">', "")  # the template's own ids
 
 
-def test_hostile_markdown_and_raw_cells_render_inert(tmp_path):
+def test_hostile_markdown_and_raw_cells_render_inert():
     markdown = nbformat.v4.new_markdown_cell(HOSTILE_MARKDOWN, attachments=ATTACHMENTS)
     answer = nbformat.v4.new_markdown_cell("<img src=x onerror=alert(1)> my **answer**",
                                            metadata={"nbgrader": {"solution": True, "grade": True, "grade_id": "q1",
                                                                   "points": 2}})
     raw = nbformat.v4.new_raw_cell("<script>window.__pwned = 'raw'</script>", metadata={"raw_mimetype": "text/html"})
     raw_format = nbformat.v4.new_raw_cell("<img src=x onerror=alert(3)>", metadata={"format": "text/html"})
-    kept = _kept(tmp_path, [markdown, answer, raw, raw_format])
+    kept = _kept([markdown, answer, raw, raw_format])
     body = _body(kept)
     assert dangers(body) == []
     assert "attachments" not in kept.cells[0] and kept.cells[1].metadata.nbgrader.grade_id == "q1"
@@ -104,8 +103,8 @@ def test_hostile_markdown_and_raw_cells_render_inert(tmp_path):
     assert '<img alt="attached" src=""/> <img alt="data"/>' in body
 
 
-def test_benign_markdown_renders_as_nbconvert_renders_it(tmp_path):
-    kept = _kept(tmp_path, [nbformat.v4.new_markdown_cell(BENIGN)])
+def test_benign_markdown_renders_as_nbconvert_renders_it():
+    kept = _kept([nbformat.v4.new_markdown_cell(BENIGN)])
     source = kept.cells[0].source
     assert "\n" not in source and source.startswith('<div class="tito-sanitised"><h2>Results</h2>')
     rendered = render_markdown(source)
@@ -123,12 +122,12 @@ def test_markdown_the_renderer_would_change_falls_back_to_text():
     assert neutral_markdown(["# a", "\n", "b"]) == '<div class="tito-sanitised"><h1>a</h1>&#10;<p>b</p>&#10;</div>'
 
 
-def test_outputs_kept_are_the_supervisors_and_cells_are_plain(tmp_path):
+def test_outputs_kept_are_the_supervisors_and_cells_are_plain():
     png = "iVBORw0KGgoAAAANSUhEUg=="  # the PNG signature and an IHDR header, base64
     code = nbformat.v4.new_code_cell("print(1)")
     outputs = {0: [{"output_type": "stream", "name": "stdout", "text": "<script>window.__pwned = 'stream'</script>\n"},
                    {"output_type": "display_data", "data": {"image/png": png, "text/plain": "<Figure>"}, "metadata": {}}]}
-    kept = _kept(tmp_path, [code], outputs)
+    kept = _kept([code], outputs)
     body = _body(kept)
     assert dangers(body) == []
     assert "<pre>&lt;script&gt;window.__pwned = 'stream'&lt;/script&gt;\n</pre>" in body
@@ -136,8 +135,8 @@ def test_outputs_kept_are_the_supervisors_and_cells_are_plain(tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["script", "img", "link", "svg"])
-def test_each_hostile_markdown_form_alone(tmp_path, kind):
+def test_each_hostile_markdown_form_alone(kind):
     source = {"script": "<script>window.__pwned = 1</script>", "img": "<img src=x onerror=alert(1)>",
               "link": "[x](javascript:alert(1))", "svg": "<svg><script>alert(1)</script></svg>"}[kind]
-    body = _body(_kept(tmp_path, [nbformat.v4.new_markdown_cell(source)]))
+    body = _body(_kept([nbformat.v4.new_markdown_cell(source)]))
     assert dangers(body) == []

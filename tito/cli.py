@@ -8,6 +8,7 @@
                                        and the published modules' reference -> release/_reference/
     tito lint [--module M] [--no-execute]
     tito autograde [--module M] [--student S] [--workers N] [--force] [--unsafe]
+                   [--scheduler tcp://HOST:PORT | --cluster local[:N]]
     tito feedback [--module M] [--student S]   feedback/<student>/<module>/<module>.html
     tito grades                        grades.csv (nbgrader export) and grades_canvas.csv
     tito report                        report/index.html with figures
@@ -30,6 +31,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -151,6 +153,11 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--force", action="store_true", help="regrade even unchanged submissions")
     grade.add_argument("--unsafe", action="store_true",
                        help="grade without the isolation layers this machine lacks (trusted code only)")
+    engine = grade.add_mutually_exclusive_group()
+    engine.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="grade on the workers of this Dask scheduler (docs/scaling.md)")
+    engine.add_argument("--cluster", metavar="local[:N]",
+                        help="grade on a Dask LocalCluster: one worker process of N threads (default: --workers, or one per core)")
     feedback = _add(commands, "feedback", "write an HTML feedback page per student and module", cmd_feedback, module=True)
     feedback.add_argument("--student", help="only this student")
     _add(commands, "grades", "export grades.csv (nbgrader export) and grades_canvas.csv", cmd_grades)
@@ -381,8 +388,14 @@ def cmd_autograde(root: Path, args: argparse.Namespace) -> int:
 
     modules = course.discover(root)
     selected = _modules(root, args) if args.module else None
+    local_cluster = None
+    if args.cluster:
+        from tito.grade.distributed import parse_cluster
+
+        local_cluster = parse_cluster(args.cluster, args.workers or os.cpu_count() or 1)
     summary = autograde(root, modules, selected=selected, students=args.student, workers=args.workers,
-                        unsafe=args.unsafe, force=args.force, console=console)
+                        unsafe=args.unsafe, force=args.force, console=console,
+                        scheduler=args.scheduler, local_cluster=local_cluster)
     errors_ = sum(1 for r in summary.graded if r.status == "error")
     flagged = sum(1 for r in summary.graded if any(f.kind != "note" for f in r.flags))
     console.print(f"graded {len(summary.graded)} submission(s) in {summary.wall:.1f} s "

@@ -24,7 +24,8 @@ from tito.errors import TitoError
 from tito.grade import config as grading_config
 from tito.grade.oracle import Oracle
 from tito.grade.sandbox import Sandbox
-from tito.grade.secret import course_secret
+from tito.grade.model import Submission
+from tito.grade.secret import course_secret, submission_seed
 
 VERSIONED_PACKAGES = ("numpy", "nbgrader", "ipython", "nbformat", "tinytorch-course")
 
@@ -66,6 +67,11 @@ class GradingContext:
     def secret(self) -> bytes:
         return course_secret(self.settings.secret_file)
 
+    def seed(self, submission: Submission) -> int:
+        """The seed `submission`'s case inputs are drawn from; computed where the secret is, in the
+        supervisor, which hands it to whoever grades (a thread here or a remote worker)."""
+        return submission_seed(self.secret, submission.student, submission.module, submission.digest())
+
     def unpublished_before(self, module: Module) -> list[Module]:
         """The earlier modules with no published reference (what grading `module` would need)."""
         names = {m.name for m in self.published}
@@ -95,23 +101,24 @@ class GradingContext:
                 self._libs[module.name] = dest
             return self._libs[module.name]
 
-    def earlier_lib(self, module: Module, student: str, dest: Path) -> Path:
+    def earlier_lib(self, module: Module, student_dir: Path, dest: Path) -> Path:
         """The package the student's module k runs beside: the published reference (shared by the
         run's submissions: every sandbox gets its own copy of it), plus, when the course grades
-        against the student's own earlier work, their own modules where none is published (then
-        written to `dest`, theirs alone)."""
+        against the student's own earlier work, their own modules where none is published (read
+        from `student_dir`, the folder holding the student's module folders, and written to
+        `dest`, theirs alone)."""
         missing = self.unpublished_before(module) if self.settings.earlier_modules == "student" else []
         if not missing:
             return self.published_lib(module)
         shutil.copytree(self.published_lib(module), dest, dirs_exist_ok=True)
         for earlier in missing:
-            self._student_module(earlier, student, dest)
+            self._student_module(earlier, student_dir, dest)
         return dest
 
-    def _student_module(self, module: Module, student: str, dest: Path) -> None:
+    def _student_module(self, module: Module, student_dir: Path, dest: Path) -> None:
         from tito.build.student_module import student_module_source
 
-        notebook = self.root / "submitted" / student / module.name / f"{module.name}.ipynb"
+        notebook = student_dir / module.name / f"{module.name}.ipynb"
         if not notebook.is_file():
             return  # nothing to stand in: importing it fails, and says which module is missing
         try:

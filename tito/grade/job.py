@@ -42,13 +42,14 @@ class Job:
     module: Module
     result: GradeResult
     scratch: Path  # this submission's private folder (removed when it is done)
-    autograded: Path | None  # where the executed notebook goes (None: nowhere)
+    seed: int  # the case inputs' seed, computed by the supervisor (`tito.grade.secret`)
+    keep: bool = True  # whether to produce the executed notebook for autograded/
     submitted: nbformat.NotebookNode | None = None  # read
     notes: list[str] = field(default_factory=list)  # read
     prepared: Prepared | None = None  # prepare
     cells: list[CellToRun] = field(default_factory=list)  # select
-    seed: int | None = None  # plan
     lib: Path | None = None  # plan: the earlier modules the student's code runs beside
     plan: CheckPlan | None = None  # plan
     outcome: ExecuteOutcome | None = None  # session
     checks: list[CheckResult] = field(default_factory=list)  # session
+    executed: bytes | None = None  # keep: the executed notebook, for the supervisor to write

@@ -1,8 +1,10 @@
 """Grade one submission: run it through the declared stages (`tito.grade.stages.STAGES`).
 
 Everything a student can do wrong ends here as a GradeResult with a reason; nothing propagates
-as an exception to the batch. The gradebook is written by the caller (the supervisor's main
-thread), never from here.
+as an exception to the batch. Grading writes nothing the course keeps: the result and the
+executed notebook come back as data (`Graded`), and the caller (the supervisor's main thread)
+writes the gradebook and autograded/. So the same function runs in the supervisor's pool and on
+a remote worker (`tito.grade.distributed`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import shutil
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 from tito.grade.context import GradingContext
@@ -18,7 +21,17 @@ from tito.grade.job import Job, Ungradable
 from tito.grade.model import INTERNAL_ERROR, CellResult, Flag, GradeResult, Submission
 from tito.grade.stages import STAGES
 
-__all__ = ["GradingContext", "checkpoint_cell_id", "grade_one", "graded_cells"]
+__all__ = ["GradingContext", "Graded", "checkpoint_cell_id", "grade", "grade_one", "graded_cells", "not_graded",
+           "write_notebook"]
+
+
+@dataclass
+class Graded:
+    """What grading one submission gives back: the result and, unless not asked for, the executed
+    notebook (bytes of an .ipynb) for autograded/."""
+
+    result: GradeResult
+    notebook: bytes | None = None
 
 
 def checkpoint_cell_id(module_name: str) -> str:
@@ -32,13 +45,25 @@ def graded_cells(notebook) -> list:
 
 
 def grade_one(context: GradingContext, submission: Submission, autograded_dir: Path | None = None) -> GradeResult:
-    """Grade one submission; always returns a result (status "error" with a reason if ungradable)."""
+    """Grade one submission in this process, its seed from the context's secret, and write the
+    executed notebook to `autograded_dir` if given (tests and benchmarks; `tito autograde` uses
+    `grade` and writes from its main thread)."""
+    graded = grade(context, submission, context.seed(submission), keep=autograded_dir is not None)
+    if graded.notebook is not None:
+        write_notebook(autograded_dir, submission.module, graded.notebook)
+    return graded.result
+
+
+def grade(context: GradingContext, submission: Submission, seed: int, *, keep: bool = True) -> Graded:
+    """Grade one submission with the case inputs drawn from `seed` (the supervisor computes it:
+    `GradingContext.seed`); always returns a result (status "error" with a reason
+    if ungradable), and the executed notebook if `keep` and the stages got that far."""
     module = context.module(submission.module)
     started = time.perf_counter()
     result = GradeResult(student=submission.student, module=module.name, digest=submission.digest(),
                          status="graded", versions=dict(context.versions))
     scratch = Path(tempfile.mkdtemp(prefix=f"{submission.student}-{module.name}-", dir=context.work))
-    job = Job(submission, module, result, scratch, autograded_dir)
+    job = Job(submission, module, result, scratch, seed, keep)
     try:
         for stage in STAGES:
             clock = time.perf_counter()
@@ -52,7 +77,26 @@ def grade_one(context: GradingContext, submission: Submission, autograded_dir: P
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         result.timings["total"] = time.perf_counter() - started
-    return result
+    return Graded(result, job.executed)
+
+
+def not_graded(context: GradingContext, submission: Submission, reason: str) -> GradeResult:
+    """The result of a submission the stages never finished with, for a reason outside them (every
+    worker that took it died): recorded like an ungradable file, so the batch goes on."""
+    module = context.module(submission.module)
+    result = GradeResult(student=submission.student, module=module.name, digest=submission.digest(),
+                         status="graded", versions=dict(context.versions))
+    return _ungradable(result, context, module, reason, [])
+
+
+def write_notebook(folder: Path, module: str, notebook: bytes) -> Path:
+    """`folder/<module>.ipynb`, written atomically (a reader never sees half a notebook)."""
+    path = folder / f"{module}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".ipynb.tmp")
+    temporary.write_bytes(notebook)
+    temporary.replace(path)
+    return path
 
 
 def _ungradable(result: GradeResult, context: GradingContext, module, reason: str, notes: list[str]) -> GradeResult:

@@ -1,12 +1,15 @@
 """`tito autograde`: grade every new or changed submission on a pool of workers.
 
-Workers only compute (each submission runs in its own sandboxed processes); the supervisor's main
-thread is the only writer: for each finished submission it commits the gradebook transaction,
-then writes `autograded/<student>/<module>/result.json` atomically. A run killed at any moment
-therefore resumes where it stopped: a submission counts as graded only once its result.json
-exists with the digest of the files that were graded and the build of the module they were graded
-with (`tito.grade.course_build`): a change of the course (reference, spec, release, limits) makes
-the results it affects stale, and they are graded again.
+The workers are threads of this process (`tito.grade.pool`, the default) or a Dask cluster
+(`tito.grade.distributed`: `--scheduler`, `--cluster`). Workers only compute (each submission
+runs in its own sandboxed processes) and hand back a result and an executed notebook as data; the
+supervisor's main thread is the only writer: for each finished submission it commits the
+gradebook transaction, writes the executed notebook, then
+`autograded/<student>/<module>/result.json` atomically. A run killed at any moment therefore
+resumes where it stopped: a submission counts as graded only once its result.json exists with
+the digest of the files that were graded and the build of the module they were graded with
+(`tito.grade.course_build`): a change of the course (reference, spec, release, limits) makes the
+results it affects stale, and they are graded again.
 """
 
 from __future__ import annotations
@@ -15,21 +18,21 @@ import json
 import os
 import shutil
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from tito import parsing
 from tito.course import Module
 from tito.errors import TitoError
 from tito.grade import config as grading_config
 from tito.grade import gradebook, run_lock
 from tito.grade.course_build import module_build_id
 from tito.grade.model import INTERNAL_ERROR, GradeResult, Submission
-from tito.grade.pipeline import GradingContext, checkpoint_cell_id, grade_one
+from tito.grade.pipeline import Graded, GradingContext, checkpoint_cell_id, write_notebook
+from tito.grade.pool import LocalPool
 from tito.grade.sandbox import Limits, Sandbox, process_alive
 from tito.terminal import escape, visible
 
@@ -117,11 +120,14 @@ def run_notes(summary: RunSummary) -> list[str]:
 def autograde(root: Path, modules: list[Module], *, selected: list[Module] | None = None,
               students: list[str] | None = None, workers: int | None = None, unsafe: bool = False,
               force: bool = False, limits: Limits | None = None, console: Console | None = None,
-              db_url: str | None = None, published: list[Module] | None = None) -> RunSummary:
+              db_url: str | None = None, published: list[Module] | None = None,
+              scheduler: str | None = None, local_cluster: int | None = None) -> RunSummary:
     """Grade what is new or changed; returns what was graded (and how many were up to date).
 
     The whole run holds the gradebook's run lock (`run_lock`; the course's gradebook unless
-    `db_url` is given): a second run against it refuses at once.
+    `db_url` is given): a second run against it refuses at once. `scheduler` (a Dask scheduler's
+    address) or `local_cluster` (the worker threads of a Dask LocalCluster) grade on Dask instead
+    of this process's threads.
 
     The limits come from nbgrader_config.py (`tito.grade.config`) unless `limits` is given;
     `published` overrides c.PublishedReference.modules (the demo grades as if every module were
@@ -160,8 +166,8 @@ def autograde(root: Path, modules: list[Module], *, selected: list[Module] | Non
     try:
         with gradebook.open_gradebook(db_url) as book:
             _ensure_assignments(book, chosen)
-            summary.graded = _run_pool(context, todo, book, checkpoint_cells, workers or os.cpu_count() or 1, console,
-                                       builds)
+            pool = _pool(context, workers or os.cpu_count() or 1, scheduler, local_cluster)
+            summary.graded = _run_pool(pool, todo, book, checkpoint_cells, console, builds)
     finally:
         context.cleanup()
     summary.wall = time.perf_counter() - started
@@ -181,40 +187,51 @@ def remove_stale_work(root: Path) -> list[Path]:
     return removed
 
 
-def _run_pool(context, todo, book, checkpoint_cells, workers, console, builds) -> list[GradeResult]:
+def _pool(context: GradingContext, workers: int, scheduler: str | None, local_cluster: int | None):
+    """Where submissions are graded: this process's threads, or a Dask cluster."""
+    if scheduler is None and local_cluster is None:
+        return LocalPool(context, workers)
+    from tito.grade.distributed import DaskPool
+
+    return DaskPool(context, scheduler=scheduler, local_workers=local_cluster)
+
+
+def _run_pool(pool, todo, book, checkpoint_cells, console, builds) -> list[GradeResult]:
     graded = []
     columns = (TextColumn("[bold]autograde"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[status]}"))
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task("grading", total=len(todo), status="")
-        parsing.serialize_all_parsing()  # CPython 3.11: two threads must never parse at once
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with pool:
             pending = {}
             queue = list(todo)
             while queue or pending:
-                while queue and len(pending) < workers:
+                while queue and len(pending) < pool.capacity():
                     submission = queue.pop(0)
-                    folder = context.root / "autograded" / submission.student / submission.module
-                    pending[pool.submit(grade_one, context, submission, folder)] = submission
+                    pending[pool.submit(submission)] = submission
                     progress.update(task, status=f"grading {escape(submission.student)}/{escape(submission.module)}")
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     submission = pending.pop(future)
-                    result = future.result()
-                    result.build = builds[result.module]
-                    _commit(context.root, book, result, submission, checkpoint_cells)
-                    graded.append(result)
-                    progress.console.print(_line(result), highlight=False)
+                    outcome = future.result()
+                    outcome.result.build = builds[outcome.result.module]
+                    _commit(pool.context.root, book, outcome, submission, checkpoint_cells)
+                    graded.append(outcome.result)
+                    progress.console.print(_line(outcome.result), highlight=False)
                     progress.advance(task)
     return graded
 
 
-def _commit(root: Path, book, result: GradeResult, submission: Submission, checkpoint_cells) -> None:
-    """Gradebook first (one transaction), then result.json: the file marks the submission done."""
+def _commit(root: Path, book, graded: Graded, submission: Submission, checkpoint_cells) -> None:
+    """Gradebook first (one transaction), then the executed notebook, then result.json: the file
+    marks the submission done."""
+    result = graded.result
     clock = time.perf_counter()
     gradebook.record(book, result, submission.module, submission.timestamp, checkpoint_cells)
     result.timings["record"] = time.perf_counter() - clock
     path = result_path(root, result.student, result.module)
+    if graded.notebook is not None:
+        write_notebook(path.parent, result.module, graded.notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".json.tmp")
     temporary.write_text(json.dumps(result.to_json(), indent=1, sort_keys=True))

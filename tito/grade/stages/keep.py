@@ -1,4 +1,7 @@
-"""keep: the executed notebook, as nbgrader's formgrader expects it, under autograded/.
+"""keep: the executed notebook, as nbgrader's formgrader expects it, as bytes.
+
+The supervisor writes them to autograded/<student>/<module>/ (`tito.grade.run`): a stage may run
+on a remote worker, and the instructor's process is the only writer of autograded/.
 
 Formgrader renders it in the instructor's Jupyter origin: every cell is made inert first
 (`tito.grade.neutralise`: markdown as sanitised HTML, no attachments, raw cells as text); the
@@ -15,7 +18,7 @@ from tito.grade.neutralise import neutralise_cell
 
 
 def run(job: Job, context) -> None:
-    if job.autograded is None:
+    if not job.keep:
         return
     executed = nbformat.from_dict(json.loads(json.dumps(job.prepared.notebook)))
     outcomes = {o.index: o for o in job.outcome.cells}
@@ -23,8 +26,4 @@ def run(job: Job, context) -> None:
         if cell.cell_type == "code" and index in outcomes:
             cell.outputs = [nbformat.from_dict(o) for o in outcomes[index].outputs]
         neutralise_cell(cell)
-    path = job.autograded / f"{job.module.name}.ipynb"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".ipynb.tmp")
-    nbformat.write(executed, temporary)
-    temporary.replace(path)
+    job.executed = nbformat.writes(executed).encode("utf-8")
