@@ -26,9 +26,10 @@ from tito.scaffold import new_module
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = "08_spatial"
+LOCK_FILE = run_lock.sqlite_lock_file(Path("gradebook.db")).name  # autograde's, beside the gradebook
 TOP_LEFT_OUT = {".git", ".venv", "submitted", "autograded", "feedback", "report", "gradebook.db", ".tito", "build",
                 ".pytest_cache", ".hypothesis", "roster.csv", "synthetic_class.json",
-                run_lock.sqlite_lock_file(Path("gradebook.db")).name}  # student data, caches, the venv
+                LOCK_FILE}  # student data, caches, the venv
 
 HALVE = '''
 
@@ -79,7 +80,7 @@ def tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
             if p.is_file() and not p.relative_to(root).as_posix().startswith(derived)
             and "__pycache__" not in p.parts and ".tito" not in p.parts and p.suffix != ".ipynb"
-            and p.name not in ("gradebook.db", "roster.csv", "synthetic_class.json")}
+            and p.name not in ("gradebook.db", "roster.csv", "synthetic_class.json", LOCK_FILE)}
 
 
 @pytest.mark.slow
