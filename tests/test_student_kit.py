@@ -148,6 +148,13 @@ def test_in_the_kit_the_modules_and_their_export_targets_come_from_the_release(
     assert [m.published_target.is_file() for m in modules] == [m.name in published for m in MODULES]
 
 
+def _make(kit: Path, *args: str) -> str:
+    """The kit's make, as a student runs it: not as a sub-make of the suite's own `make test`
+    (whose MAKEFLAGS and MAKELEVEL would add "Entering directory" lines)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    return subprocess.run(["make", *args], cwd=kit, env=env, capture_output=True, text=True, check=True).stdout
+
+
 def test_the_kits_pyproject_installs_tito_with_the_courses_requirements(kit: Path) -> None:
     ours, theirs = (tomllib.loads((root / "pyproject.toml").read_text()) for root in (REPO, kit))
     assert theirs["tool"]["setuptools"]["packages"]["find"]["include"] == ["tito*"]
@@ -156,11 +163,10 @@ def test_the_kits_pyproject_installs_tito_with_the_courses_requirements(kit: Pat
     assert theirs["project"]["dependencies"] == ours["project"]["dependencies"] + pytest_spec
     assert theirs["project"]["optional-dependencies"] == {"lab": ours["project"]["optional-dependencies"]["lab"]}
     assert theirs["tool"]["pytest"]["ini_options"]["python_files"] == ["checkpoint_*.py"]
-    help_ = subprocess.run(["make", "-s", "help"], cwd=kit, capture_output=True, text=True, check=True).stdout
+    help_ = _make(kit, "-s", "help")
     assert [line.split()[1] for line in help_.splitlines()] == [
         "help", "setup", "lab", "check", "build", "submit", "checkpoints"]
-    dry = subprocess.run(["make", "-n", "check", "build", "submit", "MODULE=02_activations"], cwd=kit,
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    dry = _make(kit, "-n", "check", "build", "submit", "MODULE=02_activations").splitlines()
     assert dry[-3:] == [".venv/bin/tito check 02_activations", ".venv/bin/tito build",
                         ".venv/bin/tito submit 02_activations --zip"]  # the console script `make setup` installs
 
