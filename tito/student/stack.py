@@ -18,7 +18,7 @@ import nbformat
 from tito.build.partial import copy_package_inits, partial_reference
 from tito.course import MODULE_DIR, Module, published_root, relpath, select
 from tito.errors import TitoError
-from tito.build.student_module import export_problems, student_module_source
+from tito.build.student_module import export_problems, student_module_files
 from tito.source import is_exported
 
 STUB_LINE = re.compile(r"^\s*raise NotImplementedError\(\)\s*$")
@@ -145,7 +145,7 @@ def write_stack(root: Path, dest: Path, choices: list[Choice]) -> Path:
     partial_reference(root, dest, [c.module for c in choices if c.owner == REFERENCE], origin=published)
     for choice in choices:
         if choice.owner == STUDENT:
-            relative = choice.module.export_target.relative_to(root)
-            copy_package_inits(published, dest, relative)
-            (dest / relative).write_text(student_module_source(choice.notebook, choice.module), encoding="utf-8")
+            for relative, text in student_module_files(choice.notebook, choice.module).items():
+                copy_package_inits(published, dest, relative)
+                (dest / relative).write_text(text, encoding="utf-8")
     return dest
