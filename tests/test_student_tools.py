@@ -161,8 +161,9 @@ def test_build_uses_finished_modules_then_the_published_reference_and_names_what
     assert "from the student's notebook (02_activations)" in (core / "activations.py").read_text()
     assert "from the student's notebook (04_losses)" in (core / "losses.py").read_text()
     for module in modules[:3:2]:  # 01 and 03
-        assert (core / module.export_target.name).read_bytes() == module.published_target.read_bytes()
-        assert module.published_target.read_bytes() == module.export_target.read_bytes()  # the reference
+        for target, published in zip(module.export_targets, module.published_targets, strict=True):
+            assert (core / target.name).read_bytes() == published.read_bytes()
+            assert published.read_bytes() == target.read_bytes()  # the reference
     assert (out / "tinytorch" / "__init__.py").read_bytes() == (REPO / "tinytorch" / "__init__.py").read_bytes()
 
 
