@@ -1,5 +1,10 @@
 """`tito export`: the `#| export` cells of each source become the reference package.
 
+A module's `#| export` cells go to its `#| default_exp` file; a cell marked `#| export core.<x>`
+(nbdev's spelling) goes to `tinytorch/core/<x>.py` instead, a second file of the same module. The
+notebook runs every cell in one namespace, so a second file gets one generated import line for the
+first file's public names it uses (`sibling_import`); the first file may not use the second's.
+
 The package is a product of the sources and is never edited by hand; the header says so, and
 `export --check` (used by a freshness test) proves the committed package matches the sources.
 Output is deterministic so that the check is a plain text comparison.
