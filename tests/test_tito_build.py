@@ -257,13 +257,15 @@ def test_the_first_file_may_not_use_a_name_of_the_second(root: Path) -> None:
         "tinytorch.core.fixture_a, never the other way round")
 
 
-def test_a_second_file_may_not_use_a_private_name_of_the_first(root: Path) -> None:
-    a = with_second_file(root, SECOND_FILE_CELL.replace("return add_one(add_one(x))", "return _private_helper()"))
+@pytest.mark.parametrize("use, name", [("_private_helper()", "_private_helper"), ("math.floor(x)", "math")])
+def test_a_second_file_gets_only_the_public_names_of_the_first(root: Path, use: str, name: str) -> None:
+    a = with_second_file(root, SECOND_FILE_CELL.replace("return add_one(add_one(x))", f"return {use}"))
     with pytest.raises(TitoError) as refused:
         export.export([a])
     assert str(refused.value) == (
-        "source/01_fixture_a/01_fixture_a.py: the cells exported to tinytorch.core.fixture_twice use "
-        "_private_helper, private to tinytorch.core.fixture_a: make it public or move it")
+        f"source/01_fixture_a/01_fixture_a.py: the cells exported to tinytorch.core.fixture_twice use {name}, "
+        "which only the cells exported to tinytorch.core.fixture_a bind (an import or a private name): "
+        "import or define it in tinytorch.core.fixture_twice's cells")
 
 
 def test_one_cell_goes_to_one_file(root: Path) -> None:

@@ -115,7 +115,7 @@ def _target_names(target: ast.expr) -> list[ast.Name]:
 def render(module: Module) -> dict[str, str]:
     """The exact text of each of the module's export targets, by dotted module."""
     chunks = exported_code(module)
-    _reject_backward_uses(module, chunks)
+    _check_imports_go_one_way(module, chunks)
     return render_targets(module, chunks, HEADER.format(source=module.rel(module.source_py)))
 
 
@@ -147,7 +147,7 @@ def sibling_import(default: str, default_code: str, code: str) -> str:
     try:
         provided = public_names(default_code)
         own = _top_level_names(code)
-        used = {node.id for node in ast.walk(parsing.parse(code)) if isinstance(node, ast.Name)}
+        used = _used_names(code)
     except SyntaxError:  # a student's cell that does not parse: importing the file reports it
         return ""
     names = [name for name in provided if name in used and name not in own]
@@ -164,28 +164,33 @@ def _top_level_names(code: str) -> set[str]:
     return names
 
 
-def _reject_backward_uses(module: Module, chunks: dict[str, list[str]]) -> None:
-    """The default target may not use a name only a second target defines: the second file imports
-    the first, so the first importing the second would make a circle. A second target may not use a
-    private name of the first either (it is not the first's to give)."""
+def _check_imports_go_one_way(module: Module, chunks: dict[str, list[str]]) -> None:
+    """What works in the notebook (one namespace) must work in the files. The default target may
+    not use a name only a second target defines: the second file imports the first, so the first
+    importing the second would make a circle. A second target gets only the first's public names:
+    one it uses that the first binds otherwise (a private name, an import such as `np`) is an error."""
     default = module.export_module
     default_code = "\n".join(chunks[default])
     default_names = _top_level_names(default_code)
-    used_by_default = {n.id for n in ast.walk(parsing.parse(default_code)) if isinstance(n, ast.Name)}
+    public = set(public_names(default_code))
     for target, code in chunks.items():
         if target == default:
             continue
         own = _top_level_names("\n".join(code))
-        backward = sorted((own - default_names) & used_by_default)
+        backward = sorted((own - default_names) & _used_names(default_code))
         if backward:
             raise TitoError(f"{module.rel(module.source_py)}: the cells exported to {default} use "
                             f"{', '.join(backward)}, defined in the cells exported to {target}: "
                             f"{target} imports {default}, never the other way round")
-        used = {n.id for n in ast.walk(parsing.parse("\n".join(code))) if isinstance(n, ast.Name)}
-        private = sorted(n for n in (used - own) & default_names if n.startswith("_"))
-        if private:
+        unshared = sorted((_used_names("\n".join(code)) - own) & (default_names - public))
+        if unshared:
             raise TitoError(f"{module.rel(module.source_py)}: the cells exported to {target} use "
-                            f"{', '.join(private)}, private to {default}: make it public or move it")
+                            f"{', '.join(unshared)}, which only the cells exported to {default} bind "
+                            f"(an import or a private name): import or define it in {target}'s cells")
+
+
+def _used_names(code: str) -> set[str]:
+    return {node.id for node in ast.walk(parsing.parse(code)) if isinstance(node, ast.Name)}
 
 
 def _split_future_imports(body: str) -> tuple[list[str], str]:
