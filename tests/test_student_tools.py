@@ -515,3 +515,19 @@ def test_a_students_module_with_two_files_is_built_into_both(tmp_path: Path) -> 
                          cwd=dest, env={"PYTHONPATH": str(dest), "PATH": os.environ["PATH"]},
                          capture_output=True, text=True, timeout=120)
     assert (ran.returncode, ran.stdout) == (0, "4.0\n"), ran.stderr
+
+
+def test_a_notebook_whose_cell_names_a_file_its_module_lacks_is_not_finished(tmp_path: Path) -> None:
+    from tito.build.notebooks import to_notebook
+    from tito.student.stack import read_finished
+
+    module = course.discover(REPO)[4]
+    notebook = to_notebook(module)
+    cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "autograd-variable-class")
+    cell.source = cell.source.replace("#| export core.variable", "#| export core.classic")
+    path = tmp_path / f"{module.name}.ipynb"
+    nbformat.write(notebook, str(path))
+    index = notebook.cells.index(cell)
+    assert read_finished(path, module) == (None, f"its module cannot be built: export cell {index} names a file "
+                                                 "this module does not export to (its files: "
+                                                 "tinytorch.core.autograd, tinytorch.core.variable)")
