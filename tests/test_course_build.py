@@ -42,6 +42,18 @@ def test_a_reference_change_makes_its_module_and_the_later_ones_stale(course):
     assert changed == [name for name in sorted(before) if name >= "03"]
 
 
+@pytest.mark.parametrize("file", ["variable.py", "../../release/_reference/tinytorch/core/variable.py"])
+def test_a_change_to_a_modules_second_file_makes_it_and_the_later_ones_stale(course, file):
+    # 05_autograd writes tinytorch/core/variable.py too: its reference and its published copy count
+    before = ids(course)
+    target = course / "tinytorch" / "core" / file
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text((target.read_text() if target.is_file() else "") + "\n# fixed\n")
+    after = ids(course)
+    assert sorted(name for name in before if before[name] != after[name]) == [
+        name for name in sorted(before) if name >= "05"]
+
+
 def test_a_spec_change_makes_only_its_module_stale(course):
     before = ids(course)
     spec = course / "source" / "05_autograd" / "cases.py"

@@ -15,7 +15,7 @@ from tito.source import nbgrader_meta, read_source
 
 REPO = Path(__file__).resolve().parents[1]
 CURRICULUM = REPO / "docs" / "curriculum.md"
-ROW = re.compile(r"^\| (?P<module>\d\d_\w+) \| `(?P<exports>[\w.]+)` \| (?P<builds>.*) \| (?P<points>\d+(?:\.\d+)?) "
+ROW = re.compile(r"^\| (?P<module>\d\d_\w+) \| (?P<exports>`[\w.]+`(?:, `[\w.]+`)*) \| (?P<builds>.*) \| (?P<points>\d+(?:\.\d+)?) "
                  r"\((?P<cells>\d+)\) \| `(?P<checkpoint>checkpoint_\w+\.py)`: \"(?P<question>[^\"]+)\" \|$")
 QUESTION = re.compile(r'^Question: "(?P<question>[^"]+)"$', re.M)
 
@@ -31,7 +31,7 @@ def facts(module: course.Module) -> dict:
     checkpoint = module.checkpoint_py
     docstring = ast.get_docstring(ast.parse(checkpoint.read_text(encoding="utf-8"))) if checkpoint else ""
     question = QUESTION.search(docstring or "")
-    return {"module": module.name, "exports": module.export_module,
+    return {"module": module.name, "exports": ", ".join(f"`{dotted}`" for dotted in module.export_modules),
             "points": f"{sum(float(c['points']) for c in graded):g}", "cells": str(len(graded)),
             "checkpoint": checkpoint.name if checkpoint else "(none)",
             "question": question["question"] if question else "(no `Question: \"...\"` line in its docstring)"}
@@ -42,7 +42,7 @@ def test_the_module_table_is_the_modules_in_source() -> None:
     modules = course.discover(REPO)
     missing = [m for m in modules if m.name not in rows]
     assert not missing, "docs/curriculum.md has no row for " + "; ".join(
-        f"{m.name} (add: | {f['module']} | `{f['exports']}` | what the student builds | {f['points']} ({f['cells']}) "
+        f"{m.name} (add: | {f['module']} | {f['exports']} | what the student builds | {f['points']} ({f['cells']}) "
         f"| `{f['checkpoint']}`: \"{f['question']}\" |)" for m in missing for f in [facts(m)])
     assert list(rows) == [m.name for m in modules], "rows for modules that are not in source/, or out of order"
 

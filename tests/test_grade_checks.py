@@ -121,11 +121,13 @@ def test_every_graded_cell_has_cases_and_the_checkpoints_cases_carry_its_20_poin
 
 @pytest.mark.parametrize("name", NAMES)
 def test_student_module_is_built_like_tito_export(name):
-    # The reference solution's export cells give the reference module, line for line.
+    # The reference solution's export cells give the reference module, file by file, line for line.
     module = MODULES[name]
-    built = student_module.student_module_source(reference_notebook(name), module).splitlines()
-    exported = export.render(module).splitlines()
-    assert built[1:] == exported[1:]  # only the header line (which names the source) differs
+    built = student_module.student_module_sources(reference_notebook(name), module)
+    exported = export.render(module)
+    assert list(built) == list(exported) == list(module.export_modules)
+    for target in exported:  # only the header line (which names the source) differs
+        assert built[target].splitlines()[1:] == exported[target].splitlines()[1:], target
 
 
 def test_the_references_answers_depend_on_the_seed_and_only_on_it(oracle):
@@ -192,11 +194,19 @@ def test_the_students_module_replaces_a_reference_copy_left_in_the_partial_lib(g
 
 def test_stub_errors_name_the_students_cell(sandbox, tmp_path):
     module = MODULES["05_autograd"]
-    text, spans = student_module._build_source(nbformat.read(module.release_ipynb, as_version=4), module)
-    line = next(n for n, l in enumerate(text.splitlines(), 1) if "def backward(" in l) + 1
-    message = student_module._name_cells(f"NotImplementedError (in backward, tinytorch/core/autograd.py line {line})",
-                                 spans, "tinytorch/core/autograd.py")
-    assert message == "NotImplementedError (in backward, cell 'autograd-backward', line 3)"
+    built = student_module._build_sources(nbformat.read(module.release_ipynb, as_version=4), module)
+    spans = {"tinytorch/core/autograd.py": built["tinytorch.core.autograd"][1],
+             "tinytorch/core/variable.py": built["tinytorch.core.variable"][1]}
+
+    def line_after(target, definition):
+        return next(n for n, l in enumerate(built[target][0].splitlines(), 1) if definition in l) + 1
+
+    engine = line_after("tinytorch.core.autograd", "def backward(")
+    face = line_after("tinytorch.core.variable", "def multiply(")
+    message = checks._cells_named(f"NotImplementedError (in backward, tinytorch/core/autograd.py line {engine}); "
+                                  f"NotImplementedError (in multiply, tinytorch/core/variable.py line {face})", spans)
+    assert message == ("NotImplementedError (in backward, cell 'autograd-backward', line 3); "
+                       "NotImplementedError (in multiply, cell 'autograd-variable-operations', line 24)")
 
 
 BUGS = {
@@ -402,7 +412,7 @@ def test_scratch_links_planted_by_student_code_are_removed_not_followed(tmp_path
         os.symlink(victim, scratch / name)
     module = MODULES["02_activations"]
     lib = partial_reference(REPO, tmp_path / "partial", modules_before(list(MODULES.values()), module))
-    checks._build_scratch(module, scratch, lib, "x = 1\n")
+    checks._build_scratch(scratch, lib, {Path("tinytorch/core/activations.py"): "x = 1\n"})
     assert (victim / "keep.txt").read_text() == "x" and sorted(p.name for p in victim.iterdir()) == ["keep.txt"]
     assert not (scratch / "checks").is_symlink() and not (scratch / "out").exists()
     assert (scratch / "checks/lib/tinytorch/core/activations.py").read_text() == "x = 1\n"

@@ -173,6 +173,20 @@ def test_the_module_under_grade_is_read_from_default_exp():
     assert earlier == []
 
 
+def test_every_file_of_the_module_under_grade_is_its_reference():
+    files = ("tinytorch.core.autograd", "tinytorch.core.variable")
+    cells = ["from tinytorch.core.variable import Variable", "import tinytorch.core.autograd as ag",
+             "from tinytorch.core.tensor import Tensor", "path = 'tinytorch/core/variable.py'"]
+    flags = integrity.scan(cells, module=files)
+    assert [(f.kind, f.evidence) for f in flags] == [
+        ("reference-import", "cell 0, line 1: from tinytorch.core.variable import Variable  "
+                             "[imports tinytorch.core.variable, the module under grade: the reference solution]"),
+        ("reference-import", "cell 1, line 1: import tinytorch.core.autograd as ag  "
+                             "[imports tinytorch.core.autograd, the module under grade: the reference solution]"),
+        ("reference-import", "cell 3, line 1: path = 'tinytorch/core/variable.py'  "
+                             "[names 'tinytorch/core/variable.py']")]
+
+
 def test_protected_helpers():
     found = flags_of("check_close = print", protected={"check_close"})
     assert found == [("assert-helper", "cell 0, line 1: check_close = print  [rebinds the test helper 'check_close']")]
@@ -231,7 +245,7 @@ def test_no_flags_on_the_reference_solutions_and_the_release(module):
     for notebook in (read_source(module.source_py), nbformat.read(module.release_ipynb, as_version=4)):
         cells = source_cells(module, notebook)
         assert cells
-        assert integrity.scan(cells, module=module.export_module) == []
+        assert integrity.scan(cells, module=module.export_modules) == []
 
 
 # ----------------------------------------------------------------------------- cross-check

@@ -171,3 +171,28 @@ def test_tito_release_says_what_it_published(built_course: Path, capsys: pytest.
     assert ("published reference release/_reference: none (c.PublishedReference.modules in nbgrader_config.py)"
             in " ".join(capsys.readouterr().out.split()))
     assert not course.published_root(built_course).exists()
+
+
+def test_publishing_a_module_with_two_files_ships_both(tmp_path: Path) -> None:
+    """05_autograd writes tinytorch/core/autograd.py and tinytorch/core/variable.py: both are its
+    reference, both are published, and a build lacking one of them lacks the module."""
+    from tito.student import reached
+
+    root = tmp_path / "course"
+    for part in ("source", "tinytorch"):
+        shutil.copytree(REPO / part, root / part, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    shutil.copy(REPO / "nbgrader_config.py", root)
+    names = [m.name for m in MODULES if m.number <= 5]
+    publish(root, names)
+    modules = course.discover(root)
+    assert [m.name for m in write_published(root, modules)] == names
+    reference = course.published_root(root)
+    assert _files(reference) == ["tinytorch/__init__.py", "tinytorch/core/__init__.py",
+                                 "tinytorch/core/activations.py", "tinytorch/core/autograd.py",
+                                 "tinytorch/core/layers.py", "tinytorch/core/losses.py",
+                                 "tinytorch/core/tensor.py", "tinytorch/core/variable.py"]
+    assert (reference / "tinytorch/core/variable.py").read_bytes() == (REPO / "tinytorch/core/variable.py").read_bytes()
+    origins = reached.origins(modules[:5], reference)
+    assert origins == dict.fromkeys(names, reached.PUBLISHED)
+    (reference / "tinytorch/core/variable.py").unlink()
+    assert reached.origins(modules[:5], reference)["05_autograd"] == reached.ABSENT

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core import activations, autograd, layers, losses, training
+from tinytorch.core import activations, autograd, layers, losses, training, variable
 from tinytorch.core.tensor import Tensor
 
 PACKAGE_ROOT = Path(tinytorch.__file__).resolve().parents[1]
@@ -104,22 +104,42 @@ def test_dense_takes_the_original_courses_use_bias_keyword():
 
 
 def test_variable_takes_seed_001s_signature_with_grad_fn_none_only():
-    leaf = autograd.Variable(3.0, True, None)
+    leaf = variable.Variable(3.0, True, None)
     assert leaf.requires_grad and leaf.is_leaf and leaf.grad_fn is None
     assert (leaf * leaf).grad_fn is autograd.GRADIENT_RULES["mul"]
     with pytest.raises(TypeError) as refused:
-        autograd.Variable(3.0, requires_grad=True, grad_fn=lambda grad: grad)
+        variable.Variable(3.0, requires_grad=True, grad_fn=lambda grad: grad)
     assert str(refused.value) == ("Variable(grad_fn=...) must be None: results of operations get their "
                                   "grad_fn from the engine (build them with +, *, add, multiply, ...)")
 
 
 def test_numpy_reads_a_variable_as_its_values():
-    v = autograd.Variable(2.0)
+    v = variable.Variable(2.0)
     (v * v).backward()
     assert np.allclose(v.grad, 4.0)
-    values = np.asarray(autograd.Variable(np.array([1.5, -2.0])))
+    values = np.asarray(variable.Variable(np.array([1.5, -2.0])))
     assert values.dtype == np.float64 and values.tolist() == [1.5, -2.0]
-    assert np.asarray(autograd.Variable([1, 2]), dtype=np.int64).tolist() == [1, 2]
+    assert np.asarray(variable.Variable([1, 2]), dtype=np.int64).tolist() == [1, 2]
+
+
+def test_the_classic_face_imports_from_autograd_too_but_the_engine_never_loads_it():
+    from tinytorch.core.autograd import Variable, add, divide, multiply, subtract
+    assert (Variable, add, subtract, multiply, divide) == (variable.Variable, variable.add, variable.subtract,
+                                                          variable.multiply, variable.divide)
+    assert not {"Variable", "add", "subtract", "multiply", "divide"} & set(autograd.__all__)
+    with pytest.raises(AttributeError) as missing:
+        autograd.Varaible
+    assert str(missing.value) == "module 'tinytorch.core.autograd' has no attribute 'Varaible'"
+    loaded = "print(sorted(m for m in sys.modules if m.startswith('tinytorch.core.')))\n"
+    result = _fresh_python("import sys\nfrom tinytorch.core import autograd\n"
+                           "from tinytorch.core.tensor import Tensor\n"
+                           "x = Tensor([3.0], requires_grad=True)\n(x * x).backward()\n" + loaded
+                           + "from tinytorch.core.autograd import Variable\nv = Variable(3.0)\n(v * v).backward()\n"
+                           "print(v.grad.data.data.tolist())\n" + loaded)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["['tinytorch.core.autograd', 'tinytorch.core.tensor']", "6.0",
+                                          "['tinytorch.core.autograd', 'tinytorch.core.tensor', "
+                                          "'tinytorch.core.variable']"]
 
 
 def test_abs_of_a_tensor_has_the_gradient_sign_of_x_and_zero_at_zero():

@@ -113,6 +113,29 @@ def test_imports(built_course: Path) -> None:
     assert messages[2].startswith("imports tito.tools.testing: not stdlib")
 
 
+def test_imports_between_a_modules_own_files(built_course: Path) -> None:
+    """A second file's cell may not import the first file at the top (the notebook defined it
+    already; in a release run the file is absent); the first file may fetch the second on first
+    use (a deferred import in an export cell), and no other cell may import either."""
+    source = course.discover(built_course)[0].source_py
+    cells = (
+        '# %% nbgrader={"grade": false, "grade_id": "a-twice", "locked": true, "schema_version": 3, '
+        '"solution": false, "task": false}\n#| export core.fixture_twice\n'
+        'from tinytorch.core.fixture_a import add_one\n\n\ndef add_two_by_ones(x):\n    return add_one(add_one(x))\n\n'
+        '# %% nbgrader={"grade": false, "grade_id": "a-fetch", "locked": true, "schema_version": 3, '
+        '"solution": false, "task": false}\n#| export\ndef twice():\n'
+        '    from tinytorch.core.fixture_twice import add_two_by_ones\n    return add_two_by_ones\n\n'
+        '# %%\ndef narrative():\n    from tinytorch.core.fixture_twice import add_two_by_ones\n\n')
+    text = source.read_text()
+    marker = '# %% nbgrader={"grade": true, "grade_id": "test-add-one"'
+    source.write_text(text.replace(marker, cells + marker, 1))
+    modules = course.discover(built_course)
+    findings = [f for f in lint(modules, [modules[0]], execute=False).findings if f.rule == "imports"]
+    assert [(f.grade_id, f.message) for f in findings] == [
+        ("a-twice", "imports tinytorch.core.fixture_a, this module's own export target (the reference solution)"),
+        (None, "imports tinytorch.core.fixture_twice, this module's own export target (the reference solution)")]
+
+
 def test_imports_of_earlier_modules_are_allowed(built_course: Path) -> None:
     modules = course.discover(built_course)
     assert lint(modules, [modules[1]], execute=False).findings == []

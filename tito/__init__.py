@@ -3,7 +3,7 @@
 A chain of small stages around stock nbgrader (see docs/architecture.md):
 
     tito.course          where things are (modules, paths, export targets)
-    tito.build.export    source/NN/NN.py  -> tinytorch/<default_exp>.py
+    tito.build.export    source/NN/NN.py  -> tinytorch/<default_exp>.py (+ one file per `#| export X`)
     tito.build.notebooks source/NN/NN.py  -> source/NN/NN.ipynb
     tito.release         source/NN/NN.ipynb -> release/NN/NN.ipynb (nbgrader generate_assignment)
     tito.lint            source + release -> findings

@@ -247,7 +247,7 @@ def cmd_modules(root: Path, args: argparse.Namespace) -> int:
     table = Table("module", "source", "exports to", "release")
     for module in _modules(root, args):
         try:
-            target = module.rel(module.export_target)
+            target = ", ".join(module.rel(t) for t in module.export_targets)
         except TitoError as error:
             target = f"[red]{escape(error)}[/red]"
         released = "yes" if module.release_ipynb.is_file() else "[yellow]no[/yellow]"

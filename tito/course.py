@@ -21,6 +21,8 @@ PACKAGE = "tinytorch"
 PUBLISHED_DIR = "_reference"  # release/_reference/: never an assignment (those are source/NN_name)
 MODULE_DIR = re.compile(r"^(?P<number>\d{2})_(?P<title>[a-z0-9_]+)$")
 DEFAULT_EXP = re.compile(r"^\s*#\|\s*default_exp\s+(?P<target>\S+)\s*$")
+# `#| export` (the default target) or `#| export core.variable` (a cell for another file)
+EXPORT = re.compile(r"^\s*#\|\s*export(?:\s+(?P<target>\S+))?\s*$")
 DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
@@ -83,19 +85,37 @@ class Module:
     @property
     def published_target(self) -> Path:
         """This module's file in the published reference; it exists only if the module is published."""
-        return published_root(self.root) / self.export_target.relative_to(self.root)
+        return self.published_targets[0]
 
-    @cached_property
+    @property
+    def published_targets(self) -> tuple[Path, ...]:
+        """Each of `export_targets` in the published reference (`release/_reference/tinytorch/...`)."""
+        return tuple(published_root(self.root) / t.relative_to(self.root) for t in self.export_targets)
+
+    @property
     def export_module(self) -> str:
         """The dotted module the `#| default_exp` directive names (`tinytorch.core.tensor`)."""
+        return self.export_modules[0]
+
+    @cached_property
+    def export_modules(self) -> tuple[str, ...]:
+        """Every dotted module this module's cells export to: the `#| default_exp` one first, then
+        each one a `#| export <module>` cell names, in the order they first appear."""
         if self.declared_in == RELEASE:
-            return f"{PACKAGE}.{read_release_default_exp(self.release_ipynb)}"
-        return f"{PACKAGE}.{read_default_exp(self.source_py)}"
+            targets = read_release_export_modules(self.release_ipynb)
+        else:
+            targets = read_export_modules(self.source_py)
+        return tuple(f"{PACKAGE}.{target}" for target in targets)
 
     @property
     def export_target(self) -> Path:
-        """The file `tito export` writes (`<root>/tinytorch/core/tensor.py`)."""
-        return self.root.joinpath(*self.export_module.split(".")).with_suffix(".py")
+        """The file the `#| default_exp` cells go to (`<root>/tinytorch/core/tensor.py`)."""
+        return self.export_targets[0]
+
+    @property
+    def export_targets(self) -> tuple[Path, ...]:
+        """Every file `tito export` writes for this module, `export_target` first."""
+        return tuple(module_path(self.root, dotted) for dotted in self.export_modules)
 
     def rel(self, path: Path) -> str:
         """A path relative to the course root, the way findings and errors print it."""
@@ -119,21 +139,50 @@ def published_root(root: Path) -> Path:
     return root.resolve() / "release" / PUBLISHED_DIR
 
 
+def module_path(root: Path, dotted: str) -> Path:
+    """The file of the dotted module `dotted` under `root` (`tinytorch.core.tensor` -> `tinytorch/core/tensor.py`)."""
+    return root.joinpath(*dotted.split(".")).with_suffix(".py")
+
+
 def read_default_exp(source_py: Path) -> str:
     """The first `#| default_exp X` in a source; a source without one cannot be exported."""
     return _default_exp(source_py, source_py.read_text(encoding="utf-8").splitlines())
 
 
-def read_release_default_exp(release_ipynb: Path) -> str:
-    """The first `#| default_exp X` in a release notebook's code cells: a student kit's only record
-    of where a module's code goes (nbgrader keeps the directive, which sits outside any solution)."""
+def read_export_modules(source_py: Path) -> list[str]:
+    """The `#| default_exp` target of a source, then each other target its `#| export X` cells name."""
+    return _export_modules(source_py, source_py.read_text(encoding="utf-8").splitlines())
+
+
+def read_release_export_modules(release_ipynb: Path) -> list[str]:
+    """`read_export_modules` of a release notebook's code cells: a student kit's only record of where
+    a module's code goes (nbgrader keeps the directives, which sit outside any solution)."""
     try:
         cells = json.loads(release_ipynb.read_text(encoding="utf-8"))["cells"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise TitoError(f"{release_ipynb}: not a readable notebook ({type(error).__name__}: {error})") from None
     code = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
             for c in cells if c.get("cell_type") == "code"]
-    return _default_exp(release_ipynb, "\n".join(code).splitlines())
+    return _export_modules(release_ipynb, "\n".join(code).splitlines())
+
+
+def cell_export_target(path: Path, line: str) -> str | None:
+    """The target an `#| export X` line names (None for a bare `#| export`, or no export line);
+    a target that is no dotted module path is an error naming `path`."""
+    match = EXPORT.match(line)
+    target = match["target"] if match else None
+    if target is not None and not DOTTED.match(target):
+        raise TitoError(f"{path}: `#| export {target}` is not a dotted module path (write `#| export core.<name>`)")
+    return target
+
+
+def _export_modules(path: Path, lines: list[str]) -> list[str]:
+    targets = [_default_exp(path, lines)]
+    for line in lines:
+        target = cell_export_target(path, line)
+        if target is not None and target not in targets:
+            targets.append(target)
+    return targets
 
 
 def _default_exp(path: Path, lines: list[str]) -> str:

@@ -12,10 +12,10 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from tito.course import EXPORT
 from tito.errors import TitoError
 
 DIRECTIVE = re.compile(r"^\s*#\|")
-EXPORT = re.compile(r"^\s*#\|\s*export\s*$")
 SOLUTION_MARKER = re.compile(r"^\s*###\s*(BEGIN|END) SOLUTION\s*$")
 HIDDEN_MARKER = re.compile(r"^\s*###\s*(BEGIN|END) HIDDEN TESTS\s*$")
 

@@ -46,9 +46,13 @@ proportional to the size of the computation.
 3. **Analyse**: measure what the engine costs (time per node, backward vs forward, memory held by
    the graph) and how much precision a gradient check needs.
 
-Everything you write lands in `tinytorch/core/autograd.py` (`from tinytorch.core.autograd import
-backward, no_grad, Variable, ...`). This mirrors PyTorch's `torch.autograd`: there, too, every
-tensor produced by an operation remembers a `grad_fn`, and `.backward()` walks those records.
+Everything you write lands in two files. The engine (rules, `backward`, `no_grad`, the gradient
+checks) goes to `tinytorch/core/autograd.py` (`from tinytorch.core.autograd import backward,
+no_grad, ...`), and the classic `Variable` face to `tinytorch/core/variable.py` (`from
+tinytorch.core.variable import Variable, add, ...`; the old spelling `from tinytorch.core.autograd
+import Variable` still works). This mirrors PyTorch's `torch.autograd`: there, too, every tensor
+produced by an operation remembers a `grad_fn`, and `.backward()` walks those records; and there,
+too, `Variable` lives in a file of its own beside the engine.
 """
 
 # %% nbgrader={"grade": false, "grade_id": "autograd-imports", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -1685,13 +1689,13 @@ def numerical_gradient(f, x, epsilon: float = 1e-6) -> np.ndarray:
 
     Steps:
     1. `point`: a float64 copy of x's values (`as_tensor(x).data`; x may be a Tensor, a
-       Variable, a list...). `grad`: zeros of the same shape.
+       wrapper with an `as_tensor()` method, a list...). `grad`: zeros of the same shape.
     2. Inside `no_grad()` (no graph is needed), for every index (`np.ndindex(point.shape)`):
        set point[index] to original + epsilon, evaluate, set it to original - epsilon,
        evaluate, restore the original, and store (upper - lower) / (2 epsilon).
     3. To evaluate: call f on a Tensor made from a COPY of `point` (f must not see later
        changes); turn its result into a Tensor with `as_tensor(result, like=that_tensor)` (f
-       may return a Tensor, a Variable or a plain Python number, and `like=` keeps a number in
+       may return a Tensor, a wrapper or a plain Python number, and `like=` keeps a number in
        float64 instead of the float32 default) and reduce it to one Python float with
        `float(np.sum(...))` of its values.
 
@@ -1855,7 +1859,12 @@ x.grad.data.data.item()           # 4.0: .grad is a Variable, its .data a Tensor
 
 The class below is given. It adds no second engine: each `Variable` holds one `Tensor` node
 (`as_tensor()` returns it), operations run on those nodes, and the result is wrapped again
-(`Variable.wrap`). So a `Variable` gets every rule and the engine you just wrote for free.
+(`Variable.wrap`). So a `Variable` gets every rule and the engine you just wrote for free, and the
+engine knows nothing of it: the engine takes anything module 01's `as_tensor` takes, and a
+wrapper with an `as_tensor()` method hands over its node. That is why the face has a file of its
+own, `tinytorch/core/variable.py`: its cells start with `#| export core.variable` instead of
+`#| export`. It imports the engine (for `GRADIENT_RULES`, which names a result's `grad_fn`), never
+the other way round.
 Assigning `.data` (as a hand-written update step does) replaces the values and makes the
 `Variable` a fresh leaf, so the next forward pass records a new graph instead of chaining onto
 the old one. The operators `+ - * /` call the four module-level functions you will write;
@@ -1868,7 +1877,10 @@ giving a number the dtype of the other operand (so `Variable(2.0) * 3` stays flo
 """
 
 # %% nbgrader={"grade": false, "grade_id": "autograd-variable-class", "locked": true, "schema_version": 3, "solution": false, "task": false}
-#| export
+#| export core.variable
+from tinytorch.core.tensor import Tensor, as_tensor
+
+
 # ---------------------------------------------------------------------------------------------
 # Variable: the classic face of autograd, a gradient-tracking wrapper around a Tensor
 # ---------------------------------------------------------------------------------------------
@@ -2016,7 +2028,7 @@ def _operands(a, b):
 
 
 # %% nbgrader={"grade": false, "grade_id": "autograd-variable-operations", "locked": false, "schema_version": 3, "solution": true, "task": false}
-#| export
+#| export core.variable
 def add(a, b) -> Variable:
     """a + b, tracked for gradients.
 
@@ -2198,6 +2210,29 @@ def test_variable_operations():
 
 
 test_variable_operations()
+
+# %% [markdown]
+"""
+Old code imports the classic face from the engine's module (`from tinytorch.core.autograd import
+Variable`, as PyTorch still offers `torch.autograd.Variable`). The given cell below keeps that
+spelling working without the engine loading the face: a module-level `__getattr__` (Python looks
+it up only for a name the module does not define) fetches those five names from
+`tinytorch.core.variable` when, and only when, someone asks for them.
+"""
+
+# %% nbgrader={"grade": false, "grade_id": "autograd-variable-spelling", "locked": true, "schema_version": 3, "solution": false, "task": false}
+#| export
+_CLASSIC_FACE = ("Variable", "add", "subtract", "multiply", "divide")
+
+
+def __getattr__(name: str):
+    """`from tinytorch.core.autograd import Variable` (the original course's spelling) finds the
+    classic face in `tinytorch.core.variable`, imported on first use: that file imports this one,
+    so importing it here, at load, would make a circle."""
+    if name in _CLASSIC_FACE:
+        from tinytorch.core import variable
+        return getattr(variable, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # %% [markdown]
 """

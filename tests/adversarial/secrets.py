@@ -49,7 +49,7 @@ def fingerprints(root: Path) -> dict[str, set[str]]:
     from tito.release import published_modules
 
     inside: dict[str, set[str]] = {}
-    public = [m.export_target for m in published_modules(root, course.discover(root))]
+    public = [target for m in published_modules(root, course.discover(root)) for target in m.export_targets]
     public += sorted((root / "source").glob("*/cases.py")) + sorted(INNER.glob("*.py"))
     outside: set[str] = {line.strip() for path in public for line in path.read_text().splitlines()}
     for source in sorted((root / "source").glob("[0-9][0-9]_*/[0-9][0-9]_*.py")):
@@ -104,7 +104,7 @@ def public_text(root: Path, module: str) -> str:
     parts = [(root / "release" / module / f"{module}.ipynb").read_text(), script("casekit.py").read_text(),
              script("valuepack.py").read_text()]
     parts += [p.read_text() for p in sorted((root / "source").glob("*/cases.py"))]
-    parts += [m.export_target.read_text() for m in published_modules(root, course.discover(root))]
+    parts += [target.read_text() for m in published_modules(root, course.discover(root)) for target in m.export_targets]
     return "\n".join(parts)
 
 

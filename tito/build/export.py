@@ -1,5 +1,10 @@
 """`tito export`: the `#| export` cells of each source become the reference package.
 
+A module's `#| export` cells go to its `#| default_exp` file; a cell marked `#| export core.<x>`
+(nbdev's spelling) goes to `tinytorch/core/<x>.py` instead, a second file of the same module. The
+notebook runs every cell in one namespace, so a second file gets one generated import line for the
+first file's public names it uses (`sibling_import`); the first file may not use the second's.
+
 The package is a product of the sources and is never edited by hand; the header says so, and
 `export --check` (used by a freshness test) proves the committed package matches the sources.
 Output is deterministic so that the check is a plain text comparison.
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tito import parsing
-from tito.course import Module, read_default_exp, relpath
+from tito.course import PACKAGE, Module, cell_export_target, module_path, read_default_exp, relpath
 from tito.errors import TitoError
 from tito.source import DIRECTIVE, SOLUTION_MARKER, is_exported, read_source
 
@@ -22,7 +27,7 @@ INIT_TEXT = '"""Package marker created by `tito export`."""\n'
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What one module's export would write and whether the file on disk already matches."""
+    """What one of a module's export targets would hold and whether the file on disk already matches."""
 
     module: Module
     target: Path
@@ -30,18 +35,28 @@ class ExportResult:
     state: str  # "fresh", "stale" or "missing"
 
 
-def exported_code(module: Module) -> list[str]:
-    """The code of every export cell, directives and solution markers removed, checked to parse."""
+def cell_target(module: Module, path: Path, source: str) -> str:
+    """The dotted module an export cell goes to: the one its `#| export X` names, else the
+    module's `#| default_exp` one. `path` is what an error names (the source or a notebook)."""
+    named = {cell_export_target(path, line) for line in source.splitlines()} - {None}
+    if len(named) > 1:
+        raise TitoError(f"{path}: one cell exports to {' and '.join(sorted(named))}: a cell goes to one file")
+    return f"{PACKAGE}.{named.pop()}" if named else module.export_module
+
+
+def exported_code(module: Module) -> dict[str, list[str]]:
+    """The code of every export cell, directives and solution markers removed, checked to parse,
+    grouped by the dotted module it goes to (every one of `module.export_modules`, in order)."""
     notebook = read_source(module.source_py)
     read_default_exp(module.source_py)  # a source without a target is an error, not an empty file
-    chunks = []
+    chunks: dict[str, list[str]] = {target: [] for target in module.export_modules}
     for index, cell in enumerate(notebook.cells):
         if not is_exported(cell):
             continue
         code = _strip_markers(cell.source)
         _check_parses(module, index, code)
         if code:
-            chunks.append(code)
+            chunks[cell_target(module, module.source_py, cell.source)].append(code)
     return chunks
 
 
@@ -97,14 +112,85 @@ def _target_names(target: ast.expr) -> list[ast.Name]:
     return []
 
 
-def render(module: Module) -> str:
-    """The exact text of the module's export target."""
-    body = "\n\n\n".join(exported_code(module))
+def render(module: Module) -> dict[str, str]:
+    """The exact text of each of the module's export targets, by dotted module."""
+    chunks = exported_code(module)
+    _check_imports_go_one_way(module, chunks)
+    return render_targets(module, chunks, HEADER.format(source=module.rel(module.source_py)))
+
+
+def render_targets(module: Module, chunks: dict[str, list[str]], header: str) -> dict[str, str]:
+    """The text of each target from its cells' code: `header`, `from __future__` imports, `__all__`,
+    the code. A second target's cells shared the notebook's namespace with the first target's, so
+    its file imports the first target's public names it uses (see `sibling_import`)."""
+    default = module.export_module
+    texts = {}
+    for target, code in chunks.items():
+        body = "\n\n\n".join(code)
+        extra = sibling_import(default, "\n".join(chunks[default]), body) if target != default else ""
+        texts[target] = _file_text(header, body, extra)
+    return texts
+
+
+def _file_text(header: str, body: str, extra: str) -> str:
+    """`extra` (an import line) goes between `__all__` and the code, where the student's build puts it."""
     future, rest = _split_future_imports(body)
     names = public_names(body)
     all_block = "__all__ = [\n" + "".join(f'    "{n}",\n' for n in names) + "]"
-    parts = [HEADER.format(source=module.rel(module.source_py)), *future, all_block, rest]
+    parts = [header, *future, all_block, extra, rest]
     return "\n\n".join(p for p in parts if p).rstrip("\n") + "\n"
+
+
+def sibling_import(default: str, default_code: str, code: str) -> str:
+    """`from <default> import a, b`: the public names of the default target's code that `code`
+    (a second target's) uses and does not define itself; empty when it uses none."""
+    try:
+        provided = public_names(default_code)
+        own = _top_level_names(code)
+        used = _used_names(code)
+    except SyntaxError:  # a student's cell that does not parse: importing the file reports it
+        return ""
+    names = [name for name in provided if name in used and name not in own]
+    return f"from {default} import {', '.join(names)}" if names else ""
+
+
+def _top_level_names(code: str) -> set[str]:
+    """Every name `code` binds at the top level (private ones and imports included)."""
+    names = set()
+    for node in parsing.parse(code).body:
+        names.update(_defined_names(node))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def _check_imports_go_one_way(module: Module, chunks: dict[str, list[str]]) -> None:
+    """What works in the notebook (one namespace) must work in the files. The default target may
+    not use a name only a second target defines: the second file imports the first, so the first
+    importing the second would make a circle. A second target gets only the first's public names:
+    one it uses that the first binds otherwise (a private name, an import such as `np`) is an error."""
+    default = module.export_module
+    default_code = "\n".join(chunks[default])
+    default_names = _top_level_names(default_code)
+    public = set(public_names(default_code))
+    for target, code in chunks.items():
+        if target == default:
+            continue
+        own = _top_level_names("\n".join(code))
+        backward = sorted((own - default_names) & _used_names(default_code))
+        if backward:
+            raise TitoError(f"{module.rel(module.source_py)}: the cells exported to {default} use "
+                            f"{', '.join(backward)}, defined in the cells exported to {target}: "
+                            f"{target} imports {default}, never the other way round")
+        unshared = sorted((_used_names("\n".join(code)) - own) & (default_names - public))
+        if unshared:
+            raise TitoError(f"{module.rel(module.source_py)}: the cells exported to {target} use "
+                            f"{', '.join(unshared)}, which only the cells exported to {default} bind "
+                            f"(an import or a private name): import or define it in {target}'s cells")
+
+
+def _used_names(code: str) -> set[str]:
+    return {node.id for node in ast.walk(parsing.parse(code)) if isinstance(node, ast.Name)}
 
 
 def _split_future_imports(body: str) -> tuple[list[str], str]:
@@ -116,27 +202,27 @@ def _split_future_imports(body: str) -> tuple[list[str], str]:
 
 
 def plan(modules: list[Module]) -> list[ExportResult]:
-    """Render every module and compare with disk; two modules may not share a target."""
+    """Render every module's targets and compare with disk; two modules may not share a target."""
     _reject_shared_targets(modules)
     results = []
     for module in modules:
-        text = render(module)
-        target = module.export_target
-        if not target.exists():
-            state = "missing"
-        else:
-            state = "fresh" if target.read_text(encoding="utf-8") == text else "stale"
-        results.append(ExportResult(module, target, text, state))
+        for dotted, text in render(module).items():
+            target = module_path(module.root, dotted)
+            if not target.exists():
+                state = "missing"
+            else:
+                state = "fresh" if target.read_text(encoding="utf-8") == text else "stale"
+            results.append(ExportResult(module, target, text, state))
     return results
 
 
 def _reject_shared_targets(modules: list[Module]) -> None:
     owners: dict[str, str] = {}
     for module in modules:
-        key = module.export_module
-        if key in owners:
-            raise TitoError(f"{module.rel(module.source_py)}: exports to {key}, already the target of source/{owners[key]}")
-        owners[key] = module.name
+        for key in module.export_modules:
+            if key in owners:
+                raise TitoError(f"{module.rel(module.source_py)}: exports to {key}, already the target of source/{owners[key]}")
+            owners[key] = module.name
 
 
 def export(modules: list[Module]) -> list[ExportResult]:

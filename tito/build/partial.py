@@ -21,7 +21,7 @@ __all__ = ["partial_reference", "modules_before", "copy_package_inits"]
 
 
 def partial_reference(root: Path, dest: Path, modules: list[Module], origin: Path | None = None) -> Path:
-    """Copy the package `__init__`s and the export targets of `modules` into `dest/tinytorch/`.
+    """Copy the package `__init__`s and every export target of `modules` into `dest/tinytorch/`.
 
     `origin` is the package root copied from (default `root`, the instructor's full reference).
     Returns `dest`, ready to be put first on PYTHONPATH.
@@ -30,9 +30,10 @@ def partial_reference(root: Path, dest: Path, modules: list[Module], origin: Pat
     origin = (origin or root).resolve()
     copy_package_inits(origin, dest, Path(PACKAGE))
     for module in modules:
-        relative = module.export_target.relative_to(root)
-        copy_package_inits(origin, dest, relative)
-        _copy(origin, dest, relative)
+        for target in module.export_targets:
+            relative = target.relative_to(root)
+            copy_package_inits(origin, dest, relative)
+            _copy(origin, dest, relative)
     return dest
 
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tito.build.student_module import _build_source, _export_cells, _name_cells, _read, export_problems
-from tito.course import Module
+from tito.build.student_module import _build_sources, _export_cells, _name_cells, _read, export_problems
+from tito.course import Module, module_path
 from tito.grade.inner import script, valuepack
 from tito.grade.model import CheckResult
 from tito.grade.oracle import Oracle, cases_file, course_order, module_key
@@ -59,7 +59,7 @@ class CheckPlan:
     answers: Future  # the reference's answers for `seed`, computed outside while the session runs
     seed: int
     info: dict
-    spans: list = field(default_factory=list)
+    spans: dict = field(default_factory=dict)  # file (`tinytorch/core/x.py`) -> where its cells landed
     failure: str | None = None
 
     @property
@@ -140,8 +140,8 @@ def plan_checks(module: Module, notebook, scratch: Path, partial_lib: Path, *, o
                      {"reason": None, "returncode": None, "timed_out": False, "wall": 0.0, "signal": None,
                       "import": None, "cases": {}, "stderr": ""})
     try:
-        problems = export_problems(notebook)
-        source, plan.spans = _build_source(_read(notebook), module)
+        problems = export_problems(notebook, module)
+        built = _build_sources(_read(notebook), module)
     except Exception as error:  # an unreadable notebook: nothing to run
         plan.failure = f"cannot read the notebook's export cells: {error}"
         return plan
@@ -150,7 +150,9 @@ def plan_checks(module: Module, notebook, scratch: Path, partial_lib: Path, *, o
     elif not _export_cells(_read(notebook)):
         plan.failure = "your notebook has no `#| export` cells, so there is no module to check"
     else:
-        _build_scratch(module, Path(scratch), Path(partial_lib), source)
+        files = {module_path(Path(), target): text for target, (text, _) in built.items()}
+        plan.spans = {path.as_posix(): spans for path, (_, spans) in zip(files, built.values())}
+        _build_scratch(Path(scratch), Path(partial_lib), files)
     return plan
 
 
@@ -197,15 +199,14 @@ def score_checks(plan: CheckPlan, run: CheckRun, out: Path | None, timeout: floa
     info.update(returncode=run.returncode, timed_out=run.timed_out, wall=run.wall,
                 signal=run.signal, stderr=run.stderr[-4000:].decode(errors="replace"))
     header, lines = _parse_lines(run.stdout)
-    module_file = "/".join(module.export_module.split(".")) + ".py"
     if header and header.get("error"):
-        header["error"] = _name_cells(str(header["error"])[:2000], plan.spans, module_file)
+        header["error"] = _cells_named(str(header["error"])[:2000], plan.spans)
     info["import"] = header
     statuses = {}
     for line in lines:
         name = line.get("case")
         if isinstance(name, str) and name not in statuses:
-            error = _name_cells(str(line.get("error") or "")[:2000], plan.spans, module_file)
+            error = _cells_named(str(line.get("error") or "")[:2000], plan.spans)
             statuses[name] = {"status": line.get("status"), "error": _cap(error)}
     info["cases"] = statuses
 
@@ -228,21 +229,30 @@ def score_checks(plan: CheckPlan, run: CheckRun, out: Path | None, timeout: floa
     return results, info
 
 
-def _build_scratch(module: Module, scratch: Path, partial_lib: Path, source: str) -> None:
+def _cells_named(message: str, spans: dict) -> str:
+    """`message` with each `<file> line N` of the student's files replaced by the cell and line."""
+    for filename, file_spans in spans.items():
+        message = _name_cells(message, file_spans, filename)
+    return message
+
+
+def _build_scratch(scratch: Path, partial_lib: Path, files: dict[Path, str]) -> None:
+    """The lib the checks import: `partial_lib` plus the student's `files` (relative paths)."""
     scratch.mkdir(parents=True, exist_ok=True)
     for name in ("checks", "out"):
         _remove(scratch / name)
     lib = scratch / "checks" / "lib"
     shutil.copytree(partial_lib, lib, symlinks=False)
-    target = lib.joinpath(*module.export_module.split(".")).with_suffix(".py")
-    directory = target.parent
-    while directory != lib:  # package __init__s above the module (tinytorch/, tinytorch/core/)
-        directory.mkdir(parents=True, exist_ok=True)
-        init = directory / "__init__.py"
-        if not init.exists():
-            init.write_text("", encoding="utf-8")
-        directory = directory.parent
-    target.write_text(source, encoding="utf-8")  # replaces module k's reference, should it be there
+    for relative, source in files.items():
+        target = lib / relative
+        directory = target.parent
+        while directory != lib:  # package __init__s above the module (tinytorch/, tinytorch/core/)
+            directory.mkdir(parents=True, exist_ok=True)
+            init = directory / "__init__.py"
+            if not init.exists():
+                init.write_text("", encoding="utf-8")
+            directory = directory.parent
+        target.write_text(source, encoding="utf-8")  # replaces module k's reference, should it be there
     _readable(scratch / "checks")  # readable (never writable) by the sandbox's uid, whatever the
                                    # modes of the copied folders were
 

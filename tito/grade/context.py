@@ -116,18 +116,18 @@ class GradingContext:
         return dest
 
     def _student_module(self, module: Module, student_dir: Path, dest: Path) -> None:
-        from tito.build.student_module import student_module_source
+        from tito.build.student_module import student_module_files
 
         notebook = student_dir / module.name / f"{module.name}.ipynb"
         if not notebook.is_file():
             return  # nothing to stand in: importing it fails, and says which module is missing
         try:
-            source = student_module_source(notebook, module)
+            files = student_module_files(notebook, module)
         except Exception:  # an unreadable earlier notebook is graded (and reported) on its own
             return
-        relative = module.export_target.relative_to(self.root)
-        copy_package_inits(self.root, dest, relative)
-        (dest / relative).write_text(source, encoding="utf-8")
+        for relative, source in files.items():
+            copy_package_inits(self.root, dest, relative)
+            (dest / relative).write_text(source, encoding="utf-8")
 
     def release(self, module: Module) -> nbformat.NotebookNode:
         """The release notebook: the authority on every cell that is not the student's answer.

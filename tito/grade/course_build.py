@@ -52,8 +52,10 @@ def _inputs(root: Path, modules: list[Module], module: Module) -> list[tuple[str
     published = published_root(root)
     inputs = [("release", module.release_ipynb), ("spec", module.cases_py)]
     for earlier in upto:
-        inputs.append((f"reference:{earlier.name}", earlier.export_target))
-        inputs.append((f"published:{earlier.name}", published / earlier.export_target.relative_to(root)))
+        for target in earlier.export_targets:
+            relative = target.relative_to(root)
+            inputs.append((f"reference:{earlier.name}:{relative.as_posix()}", target))
+            inputs.append((f"published:{earlier.name}:{relative.as_posix()}", published / relative))
     inputs += [(f"inner:{name}", script(name)) for name in INNER_SCRIPTS]
     return inputs
 

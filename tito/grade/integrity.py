@@ -130,18 +130,19 @@ TEXT_RULES = [
 
 # ----------------------------------------------------------------------------- scan
 
-def scan(cells, *, module: str | None = None, protected: Iterable[str] = ()) -> list[Flag]:
+def scan(cells, *, module: str | Iterable[str] | None = None, protected: Iterable[str] = ()) -> list[Flag]:
     """Flags for the student's cells (solution cells and cells they added; not locked cells).
 
     `cells` is a list of sources (evidence then counts cells from 0 in that list), a mapping
     {notebook cell index: source} or a list of (index, source) pairs. `module` is the dotted
-    module under grade (`tinytorch.core.optimizers`); when None it is read from a
-    `#| default_exp` line in the cells, if any. `protected` names helpers defined by the
+    module under grade (`tinytorch.core.optimizers`), or all of its files (`Module.export_modules`);
+    when None it is read from a `#| default_exp` line in the cells, if any. `protected` names helpers defined by the
     instructor's locked cells (rebinding them is flagged like assert helpers).
     """
     pairs = _pairs(cells)
     module = module or _default_exp(pairs)
-    scanner = _Scanner(module, set(protected))
+    modules = (module,) if isinstance(module, str) else tuple(module or ())
+    scanner = _Scanner(modules, set(protected))
     for index, source in pairs:
         scanner.cell(index, source)
     return scanner.flags
@@ -169,14 +170,18 @@ def _default_exp(pairs) -> str | None:
 
 
 class _Scanner:
-    def __init__(self, module: str | None, protected: set[str]):
-        self.module = module
+    def __init__(self, modules: tuple[str, ...], protected: set[str]):
+        self.modules = modules  # the files of the module under grade (dotted), none when unknown
         self.protected = protected
         self.aliases = dict(KNOWN_MODULES)  # name -> dotted module (or object) it stands for
         self.module_names: set[str] = set(KNOWN_MODULES)  # names bound by `import X` (modules)
         self.flags: list[Flag] = []
         self._seen: set[tuple[str, int, int]] = set()
         self._counts: dict[str, int] = {}
+
+    def graded(self, name: str) -> str | None:
+        """The file of the module under grade that `name` is or lies in (None: none of them)."""
+        return next((m for m in self.modules if name == m or name.startswith(m + ".")), None)
 
     # ------------------------------------------------------------------ reporting
     def flag(self, kind: str, index: int, lineno: int, why: str) -> None:
@@ -348,9 +353,10 @@ class _Scanner:
                    else [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names])
         for name in modules:
             top = name.split(".")[0]
-            if self.module and (name == self.module or name.startswith(self.module + ".")):
+            graded = self.graded(name)
+            if graded:
                 self.flag("reference-import", self.index, node.lineno,
-                          f"imports {self.module}, the module under grade: the reference solution")
+                          f"imports {graded}, the module under grade: the reference solution")
             if top in NATIVE_MODULES:
                 self.flag("native-code", self.index, node.lineno, f"imports {top}")
             elif top in PROCESS_MODULES:
@@ -429,7 +435,7 @@ class _Scanner:
                           f"{name}({owner}) hands out the module's namespace")
 
     def _dynamic_import(self, text: str, lineno: int) -> None:
-        if self.module and (text == self.module or text.startswith(self.module + ".")):
+        if self.graded(text):
             self.flag("reference-import", self.index, lineno, f"imports {text} dynamically")
 
     def _attribute(self, node: ast.Attribute) -> None:
@@ -464,8 +470,9 @@ class _Scanner:
             self.flag("module-patch", index, lineno, f"uses {bare}")
         elif bare.startswith(("builtins.", "__builtins__")):
             self.flag("builtins-patch", index, lineno, f"uses {bare}")
-        if self.module and (bare == self.module or bare.startswith(self.module + ".")):
-            self.flag("reference-import", index, lineno, f"uses {self.module}, the module under grade")
+        graded = self.graded(bare)
+        if graded:
+            self.flag("reference-import", index, lineno, f"uses {graded}, the module under grade")
 
     def _name(self, node: ast.Name) -> None:
         name = self.aliases.get(node.id, node.id)
@@ -487,7 +494,7 @@ class _Scanner:
             self.flag("grading-env", self.index, node.lineno, "mentions a grading variable")
         if PROBE_STRINGS.search(text):
             self.flag("filesystem-probe", self.index, node.lineno, f"path {text[:60]!r}")
-        if self.module and text.strip() in {self.module, self.module.replace(".", "/") + ".py"}:
+        if any(text.strip() in {m, m.replace(".", "/") + ".py"} for m in self.modules):
             self.flag("reference-import", self.index, node.lineno, f"names {text!r}")
 
 

@@ -43,7 +43,7 @@ def new_module(root: Path, name: str, title: str, question: str | None = None) -
     for module in course.discover(root):
         if module.number == int(match["number"]):
             raise TitoError(f"number {module.number:02d} is already {module.name}'s")
-        if module.export_module == f"{course.PACKAGE}.core.{short}":
+        if f"{course.PACKAGE}.core.{short}" in module.export_modules:
             raise TitoError(f"{module.name} already exports to tinytorch.core.{short}: choose another name")
     values = {"name": name, "number": match["number"], "short": short, "title": title.strip(),
               "question": (question or QUESTION.format(title=title.strip())).replace('"', "'")}

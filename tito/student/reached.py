@@ -22,13 +22,15 @@ YOURS, PUBLISHED, ABSENT = "yours", "published reference", "not in this build"
 
 
 def origins(modules: list[Module], package_root: Path) -> dict[str, str]:
-    """Each module's origin in the package root `package_root` (which holds `tinytorch/`)."""
+    """Each module's origin in the package root `package_root` (which holds `tinytorch/`): absent
+    when one of its files is missing, the published reference when every file is the published one."""
     origin_of = {}
     for module in modules:
-        file = package_root / module.export_target.relative_to(module.root)
-        if not file.is_file():
+        files = [package_root / target.relative_to(module.root) for target in module.export_targets]
+        if not all(file.is_file() for file in files):
             origin_of[module.name] = ABSENT
-        elif module.published_target.is_file() and file.read_bytes() == module.published_target.read_bytes():
+        elif all(published.is_file() and file.read_bytes() == published.read_bytes()
+                 for file, published in zip(files, module.published_targets)):
             origin_of[module.name] = PUBLISHED
         else:
             origin_of[module.name] = YOURS

@@ -18,7 +18,7 @@ import nbformat
 from tito.build.partial import copy_package_inits, partial_reference
 from tito.course import MODULE_DIR, Module, published_root, relpath, select
 from tito.errors import TitoError
-from tito.build.student_module import export_problems, student_module_source
+from tito.build.student_module import export_problems, student_module_files
 from tito.source import is_exported
 
 STUB_LINE = re.compile(r"^\s*raise NotImplementedError\(\)\s*$")
@@ -96,7 +96,7 @@ def select_module(modules: list[Module], name: str, notebooks: Path) -> Module:
         raise error
 
 
-def read_finished(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
+def read_finished(path: Path, module: Module) -> tuple[nbformat.NotebookNode | None, str]:
     """The notebook at `path` if it is finished (None otherwise), and why."""
     if not path.is_file():
         return None, misnamed(path) or f"no notebook {path.name}"
@@ -107,9 +107,9 @@ def read_finished(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
     stubs = stub_lines(notebook)
     if stubs:
         return None, f"unfinished: {stubs} `raise NotImplementedError()` stub(s) left"
-    problems = export_problems(notebook)
+    problems = export_problems(notebook, module)
     if problems:
-        return None, f"an export cell does not parse: {problems[0]}"
+        return None, f"its module cannot be built: {problems[0]}"
     return notebook, "finished (no stubs left in its export cells)"
 
 
@@ -118,7 +118,7 @@ def choose(module: Module, notebooks: Path, *, prefer_reference: bool) -> Choice
     finished notebook (as in grading, where earlier modules are the reference); otherwise the
     student's finished work wins (their own build)."""
     path = notebook_path(notebooks, module)
-    notebook, why = read_finished(path)
+    notebook, why = read_finished(path, module)
     if path.is_file() and copies(path):
         why += f" ({', '.join(p.name for p in copies(path))} beside it: not read)"
     published = module.published_target.is_file()
@@ -145,7 +145,7 @@ def write_stack(root: Path, dest: Path, choices: list[Choice]) -> Path:
     partial_reference(root, dest, [c.module for c in choices if c.owner == REFERENCE], origin=published)
     for choice in choices:
         if choice.owner == STUDENT:
-            relative = choice.module.export_target.relative_to(root)
-            copy_package_inits(published, dest, relative)
-            (dest / relative).write_text(student_module_source(choice.notebook, choice.module), encoding="utf-8")
+            for relative, text in student_module_files(choice.notebook, choice.module).items():
+                copy_package_inits(published, dest, relative)
+                (dest / relative).write_text(text, encoding="utf-8")
     return dest

@@ -16,7 +16,7 @@ def run(job: Job, context) -> None:
     prepared, result = job.prepared, job.result
     student_sources = [(i, prepared.notebook.cells[i].source) for i in prepared.student_cells
                        if prepared.notebook.cells[i].cell_type == "code"]
-    result.flags = (prepared.flags + integrity.scan(student_sources, module=job.module.export_module)
+    result.flags = (prepared.flags + integrity.scan(student_sources, module=job.module.export_modules)
                     + integrity.cross_check(result.cells, job.checks))
     if job.outcome.failure:
         result.flags.append(Flag("execution", job.outcome.failure))

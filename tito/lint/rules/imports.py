@@ -8,10 +8,12 @@ One part of tito is the student's: `tito.student` (e.g. `check_module`, the chec
 from the closing section). It is allowed in plain narrative cells only, never in an nbgrader or
 export cell: grading runs those where tito cannot be imported, and skips the narrative's cells.
 
-One exception: a later module imported inside a function body (a deferred import, e.g.
-`Tensor.backward` reaching for the autograd engine of module 05). It runs only when that
-later feature is used; should a graded test of this module need it, release-exec fails it,
-because the release runs with the earlier modules only.
+Two exceptions, both imports inside a function body (deferred: they run only when called):
+a later module (e.g. `Tensor.backward` reaching for the autograd engine of module 05), which
+runs only when that later feature is used (should a graded test of this module need it,
+release-exec fails it, because the release runs with the earlier modules only); and, in an
+export cell, another of this module's own files (`core.autograd` fetching `core.variable` on
+first use), which the notebook never needs: its cells share one namespace.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import ast
 import sys
 
+from tito.build.export import cell_target
 from tito.course import Module
 from tito.lint.context import ModuleContext, code_cells
 from tito.lint.findings import Finding
@@ -37,10 +40,11 @@ def check(ctx: ModuleContext) -> list[Finding]:
         tree = try_parse(cell.source)
         deferred = _deferred_lines(tree) if tree else set()
         narrative = not nbgrader_meta(cell) and not is_exported(cell)
+        home = _cell_home(ctx.module, cell)
         for node, name in _imported_names(tree) if tree else []:
             if narrative and _is_student_tool(name):
                 continue
-            message = _verdict(ctx.module, owners, name, node.lineno in deferred)
+            message = _verdict(ctx.module, owners, name, node.lineno in deferred, home)
             if message:
                 findings.append(ctx.source_finding(RULE, index, node.lineno, message))
     return findings
@@ -51,7 +55,7 @@ def _export_owners(ctx: ModuleContext) -> dict[str, Module]:
     owners = {}
     for module in ctx.modules:
         try:
-            owners[module.export_module] = module
+            owners.update((dotted, module) for dotted in module.export_modules)
         except Exception:  # its own lint reports a missing default_exp
             continue
     return owners
@@ -85,19 +89,31 @@ def _deferred_lines(tree: ast.Module) -> set[int]:
     return lines
 
 
+def _cell_home(module: Module, cell) -> str | None:
+    """The dotted module an export cell goes to (None for any other cell, or a bad directive,
+    which the export reports)."""
+    if not is_exported(cell):
+        return None
+    try:
+        return cell_target(module, module.source_py, cell.source)
+    except Exception:
+        return None
+
+
 def _is_student_tool(name: str) -> bool:
     return name == STUDENT_TOOLS or name.startswith(f"{STUDENT_TOOLS}.")
 
 
-def _verdict(module: Module, owners: dict[str, Module], name: str, deferred: bool) -> str | None:
-    """None when allowed, else why not."""
+def _verdict(module: Module, owners: dict[str, Module], name: str, deferred: bool,
+             home: str | None = None) -> str | None:
+    """None when allowed, else why not. `home`: the file the import's export cell goes to."""
     top = name.split(".")[0]
     if top in sys.stdlib_module_names or top in THIRD_PARTY:
         return None
     owner = owners.get(name)
     if owner is None:
         return f"imports {name}: not stdlib, numpy, matplotlib, sklearn or an earlier module's tinytorch.core.<x>"
-    if owner.number == module.number:
+    if owner.number == module.number and not (deferred and home is not None and name != home):
         return f"imports {name}, this module's own export target (the reference solution)"
     if owner.number > module.number and not deferred:
         return f"imports {name} from a later module ({owner.name})"

@@ -68,7 +68,7 @@ def fingerprints(ctx: ModuleContext) -> list[Fingerprint]:
         if what
     ]
     public = "\n".join([_public_text(m.source_py, m.source_py.stat().st_mtime_ns) for m in ctx.modules]
-                       + [_published_text(m.export_target) for m in ctx.published]
+                       + [_published_text(target) for m in ctx.published for target in m.export_targets]
                        + [_checkpoints_text(ctx.modules)])
     unique: dict[str, Fingerprint] = {}
     for fp in inside:
@@ -87,7 +87,7 @@ def _public_text(source_py: Path, mtime_ns: int) -> str:
 
 
 def _published_text(target: Path) -> str:
-    """A published module's reference code (its export target), public by the instructor's choice."""
+    """A published module's reference code (one of its export targets), public by the instructor's choice."""
     return target.read_text(encoding="utf-8") if target.is_file() else ""
 
 
