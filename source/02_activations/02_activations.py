@@ -333,8 +333,9 @@ gradient. BERT, GPT-2 and most transformers since use it between their layers.
 Worked example: `Phi(1) = 0.8413`, so `gelu(1) = 0.8413`; `Phi(-1) = 0.1587`, so
 `gelu(-1) = -0.1587`; `gelu(0) = 0`.
 
-**The tanh approximation.** When GELU appeared, `erf` was slow or missing on accelerators, so the
-paper also gave a formula built from `tanh`, within about 0.0005 of the exact one for every `x`:
+**The tanh approximation.** The GELU paper also gave a formula built from `tanh`, for when speed
+matters more than exactness (`erf` costs more to compute), within about 0.0005 of the exact one
+for every `x`:
 
 ```
 Phi(x) ~ (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2

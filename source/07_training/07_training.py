@@ -655,9 +655,9 @@ test_fit_digits()
 # validation data, and one history across every call (`epochs`, given, counts its entries).
 # `evaluate` with no arguments measures the validation data; with none to fall back on, it says so.
 #
-# Frameworks built on PyTorch offer the same object in bigger forms (PyTorch Lightning's `Trainer`,
-# Keras's `model.fit`, which also keeps `history` between calls): callbacks, checkpoints, logging,
-# devices. The core is what you write here.
+# Libraries built on PyTorch offer the same object in bigger forms (PyTorch Lightning's `Trainer`,
+# with callbacks, checkpoints, logging and devices); PyTorch itself leaves the loop to you. The core
+# is what you write here.
 
 # %% nbgrader={"grade": false, "grade_id": "training-trainer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
@@ -674,7 +674,7 @@ class Trainer:
         self.optimizer = optimizer
         self.loader = loader
         self.validation = validation
-        self.history = {"loss": [], "val_accuracy": []}
+        self.history = dict(loss=[], val_accuracy=[])
 
     @property
     def epochs(self) -> int:

@@ -195,7 +195,7 @@ class Trainer:
         self.optimizer = optimizer
         self.loader = loader
         self.validation = validation
-        self.history = {"loss": [], "val_accuracy": []}
+        self.history = dict(loss=[], val_accuracy=[])
 
     @property
     def epochs(self) -> int:
