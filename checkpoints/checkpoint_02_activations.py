@@ -7,14 +7,15 @@ textbook values, keep the tensor's shape and dtype, and stay finite (no overflow
 numpy warning) for inputs as extreme as +-1000, where the naive formulas overflow.
 """
 
+import math
 import warnings
 
 import numpy as np
 import pytest
 
 from tinytorch.core.tensor import Tensor
-from tinytorch.core.activations import (ReLU, Sigmoid, Softmax, Tanh, log_softmax, relu,
-                                        sigmoid, softmax, tanh)
+from tinytorch.core.activations import (GELU, ReLU, Sigmoid, Softmax, Tanh, gelu, log_softmax,
+                                        relu, sigmoid, softmax, tanh)
 
 EXTREMES = np.array([-1000.0, -100.0, -20.0, -1.0, 0.0, 1.0, 20.0, 100.0, 1000.0], dtype=np.float32)
 
@@ -54,6 +55,16 @@ def test_tanh_values():
                                atol=1e-7)
 
 
+def test_gelu_values_in_both_forms():
+    x = np.array([-3.0, -1.0, 0.0, 0.5, 2.0])
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x])
+    np.testing.assert_allclose(values(gelu(Tensor(x))), exact, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(values(GELU()(Tensor(x))), exact, rtol=1e-12, atol=1e-15)
+    tanh_form = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    np.testing.assert_allclose(values(gelu(Tensor(x), approximate="tanh")), tanh_form, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(values(GELU(approximate="tanh")(Tensor(x))), tanh_form, rtol=1e-12, atol=1e-15)
+
+
 def test_softmax_values():
     x = Tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     e = np.exp([1.0, 2.0, 3.0])
@@ -81,6 +92,10 @@ def test_extreme_inputs_stay_finite(strict_numpy):
     assert np.all(np.isfinite(t)) and t[0] == -1.0 and t[-1] == 1.0
     r = values(relu(x))
     np.testing.assert_array_equal(r, np.maximum(EXTREMES, 0))
+    for form in ("none", "tanh"):
+        g = values(gelu(x, approximate=form))
+        assert np.all(np.isfinite(g)), f"gelu ({form}) must stay finite, got {g}"
+        assert g[0] == 0.0 and g[-1] == 1000.0, f"gelu ({form}) of -+1000 should be 0 and 1000, got {g}"
 
 
 def test_softmax_of_huge_scores_is_finite(strict_numpy):
@@ -131,20 +146,20 @@ def test_sigmoid_is_symmetric(checkpoint_seed):
 def test_shape_and_dtype_are_kept():
     for dtype in (np.float32, np.float64):
         x = Tensor(np.linspace(-3, 3, 24).reshape(2, 3, 4).astype(dtype))
-        for fn in (relu, sigmoid, tanh, softmax, ReLU(), Sigmoid(), Tanh(), Softmax()):
+        for fn in (relu, sigmoid, tanh, gelu, softmax, ReLU(), Sigmoid(), Tanh(), GELU(), Softmax()):
             out = fn(x)
             assert out.shape == (2, 3, 4), f"{fn} changed the shape"
             assert out.dtype == dtype, f"{fn} turned {np.dtype(dtype)} into {out.dtype}"
 
 
 def test_activations_are_layers_without_parameters():
-    for layer in (ReLU(), Sigmoid(), Tanh(), Softmax()):
+    for layer in (ReLU(), Sigmoid(), Tanh(), GELU(), Softmax()):
         assert callable(layer)
         assert list(layer.parameters()) == []
 
 
 def test_activations_pass_the_graph_on():
     x = Tensor([[-1.0, 2.0]], requires_grad=True)
-    for fn in (relu, sigmoid, tanh, softmax, log_softmax):
+    for fn in (relu, sigmoid, tanh, gelu, softmax, log_softmax):
         out = fn(x)
         assert out.requires_grad and not out.is_leaf, f"{fn.__name__} dropped the graph"

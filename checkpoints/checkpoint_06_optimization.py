@@ -25,7 +25,7 @@ from tinytorch.core.activations import Tanh
 from tinytorch.core.layers import Dense, Sequential
 from tinytorch.core.losses import MeanSquaredError
 from tinytorch.core.autograd import no_grad
-from tinytorch.core.optimizers import SGD, Adam
+from tinytorch.core.optimizers import SGD, Adam, RMSprop
 
 CUBE = np.array(list(itertools.product([-1.0, 1.0], repeat=3)), dtype=np.float32)  # (8, 3)
 
@@ -113,6 +113,35 @@ def test_adam_matches_its_definition(betas, checkpoint_seed):
                                    err_msg=f"after step {step + 1}")
 
 
+def rmsprop_by_hand(start, gradient_of, steps, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0):
+    """RMSprop's trajectory in float64, written from its definition (torch.optim.RMSprop's)."""
+    p, s, b, path = start.copy(), np.zeros_like(start), np.zeros_like(start), []
+    for _ in range(steps):
+        g = gradient_of(p) + weight_decay * p
+        s = alpha * s + (1 - alpha) * g * g
+        direction = g / (np.sqrt(s) + eps)
+        b = momentum * b + direction
+        p = p - lr * (b if momentum else direction)
+        path.append(p)
+    return path
+
+
+@pytest.mark.parametrize("settings", [{}, {"alpha": 0.9, "weight_decay": 0.05}, {"momentum": 0.9}],
+                         ids=["defaults", "alpha-decay", "momentum"])
+def test_rmsprop_matches_its_definition(settings, checkpoint_seed):
+    rng = np.random.default_rng(checkpoint_seed)
+    start = rng.uniform(-1, 1, 6)
+    target = rng.uniform(2, 3, 6) * rng.choice([-1.0, 1.0], 6)
+    scale = rng.uniform(0.1, 10, 6)
+    p = Tensor(start.copy(), requires_grad=True)
+    optimizer = RMSprop([p], lr=0.01, **settings)
+    expected = rmsprop_by_hand(start, lambda q: 2 * scale * (q - target), 25, 0.01, **settings)
+    for step in range(25):
+        train_step(optimizer, lambda: (Tensor(scale) * (p - Tensor(target)) ** 2).sum())
+        np.testing.assert_allclose(values(p), expected[step], rtol=1e-10, atol=1e-12,
+                                   err_msg=f"after step {step + 1}")
+
+
 # --------------------------------------------------------------------------- convergence, exactly
 
 def cube_problem(rng):
@@ -182,7 +211,8 @@ def test_adam_converges_on_the_convex_problem(checkpoint_seed):
 # --------------------------------------------------------------------------- hygiene
 
 @pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.01, momentum=0.9),
-                                  lambda ps: Adam(ps, lr=0.01)], ids=["sgd", "adam"])
+                                  lambda ps: RMSprop(ps, lr=0.001),
+                                  lambda ps: Adam(ps, lr=0.01)], ids=["sgd", "rmsprop", "adam"])
 def test_updates_stay_outside_the_graph(make):
     model = Sequential(Dense(4, 8), Tanh(), Dense(8, 1))
     params = model.parameters()
@@ -203,7 +233,7 @@ def test_updates_stay_outside_the_graph(make):
 def test_zero_grad_and_unused_parameters():
     used = Tensor([1.0, 2.0], requires_grad=True)
     unused = Tensor([5.0], requires_grad=True)
-    for optimizer in (SGD([used, unused], lr=0.1), Adam([used, unused], lr=0.1)):
+    for optimizer in (SGD([used, unused], lr=0.1), RMSprop([used, unused], lr=0.1), Adam([used, unused], lr=0.1)):
         (used * used).sum().backward()
         optimizer.step()  # `unused` has no gradient: it must be skipped, not crash
         np.testing.assert_array_equal(values(unused), [5.0])

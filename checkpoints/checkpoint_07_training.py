@@ -4,7 +4,8 @@ Question: "Can I train a network that recognises handwritten digits?"
 
 Uses every module. The DataLoader must cut a dataset into reproducible, shuffled mini-batches that
 cover every sample once per epoch; the training loop must lower the loss; evaluation must not
-touch the graph; and a 64-64-10 MLP trained for 20 epochs on scikit-learn's 1,797 handwritten
+touch the graph; a `Trainer` must continue a run across calls through the same loop as `fit`;
+and a 64-64-10 MLP trained for 20 epochs on scikit-learn's 1,797 handwritten
 digits (8x8 pixels; shipped with the package, no download) must reach at least 95% accuracy on the
 held-out fifth, for every seed. With the reference package, seeds 0-1,999 all reached at least
 98.0% (median 98.9%), in about 0.4 s per run.
@@ -21,7 +22,7 @@ from tinytorch.core.layers import Dense, Sequential
 from tinytorch.core.losses import CrossEntropyLoss
 from tinytorch.core.autograd import no_grad
 from tinytorch.core.optimizers import SGD
-from tinytorch.core.training import (DataLoader, accuracy, evaluate, fit, load_digits,
+from tinytorch.core.training import (DataLoader, Trainer, accuracy, evaluate, fit, load_digits,
                                      train_epoch)
 
 
@@ -127,3 +128,24 @@ def test_mlp_recognises_handwritten_digits(digits, checkpoint_seed):
     assert test_accuracy == pytest.approx(slow["val_accuracy"][-1])
     assert test_accuracy >= 0.95, f"test accuracy {test_accuracy:.3f} after 20 epochs"
     assert elapsed < 15, f"training took {elapsed:.1f} s"
+
+
+def test_a_trainer_continues_a_run_through_the_same_loop_as_fit(digits, checkpoint_seed):
+    x_train, y_train, x_test, y_test = digits
+
+    def pieces():
+        model = Sequential(Dense(64, 32, rng=np.random.default_rng(checkpoint_seed)), ReLU(),
+                           Dense(32, 10, rng=np.random.default_rng(checkpoint_seed + 1)))
+        return (model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9),
+                DataLoader(x_train, y_train, batch_size=32, seed=checkpoint_seed))
+
+    model, loss_fn, optimizer, loader = pieces()
+    trainer = Trainer(model, loss_fn, optimizer, loader, validation=(x_test, y_test))
+    trainer.fit(2)
+    history = trainer.fit(1)
+    assert history is trainer.history and trainer.epochs == 3
+    same, same_loss, same_optimizer, same_loader = pieces()
+    in_one_call = fit(same, same_loader, same_loss, same_optimizer, epochs=3, validation=(x_test, y_test))
+    assert history == in_one_call, "Trainer.fit must train exactly as fit does"
+    assert trainer.evaluate() == history["val_accuracy"][-1] >= 0.9
+    assert trainer.evaluate(x_train, y_train) == evaluate(model, x_train, y_train)

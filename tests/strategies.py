@@ -12,6 +12,7 @@
 Tests import it as `import strategies` (pytest puts tests/ on sys.path: rootdir import mode).
 """
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -89,6 +90,14 @@ def arrays(shape, low: float = -3.0, high: float = 3.0):
 # ---------------------------------------------------------------------------------------------
 # 2. The operation table
 # ---------------------------------------------------------------------------------------------
+
+def _gelu_exact(x):
+    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3)))
+
 
 @dataclass(frozen=True)
 class Op:
@@ -241,6 +250,10 @@ def _build_table() -> list:
            ((3, 4),), (Domain(-4, 4),)))
     add(Op("tanh", act.tanh, lambda x: (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x)),
            lambda T, x: T.tanh(x), ((3, 4),)))
+    add(Op("gelu", act.gelu, _gelu_exact, lambda T, x: T.nn.functional.gelu(x), ((3, 4),), (Domain(-4, 4),)))
+    add(Op("gelu(tanh)", lambda x: act.gelu(x, approximate="tanh"), _gelu_tanh,
+           lambda T, x: T.nn.functional.gelu(x, approximate="tanh"), ((3, 4),), (Domain(-4, 4),)))
+    add(Op("GELU()", lambda x: act.GELU()(x), _gelu_exact, lambda T, x: T.nn.functional.gelu(x), ((3, 4),)))
     for axis in (-1, 0):
         add(Op(f"softmax(axis={axis})", lambda x, a=axis: act.softmax(x, axis=a),
                lambda x, a=axis: _softmax(x, a), lambda T, x, a=axis: T.softmax(x, dim=a), ((3, 4),)))

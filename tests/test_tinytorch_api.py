@@ -6,6 +6,7 @@ PyTorch; the test pins the decided behaviour with exact values and exact message
 read from the modules inside each test, so that a missing name fails its own test only.
 """
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 
 import tinytorch
-from tinytorch.core import activations, autograd, layers, losses, training, variable
+from tinytorch.core import activations, autograd, layers, losses, optimizers, training, variable
 from tinytorch.core.tensor import Tensor
 
 PACKAGE_ROOT = Path(tinytorch.__file__).resolve().parents[1]
@@ -156,6 +157,60 @@ def test_a_loss_is_0_d_as_in_pytorch_so_its_number_is_item_not_data_0():
     assert loss.shape == () and loss.item() == 2.0 and isinstance(loss.item(), float)
     with pytest.raises(IndexError, match="0-dimensional"):
         loss.data[0]
+
+
+def test_gelu_takes_pytorchs_approximate_keyword_and_refuses_any_other_form():
+    x = Tensor(np.array([-1.0, 0.0, 1.0]), requires_grad=True)
+    exact = activations.gelu(x)
+    phi1 = 0.5 * (1 + math.erf(1 / math.sqrt(2)))
+    np.testing.assert_allclose(exact.data, [-(1 - phi1), 0.0, phi1], rtol=1e-15)
+    tanh_form = activations.gelu(x, approximate="tanh").data
+    inner = math.sqrt(2 / math.pi) * 1.044715
+    np.testing.assert_allclose(tanh_form, [-0.5 * (1 - math.tanh(inner)), 0.0, 0.5 * (1 + math.tanh(inner))],
+                               rtol=1e-15)
+    exact.sum().backward()   # the given rule: Phi(x) + x Phi'(x), with Phi'(1) = e^-0.5 / sqrt(2 pi)
+    density = math.exp(-0.5) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(x.grad.data, [1 - phi1 - density, 0.5, phi1 + density], rtol=1e-15)
+    assert activations.GELU().approximate == "none"
+    np.testing.assert_array_equal(activations.GELU("tanh")(x).data, tanh_form)
+    for make in (lambda: activations.gelu(x, approximate="exact"), lambda: activations.GELU("exact")):
+        with pytest.raises(ValueError) as caught:
+            make()
+        assert str(caught.value) == "gelu: approximate must be 'none' or 'tanh', got 'exact'"
+
+
+def test_rmsprop_takes_pytorchs_defaults_and_adds_eps_after_the_square_root():
+    p = Tensor(np.array([0.0]), requires_grad=True)
+    rmsprop = optimizers.RMSprop([p])
+    assert (rmsprop.lr, rmsprop.alpha, rmsprop.eps, rmsprop.weight_decay, rmsprop.momentum) == \
+        (0.01, 0.99, 1e-8, 0.0, 0.0)
+    p.grad = Tensor(np.array([1.0]))
+    rmsprop.step()
+    np.testing.assert_allclose(p.data, [-0.01 / (0.1 + 1e-8)], rtol=1e-15)   # s = 0.01: sqrt(s) + eps
+    q = Tensor(np.array([0.0]), requires_grad=True)
+    big_eps = optimizers.RMSprop([q], lr=1.0, eps=1.0)      # sqrt(s + eps) would give -1 / sqrt(1.01)
+    q.grad = Tensor(np.array([1.0]))
+    big_eps.step()
+    np.testing.assert_allclose(q.data, [-1.0 / 1.1], rtol=1e-15)
+
+
+def test_trainer_is_an_object_over_fit_whose_history_continues_across_calls():
+    def run():
+        line = layers.Dense(1, 1, rng=np.random.default_rng(0))
+        loader = training.DataLoader(np.array([[1.0], [2.0], [3.0]]), np.array([[2.0], [4.0], [6.0]]),
+                                     batch_size=2, shuffle=False)
+        return line, loader, losses.MeanSquaredError(), optimizers.SGD(line.parameters(), lr=0.05)
+
+    line, loader, loss_fn, optimizer = run()
+    trainer = training.Trainer(line, loss_fn, optimizer, loader)
+    trainer.fit(1)
+    assert trainer.fit(2) is trainer.history and trainer.epochs == 3
+    same, *pieces = run()
+    assert trainer.history == training.fit(same, *pieces, epochs=3)
+    assert line.weights.data.tolist() == same.weights.data.tolist()
+    with pytest.raises(ValueError) as caught:
+        trainer.evaluate()
+    assert str(caught.value) == "Trainer.evaluate: no inputs given and no validation data to fall back on"
 
 
 @pytest.mark.parametrize("name", CORE_MODULES)

@@ -4,7 +4,7 @@
 - random expression graphs: a DAG of random operations over a few random leaves, with
   broadcasting and reused intermediates, generated from a seed;
 - Dense + ReLU + cross-entropy against torch.nn.functional;
-- SGD with momentum and Adam trajectories against torch.optim over 20 steps.
+- SGD with momentum, RMSprop and Adam trajectories against torch.optim over 20 steps.
 Our Dense stores weights as (in, out); torch's Linear as (out, in): the tests transpose.
 """
 
@@ -17,7 +17,7 @@ from strategies import OPS                                     # noqa: E402
 from tinytorch.core import activations as act                 # noqa: E402
 from tinytorch.core.layers import Dense, Sequential           # noqa: E402
 from tinytorch.core.losses import cross_entropy               # noqa: E402
-from tinytorch.core.optimizers import SGD, Adam               # noqa: E402
+from tinytorch.core.optimizers import SGD, Adam, RMSprop               # noqa: E402
 from tinytorch.core.tensor import Tensor                      # noqa: E402
 
 pytestmark = pytest.mark.oracle
@@ -258,6 +258,12 @@ OPTIMIZERS = {
                      lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.9)),
     "sgd-momentum-decay": (lambda ps: SGD(ps, lr=0.05, momentum=0.8, weight_decay=0.01),
                            lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8, weight_decay=0.01)),
+    "rmsprop": (lambda ps: RMSprop(ps, lr=0.01), lambda ps: torch.optim.RMSprop(ps, lr=0.01)),
+    "rmsprop-alpha-eps-decay": (lambda ps: RMSprop(ps, lr=0.005, alpha=0.9, eps=1e-6, weight_decay=0.01),
+                                lambda ps: torch.optim.RMSprop(ps, lr=0.005, alpha=0.9, eps=1e-6,
+                                                               weight_decay=0.01)),
+    "rmsprop-momentum": (lambda ps: RMSprop(ps, lr=0.002, momentum=0.9),
+                         lambda ps: torch.optim.RMSprop(ps, lr=0.002, momentum=0.9)),
     "adam": (lambda ps: Adam(ps, lr=0.01), lambda ps: torch.optim.Adam(ps, lr=0.01)),
     "adam-betas-decay": (lambda ps: Adam(ps, lr=0.02, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
                          lambda ps: torch.optim.Adam(ps, lr=0.02, betas=(0.8, 0.99), eps=1e-6,

@@ -22,21 +22,22 @@ linear layers you stack, the network can only draw straight lines. An **activati
 applied element-wise between the layers, breaks that: with a nonlinearity in between, a network
 with enough hidden units can approximate any continuous function.
 
-In this module you write the four activations every framework has, as functions on the `Tensor`
-of module 01 and as small layer-like classes.
+In this module you write the activations every framework has, and GELU, the one of
+transformers, as functions on the `Tensor` of module 01 and as small layer-like classes.
 
 ## Learning goals
 
-- Implement ReLU, sigmoid, tanh, softmax and log-softmax, and know where each is used.
+- Implement ReLU, sigmoid, tanh, GELU, softmax and log-softmax, and know where each is used.
 - See why the textbook formulas of sigmoid and softmax overflow, and rewrite them so that they
   stay exact for inputs like -1000 and 1000, with no overflow warning.
-- Record each activation in the graph, so that module 05 can differentiate it: ReLU, sigmoid and
-  tanh get their own gradient rule; softmax is built from tensor operations that already have one.
+- Record each activation in the graph, so that module 05 can differentiate it: ReLU, sigmoid,
+  tanh and GELU get their own gradient rule; softmax is built from tensor operations that already
+  have one.
 
 ## Build, Use, Analyse
 
-- **Build**: `relu`, `sigmoid`, `tanh`, `softmax`, `log_softmax`, then the classes `ReLU`,
-  `Sigmoid`, `Tanh`, `Softmax`.
+- **Build**: `relu`, `sigmoid`, `tanh`, `gelu`, `softmax`, `log_softmax`, then the classes `ReLU`,
+  `Sigmoid`, `Tanh`, `GELU`, `Softmax`.
 - **Use**: a demo and a graded test after each one.
 - **Analyse**: measure where and why the naive sigmoid overflows, what it does to gradients, and
   what the stable version costs.
@@ -49,6 +50,8 @@ points also need the grader's own cases for it (some hidden) to agree with the r
 # %% nbgrader={"grade": false, "grade_id": "activations-imports", "locked": false, "schema_version": 3, "solution": false, "task": false}
 #| default_exp core.activations
 #| export
+import math
+
 import numpy as np
 
 from tinytorch.core.tensor import Tensor, as_tensor
@@ -113,7 +116,7 @@ def relu(x) -> Tensor:
 print(relu(Tensor([-2.0, -0.5, 0.0, 1.5])))
 print(relu([[-1, 2], [3, -4]]))
 
-# %% nbgrader={"grade": true, "grade_id": "activations-relu-test", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "activations-relu-test", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 def test_relu():
     x = Tensor([[-2.0, -0.5, 0.0], [0.5, 2.0, 100.0]])
     y = relu(x)
@@ -212,7 +215,7 @@ def sigmoid(x) -> Tensor:
 print(sigmoid(Tensor([-5.0, -1.0, 0.0, 1.0, 5.0])))
 print("extremes:", sigmoid(Tensor([-1000.0, 1000.0])).data, "(no warning above)")
 
-# %% nbgrader={"grade": true, "grade_id": "activations-sigmoid-test", "locked": true, "points": 20, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "activations-sigmoid-test", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
 def test_sigmoid():
     import warnings
 
@@ -310,7 +313,157 @@ test_tanh()
 
 # %% [markdown]
 """
-## 4. Softmax: scores into probabilities
+## 4. GELU: a smooth ReLU, the activation of transformers
+
+ReLU switches a unit off abruptly at 0. GELU (Gaussian Error Linear Unit, Hendrycks and Gimpel,
+2016) switches it off smoothly: it multiplies `x` by the probability that a standard normal
+variable is smaller than `x`,
+
+```
+gelu(x) = x Phi(x),    Phi(x) = (1 + erf(x / sqrt(2))) / 2
+```
+
+where `Phi` is the normal distribution's cumulative distribution function and `erf` the error
+function. For large positive `x`, `Phi(x)` is 1 and GELU is `x`, like ReLU; for large negative
+`x`, `Phi(x)` is 0 and GELU is 0, like ReLU; in between it is a smooth curve with a small dip
+below zero (its minimum is about -0.17, at `x` about -0.75). Being smooth, its slope changes
+gradually instead of jumping from 0 to 1, and a unit with a slightly negative input still gets a
+gradient. BERT, GPT-2 and most transformers since use it between their layers.
+
+Worked example: `Phi(1) = 0.8413`, so `gelu(1) = 0.8413`; `Phi(-1) = 0.1587`, so
+`gelu(-1) = -0.1587`; `gelu(0) = 0`.
+
+**The tanh approximation.** The GELU paper also gave a formula built from `tanh`, for when speed
+matters more than exactness (`erf` costs more to compute), within about 0.0005 of the exact one
+for every `x`:
+
+```
+Phi(x) ~ (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2
+```
+
+GPT-2 was trained with it, so its weights expect it. PyTorch offers both:
+`torch.nn.functional.gelu(x, approximate="none")` (the default, exact) and
+`approximate="tanh"`; so does ours, under the same names.
+
+**Finite for any input.** Neither form overflows: `erf` saturates at -1 and 1 without
+computing anything large, numpy's `tanh` is stable (section 3), and at `x = +-1000` the cube is
+only `1e9`, far below the largest float32. So `gelu(-1000)` is exactly 0 (well, `-0.`) and
+`gelu(1000)` exactly 1000.
+
+**numpy has no `erf`.** Python's standard library does (`math.erf`), one number at a time. The
+given helper `erf` below applies it to every element of an array: exact, but one Python call per
+element (section 9 measures what that costs, and why the tanh form is faster).
+
+**The graph.** GELU gets its own node, "gelu", with `x` as its parent. Module 05's rule needs
+the slope `Phi(x) + x Phi'(x)`, so the node also keeps, in its ctx, which form was computed
+(`approximate`) and the values of `Phi(x)` (`cdf`), in `x`'s dtype.
+"""
+
+# %% nbgrader={"grade": false, "grade_id": "activations-gelu-helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
+#| export
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def erf(values: np.ndarray) -> np.ndarray:
+    """The error function of every element, in float64.
+
+    numpy has no erf; the standard library's `math.erf` is exact but takes one number, so each
+    element is one Python call (about 0.1 microseconds: slow for large arrays, fine here)."""
+    return np.vectorize(math.erf, otypes=[np.float64])(values)
+
+
+def _gelu_approximation(approximate: str) -> str:
+    """`approximate` checked against PyTorch's two names, so a typo fails here, not silently."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate
+
+# %% nbgrader={"grade": false, "grade_id": "activations-gelu", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+def gelu(x, approximate: str = "none") -> Tensor:
+    """x Phi(x), with Phi the standard normal CDF: exact (erf) or PyTorch's tanh approximation.
+
+    Steps:
+      1. Make `x` a Tensor with `as_tensor`.
+      2. Compute `cdf`, the values of Phi on the array: with approximate "none",
+         (1 + erf(x / sqrt(2))) / 2 with the given `erf`; with "tanh",
+         (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2 with `np.tanh`. Take the square roots
+         with `math.sqrt` (a Python float keeps a float32 array float32; a numpy float64 would
+         not), and give `cdf` `x`'s dtype (`astype` with `copy=False`).
+      3. Record `x` times `cdf` with `Tensor.from_op` under the op name "gelu", with `(x,)` as the
+         only parent and two ctx entries, `approximate=approximate` and `cdf=cdf`: module 05's
+         rule reads both.
+    Never modify `x` itself.
+    Example: `gelu(Tensor(np.array([-1.0, 0.0, 1.0])))` holds about `[-0.1587, 0., 0.8413]`;
+    with `approximate="tanh"`, about `[-0.1588, 0., 0.8412]`.
+    """
+    approximate = _gelu_approximation(approximate)
+    ### BEGIN SOLUTION
+    x = as_tensor(x)
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (x.data + 0.044715 * x.data ** 3)
+        cdf = 0.5 * (1 + np.tanh(inner))
+    else:
+        cdf = 0.5 * (1 + erf(x.data / math.sqrt(2)))
+    cdf = cdf.astype(x.dtype, copy=False)
+    return Tensor.from_op(x.data * cdf, "gelu", (x,), approximate=approximate, cdf=cdf)
+    ### END SOLUTION
+
+# %%
+points = Tensor(np.array([-3.0, -1.0, -0.75, 0.0, 1.0, 3.0]))
+print("exact:", np.round(gelu(points).data, 4))
+print("tanh: ", np.round(gelu(points, approximate="tanh").data, 4))
+print("relu: ", relu(points).data)
+print("extremes:", gelu(Tensor([-1000.0, 1000.0])).data, "(no warning above)")
+
+# %% nbgrader={"grade": true, "grade_id": "activations-gelu-test", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+def test_gelu():
+    import warnings
+
+    v = np.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
+    y = gelu(Tensor(v))
+    assert isinstance(y, Tensor), f"gelu must return a Tensor, got {type(y)}"
+    assert y.shape == (7,) and y.dtype == np.float64
+    exact = np.array([0.5 * a * (1 + math.erf(a / math.sqrt(2))) for a in v])
+    np.testing.assert_allclose(y.data, exact, rtol=1e-12, atol=1e-15, err_msg="the exact (erf) form")
+    assert y.data[3] == 0.0
+    approx = gelu(Tensor(v), approximate="tanh")
+    tanh_form = 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))
+    np.testing.assert_allclose(approx.data, tanh_form, rtol=1e-12, atol=1e-15, err_msg="the tanh form")
+    assert np.max(np.abs(approx.data - y.data)) < 1e-3, "the two forms differ by less than 0.001"
+    np.testing.assert_array_equal(v, [-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0])
+
+    # extreme inputs: exact results and no overflow, in both forms and both dtypes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            for form in ("none", "tanh"):
+                extreme = gelu(Tensor(np.array([-1000.0, 1000.0])), approximate=form)
+                extreme32 = gelu(Tensor([-1000.0, 1000.0]), approximate=form)
+                assert extreme.data.tolist() == [0.0, 1000.0], f"{form}: expected [0, 1000], got {extreme.data}"
+                assert extreme32.dtype == np.float32 and extreme32.data.tolist() == [0.0, 1000.0]
+
+    y32 = gelu(Tensor([[-1.0, 2.0]]))
+    assert y32.shape == (1, 2) and y32.dtype == np.float32, "float32 in, float32 out"
+    np.testing.assert_allclose(y32.data, [[-0.15865525, 1.9544997]], rtol=1e-6)
+    assert gelu(Tensor([[-1.0, 2.0]]), approximate="tanh").dtype == np.float32
+    assert gelu([0, 1]).dtype == np.float32
+
+    w = Tensor([-1.0, 1.0], requires_grad=True)
+    out = gelu(w, approximate="tanh")
+    assert out.requires_grad is True and out._op == "gelu", f"expected op 'gelu', got {out._op!r}"
+    assert len(out._parents) == 1 and out._parents[0] is w, "the input is the only parent"
+    assert sorted(out._ctx) == ["approximate", "cdf"], f"ctx must hold approximate and cdf, got {sorted(out._ctx)}"
+    assert out._ctx["approximate"] == "tanh"
+    np.testing.assert_allclose(out._ctx["cdf"], out.data / w.data, rtol=1e-6)
+    assert gelu(Tensor([1.0]))._op is None
+
+
+test_gelu()
+
+# %% [markdown]
+"""
+## 5. Softmax: scores into probabilities
 
 A classifier's last layer produces one score (a *logit*) per class. Softmax turns each row of
 scores into a probability distribution: positive numbers that sum to 1, larger for larger scores.
@@ -430,7 +583,7 @@ test_softmax()
 
 # %% [markdown]
 """
-## 5. Log-softmax: the log of a probability, without the log of zero
+## 6. Log-softmax: the log of a probability, without the log of zero
 
 Cross-entropy (module 04) needs `log(softmax(x))`. Computing softmax first and then the log fails
 quietly: for scores `[0, -1000]` the probabilities are `[1, e^-1000]`, and `e^-1000` underflows
@@ -472,7 +625,7 @@ def log_softmax(x, axis: int = -1, *, dim: int = None) -> Tensor:
 print(log_softmax(Tensor([[1.0, 2.0, 3.0], [0.0, -1000.0, 1000.0]])))
 print("exp(log_softmax) sums to 1:", log_softmax(Tensor([[1.0, 2.0, 3.0]])).exp().sum().item())
 
-# %% nbgrader={"grade": true, "grade_id": "activations-log-softmax-test", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "activations-log-softmax-test", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 def test_log_softmax():
     import warnings
 
@@ -501,15 +654,17 @@ test_log_softmax()
 
 # %% [markdown]
 """
-## 6. Activations as layers
+## 7. Activations as layers
 
 Module 03 builds networks by stacking layers: `Sequential(Dense(784, 128), ReLU(), Dense(128, 10))`.
 For that, an activation must look like a layer: an object you *call* on a tensor, with a
 `parameters()` method (an activation has none). The base class `Activation` provides that
 interface; each subclass only writes `forward`, which calls the function you already wrote.
-`Softmax` also remembers its `axis`.
+`Softmax` also remembers its `axis`, and `GELU` its `approximate` (checked when the layer is
+made, so `GELU("exact")` fails at once rather than at its first call).
 
-This mirrors PyTorch, where `torch.nn.ReLU()` is a module whose `forward` calls `torch.relu`.
+This mirrors PyTorch, where `torch.nn.ReLU()` is a module whose `forward` calls `torch.relu`
+and `torch.nn.GELU(approximate="tanh")` one that calls `torch.nn.functional.gelu`.
 """
 
 # %% nbgrader={"grade": false, "grade_id": "activations-base", "locked": false, "schema_version": 3, "solution": false, "task": false}
@@ -555,6 +710,17 @@ class Tanh(Activation):
         ### END SOLUTION
 
 
+class GELU(Activation):
+    def __init__(self, approximate: str = "none"):
+        self.approximate = _gelu_approximation(approximate)
+
+    def forward(self, x) -> Tensor:
+        """Apply the function `gelu` to `x`, in the form given to the constructor."""
+        ### BEGIN SOLUTION
+        return gelu(x, approximate=self.approximate)
+        ### END SOLUTION
+
+
 class Softmax(Activation):
     def __init__(self, axis: int = -1, *, dim: int = None):
         self.axis = _axis_or_dim(axis, dim)
@@ -566,7 +732,7 @@ class Softmax(Activation):
         ### END SOLUTION
 
 # %%
-layers = [ReLU(), Sigmoid(), Tanh(), Softmax()]
+layers = [ReLU(), Sigmoid(), Tanh(), GELU(), GELU(approximate="tanh"), Softmax()]
 batch = Tensor([[-1.0, 0.0, 2.0]])
 for layer in layers:
     print(f"{layer!r:>10} -> {layer(batch).data}  parameters: {layer.parameters()}")
@@ -583,8 +749,12 @@ def test_activation_classes():
     cols = Softmax(axis=0)(x)
     np.testing.assert_allclose(cols.data.sum(axis=0), [1.0, 1.0, 1.0], rtol=1e-6)
     assert Softmax().axis == -1 and Softmax(axis=0).axis == 0
+    exact = np.array([[0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in row] for row in x.data.astype(np.float64)])
+    np.testing.assert_allclose(GELU()(x).data, exact, rtol=1e-6, atol=1e-7)
+    assert GELU().approximate == "none" and GELU("tanh").approximate == "tanh"
+    np.testing.assert_array_equal(GELU("tanh")(x).data, gelu(x, approximate="tanh").data)
 
-    for layer in (ReLU(), Sigmoid(), Tanh(), Softmax()):
+    for layer in (ReLU(), Sigmoid(), Tanh(), GELU(), Softmax()):
         assert isinstance(layer, Activation)
         out = layer(x)
         assert isinstance(out, Tensor) and out.shape == (2, 3) and out.dtype == np.float32
@@ -593,6 +763,7 @@ def test_activation_classes():
 
     w = Tensor([1.0, -1.0], requires_grad=True)
     assert ReLU()(w)._op == "relu" and Sigmoid()(w)._op == "sigmoid" and Tanh()(w)._op == "tanh"
+    assert GELU()(w)._op == "gelu" and GELU("tanh")(w)._ctx["approximate"] == "tanh"
     assert ReLU()([-2, 2]).data.tolist() == [0.0, 2.0]
 
 
@@ -600,10 +771,11 @@ test_activation_classes()
 
 # %% [markdown]
 """
-## 7. The graph of an activation
+## 8. The graph of an activation
 
-ReLU, sigmoid and tanh each record one node with its own name: module 05 has a gradient rule for
-each (`relu`: 1 where the input was positive; `sigmoid`: `s (1 - s)`; `tanh`: `1 - t^2`).
+ReLU, sigmoid, tanh and GELU each record one node with its own name: module 05 has a gradient
+rule for each (`relu`: 1 where the input was positive; `sigmoid`: `s (1 - s)`; `tanh`: `1 - t^2`;
+`gelu`: `Phi(x) + x Phi'(x)`, from the `cdf` the node keeps).
 Softmax and log-softmax record only operations from module 01, so they are differentiable with no
 new rule. The demo lists the operations a softmax records.
 """
@@ -666,7 +838,7 @@ test_activation_graphs()
 
 # %% [markdown]
 """
-## 8. Analyse: why the naive sigmoid overflows, measured
+## 9. Analyse: why the naive sigmoid overflows, measured
 
 Below, the textbook sigmoid `1 / (1 + e^-x)` and its derivative `e^-x / (1 + e^-x)^2` are
 evaluated on 2001 inputs from -1000 to 1000, in float32 and in float64, next to your stable
@@ -745,7 +917,8 @@ print("log(softmax([0, -1000])):", log_of_softmax, f"({len(caught)} warning)", "
 
 The stable sigmoid evaluates both branches and then chooses element by element with `np.where`,
 so it does more work than the textbook formula. Timed on a million float32 values (best of several
-runs; the ratios depend on the machine and its load), next to ReLU. The last line is the largest slope of each activation at
+runs; the ratios depend on the machine and its load), next to ReLU and to GELU in its two forms.
+The last line is the largest slope of each activation at
 a few inputs: sigmoid's slope is at most 0.25 and almost 0 once `|x|` reaches 10, so each sigmoid
 layer shrinks the gradient that passes through it; ReLU passes it unchanged for every positive
 input. That, and its speed, is why hidden layers use ReLU.
@@ -770,8 +943,12 @@ with np.errstate(over="ignore"):
     t_naive = best_time(lambda: naive_sigmoid(million.data))
 t_stable = best_time(lambda: sigmoid(million))
 t_relu = best_time(lambda: relu(million))
+t_gelu = best_time(lambda: gelu(million), repeats=2)
+t_gelu_tanh = best_time(lambda: gelu(million, approximate="tanh"))
 print(f"naive sigmoid {t_naive * 1e3:.1f} ms, stable sigmoid {t_stable * 1e3:.1f} ms "
       f"({t_stable / t_naive:.1f}x), relu {t_relu * 1e3:.1f} ms")
+print(f"gelu exact (erf) {t_gelu * 1e3:.1f} ms, gelu tanh {t_gelu_tanh * 1e3:.1f} ms "
+      f"({t_gelu / t_gelu_tanh:.0f}x faster)")
 at = np.array([0.0, 2.0, 5.0, 10.0])
 s = sigmoid(Tensor(at)).data
 print("inputs:", at, " sigmoid slope:", np.round(s * (1 - s), 6), " relu slope:", (at > 0).astype(float))
@@ -784,21 +961,28 @@ slower than the textbook one (the ratio swings with the machine's load), mostly 
 That is still milliseconds per million values, small next to the matrix multiplications of a
 layer; NaN weights cost the whole training run. The trade is worth it.
 
+The exact GELU is the slowest line, by far: the given `erf` calls Python once per element, while
+the tanh form runs numpy's compiled loops. This is the trade the tanh approximation was invented
+for; PyTorch's compiled `erf` makes the exact form cheap, so it is PyTorch's default. The two
+forms differ by less than 0.0005 anywhere, but a model trained with one should be run with it.
+
 *Challenge (ungraded):* write a sigmoid that is just as stable and gives the same bits, without
 `np.where`. Hint: the numerator is 1 for `x >= 0` and `e^x` for `x < 0`; which single numpy
 expression is `e^x` for negative `x` and `e^0` for the others? Time it against yours.
 
-## 9. Summary
+## 10. Summary
 
 You built TinyTorch's activations:
 
 - `relu`, the cheap default for hidden layers;
 - `sigmoid`, stable for any input by exponentiating only `-|x|`;
 - `tanh`, via numpy's stable implementation;
+- `gelu`, the smooth ReLU of transformers, exact with `erf` or approximated with `tanh` as in
+  PyTorch, finite for any input;
 - `softmax` and `log_softmax`, stable by subtracting each row's maximum, built from tensor
   operations so that module 05 can differentiate them without new rules;
-- the layer-like classes `ReLU`, `Sigmoid`, `Tanh` and `Softmax` that module 03 stacks into
-  networks.
+- the layer-like classes `ReLU`, `Sigmoid`, `Tanh`, `GELU` and `Softmax` that module 03 stacks
+  into networks.
 
 ### Checkpoint unlocked
 
@@ -827,6 +1011,8 @@ def test_checkpoint_activations():
     np.testing.assert_array_equal(ReLU()(x).data, [[0.0, 0.0, 0.0, 1.0, 1000.0]])
     np.testing.assert_allclose(Sigmoid()(x).data, [[0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1.0)), 1.0]])
     np.testing.assert_allclose(Tanh()(x).data, np.tanh(x.data))
+    for form in ("none", "tanh"):
+        np.testing.assert_allclose(GELU(form)(x).data, [[0.0, -0.1587, 0.0, 0.8413, 1000.0]], atol=2e-4)
     probabilities = Softmax()(x).data
     assert np.all(np.isfinite(probabilities))
     np.testing.assert_allclose(probabilities.sum(axis=-1), [1.0])

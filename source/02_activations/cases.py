@@ -5,9 +5,10 @@ only when all of its cases agree with the reference):
   activations-relu-test         relu: values, dtypes, lists, 0-d, float16, the recorded node
   activations-sigmoid-test      sigmoid: float64/float32 values, extremes without warnings, node
   activations-tanh-test         tanh: values, odd symmetry, extremes, node
+  activations-gelu-test         gelu: exact and tanh forms, float64/float32, extremes, node and ctx
   activations-softmax-test      softmax: rows, shift invariance, large scores, axis, 1-d
   activations-log-softmax-test  log_softmax: values, extremes exact and finite, axis, lists
-  activations-classes-test      ReLU, Sigmoid, Tanh, Softmax as layers
+  activations-classes-test      ReLU, Sigmoid, Tanh, GELU, Softmax as layers
   activations-graph-test        what the five functions record (and do not record)
 and, with points, activations-checkpoint: checkpoint 02 as values, "Can I add nonlinearity that
 stays finite for any input?"
@@ -216,6 +217,95 @@ def tanh_grid(tt, rng):
             "list dtype": dtype_name(from_list), "0-d item": float(scalar.item())}
 
 
+# --------------------------------------------------------------------------- activations-gelu-test
+# Float64 values are compared to 1e-10 relative and 1e-13 absolute: Phi(x) = (1 + erf) / 2 loses
+# digits to cancellation for negative x, so a correct student who writes it another way (erfc,
+# another order) differs from the reference by rounding there.
+
+def _gelu_both(act, x):
+    return {"exact": arr(act.gelu(x)), "tanh": arr(act.gelu(x, approximate="tanh"))}
+
+
+@case("activations-gelu-test", rtol=1e-10, atol=1e-13)
+def gelu_float64(tt, rng):
+    Tensor, act = tt.tensor.Tensor, tt.activations
+    v = np.concatenate([_signed(rng, 8, 0.1, 4.0), [0.0]])
+    data = v.copy()
+    x = Tensor(data)
+    y = act.gelu(x)
+    return {"type": type_name(y), "shape": _shape(y), "dtype": dtype_name(y), "values": arr(y),
+            "zero at 0": bool(arr(y)[-1] == 0.0), "default is exact": arr(act.gelu(Tensor(v), approximate="none")),
+            "input unchanged": bool(np.array_equal(arr(x), v))}
+
+
+@case("activations-gelu-test", rtol=1e-10, atol=1e-13)
+def gelu_tanh_float64(tt, rng):
+    Tensor, act = tt.tensor.Tensor, tt.activations
+    v = np.concatenate([_signed(rng, 8, 0.1, 4.0), [0.0]])
+    y = act.gelu(Tensor(v), approximate="tanh")
+    return {"type": type_name(y), "dtype": dtype_name(y), "values": arr(y),
+            "example": arr(act.gelu(Tensor(np.array([-1.0, 0.0, 1.0])), approximate="tanh"))}
+
+
+@case("activations-gelu-test", rtol=0, atol=0)
+def gelu_extremes(tt, rng):
+    Tensor, act = tt.tensor.Tensor, tt.activations
+    big = float(rng.uniform(100.0, 1000.0))
+    inputs = [-1000.0, 1000.0, -big, big]
+    out = {}
+    for form in ("none", "tanh"):
+        y64, warned64 = _quietly(act.gelu, Tensor(np.array(inputs)), approximate=form)
+        y32, warned32 = _quietly(act.gelu, Tensor(inputs), approximate=form)
+        out.update({f"{form} float64": arr(y64), f"{form} float64 warnings": warned64,
+                    f"{form} float32": arr(y32), f"{form} float32 dtype": dtype_name(y32),
+                    f"{form} float32 warnings": warned32})
+    return out
+
+
+@case("activations-gelu-test", rtol=1e-6, atol=1e-7)
+def gelu_float32(tt, rng):
+    Tensor, act = tt.tensor.Tensor, tt.activations
+    x = Tensor(_signed(rng, (2, 3), 0.1, 4.0).astype(np.float32))
+    out = {f"{key}": value for key, value in _gelu_both(act, x).items()}
+    out["exact dtype"], out["tanh dtype"] = dtype_name(act.gelu(x)), dtype_name(act.gelu(x, approximate="tanh"))
+    out["fixed"] = arr(act.gelu(Tensor([[-1.0, 2.0]])))
+    from_list = act.gelu([0, 1])
+    out["list dtype"], out["list"] = dtype_name(from_list), arr(from_list)
+    return out
+
+
+@case("activations-gelu-test", rtol=1e-6, atol=1e-7)
+def gelu_graph(tt, rng):
+    Tensor, act = tt.tensor.Tensor, tt.activations
+    w = Tensor(_signed(rng, 3, 0.5, 2.0).astype(np.float32), requires_grad=True)
+    out = {}
+    for form in ("none", "tanh"):
+        node = act.gelu(w, approximate=form)
+        ctx = node._ctx or {}
+        out.update({f"{form} requires_grad": bool(node.requires_grad), f"{form} op": str(node._op),
+                    f"{form} parents": len(node._parents), f"{form} parent is input": bool(node._parents[0] is w),
+                    f"{form} ctx keys": ",".join(sorted(map(str, ctx))),
+                    f"{form} ctx approximate": str(ctx.get("approximate")),
+                    f"{form} ctx cdf": np.asarray(ctx.get("cdf"), dtype=np.float64),
+                    f"{form} ctx cdf dtype": str(np.asarray(ctx.get("cdf")).dtype)})
+    plain = act.gelu(Tensor([1.0]))
+    out["plain requires_grad"], out["plain op"] = bool(plain.requires_grad), str(plain._op)
+    return out
+
+
+@case("activations-gelu-test", hidden=True, rtol=1e-10, atol=1e-13)
+def gelu_wide(tt, rng):
+    Tensor, act = tt.tensor.Tensor, tt.activations
+    grid = np.sort(_signed(rng, 24, 0.01, 8.0)).reshape(2, 3, 4)
+    out = {f"grid {key}": value for key, value in _gelu_both(act, Tensor(grid)).items()}
+    out["grid shape"] = _shape(act.gelu(Tensor(grid)))
+    scalar = act.gelu(Tensor(float(rng.uniform(0.5, 3.0))))
+    out["0-d shape"], out["0-d item"] = _shape(scalar), float(scalar.item())
+    node = act.gelu(Tensor(grid, requires_grad=True))
+    out["cdf"] = np.asarray((node._ctx or {}).get("cdf"), dtype=np.float64)
+    return out
+
+
 # --------------------------------------------------------------------------- activations-softmax-test
 
 @case("activations-softmax-test", rtol=1e-5, atol=1e-7)
@@ -336,7 +426,7 @@ def classes_as_layers(tt, rng):
     Tensor, act = tt.tensor.Tensor, tt.activations
     x = Tensor(_signed(rng, (2, 3), 0.1, 4.0).astype(np.float32))
     out = {}
-    for name in ("ReLU", "Sigmoid", "Tanh", "Softmax"):
+    for name in ("ReLU", "Sigmoid", "Tanh", "GELU", "Softmax"):
         layer = getattr(act, name)()
         result = layer(x)
         out[name] = arr(result)
@@ -346,6 +436,8 @@ def classes_as_layers(tt, rng):
         out[f"{name} is Activation"] = isinstance(layer, act.Activation)
         out[f"{name} no parameters"] = bool(layer.parameters() == [])
     out["Softmax axis 0"] = arr(act.Softmax(axis=0)(x))
+    out["GELU tanh"] = arr(act.GELU(approximate="tanh")(x))
+    out["GELU approximate"] = f"{act.GELU().approximate}/{act.GELU('tanh').approximate}"
     out["default axis"] = int(act.Softmax().axis)
     out["axis 0"] = int(act.Softmax(axis=0).axis)
     out["ReLU repr"], out["Softmax repr"] = repr(act.ReLU())[:80], repr(act.Softmax())[:80]
@@ -357,7 +449,7 @@ def classes_as_layers(tt, rng):
 def classes_record_ops(tt, rng):
     Tensor, act = tt.tensor.Tensor, tt.activations
     w = Tensor([1.0, -1.0], requires_grad=True)
-    return {name: str(getattr(act, name)()(w)._op) for name in ("ReLU", "Sigmoid", "Tanh")}
+    return {name: str(getattr(act, name)()(w)._op) for name in ("ReLU", "Sigmoid", "Tanh", "GELU")}
 
 
 @case("activations-classes-test", hidden=True, rtol=1e-10, atol=1e-300)
@@ -436,7 +528,7 @@ def relu(tt, rng):
             "from list": arr(act.relu([-1.0, 2.0]))}
 
 
-@case("activations-checkpoint", points=4, rtol=1e-6, atol=1e-7)
+@case("activations-checkpoint", points=3, rtol=1e-6, atol=1e-7)
 def sigmoid_stable(tt, rng):
     Tensor, act = tt.tensor.Tensor, tt.activations
     moderate = rng.uniform(-8, 8, (3, 5)).astype(np.float32)
@@ -457,7 +549,20 @@ def tanh(tt, rng):
             "dtype": dtype_name(extreme)}
 
 
-@case("activations-checkpoint", points=4, rtol=1e-5, atol=1e-7)
+@case("activations-checkpoint", points=2, rtol=1e-6, atol=1e-7)
+def gelu_finite(tt, rng):
+    Tensor, act = tt.tensor.Tensor, tt.activations
+    moderate = Tensor(rng.uniform(-4, 4, (3, 4)).astype(np.float32))
+    out = {}
+    for form in ("none", "tanh"):
+        extreme, warned = _quietly(act.gelu, Tensor(EXTREMES), approximate=form)
+        out.update({f"{form} moderate": arr(act.gelu(moderate, approximate=form)),
+                    f"{form} extremes": arr(extreme), f"{form} warnings": warned,
+                    f"{form} layer": arr(act.GELU(form)(moderate)), f"{form} dtype": dtype_name(extreme)})
+    return out
+
+
+@case("activations-checkpoint", points=3, rtol=1e-5, atol=1e-7)
 def softmax_stable(tt, rng):
     Tensor, act = tt.tensor.Tensor, tt.activations
     scores = rng.standard_normal((4, 6)).astype(np.float32) * 3
@@ -486,7 +591,7 @@ def activation_classes(tt, rng):
     Tensor, act = tt.tensor.Tensor, tt.activations
     x = Tensor(rng.standard_normal((3, 4)).astype(np.float32))
     out = {}
-    for name in ("ReLU", "Sigmoid", "Tanh", "Softmax"):
+    for name in ("ReLU", "Sigmoid", "Tanh", "GELU", "Softmax"):
         layer = getattr(act, name)()
         out[name] = arr(layer(x))
         out[f"{name} forward"] = arr(layer.forward(x))

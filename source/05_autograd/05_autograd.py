@@ -789,6 +789,38 @@ test_activation_rules()
 
 # %% [markdown]
 """
+### GELU's rule (given)
+
+Module 02's `gelu(x) = x Phi(x)` records one "gelu" node and keeps `Phi(x)` in its ctx (`cdf`),
+in the form it computed (`approximate`). By the product rule its slope is `Phi(x) + x Phi'(x)`:
+
+- exact form: `Phi'` is the normal density, `e^(-x^2 / 2) / sqrt(2 pi)`. At `x = +-1000` the
+  exponent is `-500000`, which underflows quietly to 0: the slope is exactly 1 and 0, no warning;
+- tanh form: `Phi = (1 + tanh(u)) / 2` with `u = sqrt(2 / pi) (x + 0.044715 x^3)`, so
+  `Phi' = (1 - tanh(u)^2) u' / 2 = 2 Phi (1 - Phi) u'`, computed from the kept `cdf`, like the
+  sigmoid's `s (1 - s)`.
+
+This rule is given: it is calculus you have practised above, and grading it here would test
+module 02's formula twice.
+"""
+
+# %% nbgrader={"grade": false, "grade_id": "autograd-gelu-rule", "locked": true, "schema_version": 3, "solution": false, "task": false}
+#| export
+def gelu_rule(node, grad):
+    """z = a Phi(a): dz/da = Phi(a) + a Phi'(a), with Phi(a) read from the node's ctx.
+
+    The constants are Python floats (`np.pi` is one), so float32 gradients stay float32."""
+    (a,) = node._parents
+    cdf = node._ctx["cdf"]
+    if node._ctx["approximate"] == "tanh":
+        inner_slope = (2 / np.pi) ** 0.5 * (1 + 3 * 0.044715 * a.data * a.data)
+        density = 2 * cdf * (1 - cdf) * inner_slope
+    else:
+        density = np.exp(-0.5 * a.data * a.data) / (2 * np.pi) ** 0.5
+    return (grad * (cdf + a.data * density),)
+
+# %% [markdown]
+"""
 ### The rule table
 
 The engine finds a node's rule by the name module 01 recorded in `node._op`. Every operation that
@@ -804,7 +836,7 @@ GRADIENT_RULES = {
     "pow": pow_rule, "exp": exp_rule, "log": log_rule, "matmul": matmul_rule,
     "sum": sum_rule, "max": max_rule, "reshape": reshape_rule, "transpose": transpose_rule,
     "getitem": getitem_rule, "relu": relu_rule, "sigmoid": sigmoid_rule, "tanh": tanh_rule,
-    "cross_entropy": cross_entropy_rule,
+    "gelu": gelu_rule, "cross_entropy": cross_entropy_rule,
 }
 
 # %%

@@ -24,12 +24,15 @@
 # - Write an `Optimizer` base class that clears gradients and updates parameters **outside** the
 #   computation graph, and explain what goes wrong when an update is itself recorded.
 # - Add momentum and weight decay to SGD, and compute their effect by hand.
+# - Implement RMSprop, which gives every parameter its own step size from a running average of
+#   its squared gradients, and see why its first steps are too large.
 # - Implement Adam, including the bias correction of its running averages, and check it against
 #   numbers worked out on paper.
-# - Measure how SGD, momentum and Adam cope with a badly scaled (ill-conditioned) problem.
+# - Measure how SGD, momentum, RMSprop and Adam cope with a badly scaled (ill-conditioned) problem.
 #
 # ## Build, use, analyse
-# 1. **Build**: `Optimizer` (`zero_grad`, `step`), `SGD` (momentum, weight decay), `Adam`.
+# 1. **Build**: `Optimizer` (`zero_grad`, `step`), `SGD` (momentum, weight decay), `RMSprop`,
+#    `Adam`.
 # 2. **Use**: minimise a quadratic bowl with autograd supplying the gradients, the same loop
 #    that trains a network in module 07.
 # 3. **Analyse**: count the steps each method needs on a long, narrow valley, and what each
@@ -39,7 +42,7 @@
 # Your `#| export` cells become `tinytorch/core/optimizers.py`:
 #
 # ```python
-# from tinytorch.core.optimizers import SGD, Adam
+# from tinytorch.core.optimizers import SGD, RMSprop, Adam
 # ```
 #
 # This module builds on `Tensor` (module 01) for the parameters and on the autograd engine
@@ -367,7 +370,7 @@ def test_sgd_plain():
 
 test_sgd_plain()
 
-# %% nbgrader={"grade": true, "grade_id": "optimizers-sgd-momentum-decay", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "optimizers-sgd-momentum-decay", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 def test_sgd_momentum_and_weight_decay():
     """The hand-computed tables of the text: momentum 0.9 and weight decay 0.1."""
     p = Tensor(np.array([0.0]), requires_grad=True)
@@ -422,12 +425,164 @@ def test_updates_stay_outside_the_graph():
 test_updates_stay_outside_the_graph()
 
 # %% [markdown]
-# ## Step 3: Adam
+# ## Step 3: RMSprop, a step size per parameter
 #
 # ### The idea
 # One learning rate for every parameter is a compromise: a weight with consistently large
-# gradients wants small steps, a weight with tiny gradients wants large ones. Adam (Kingma and Ba,
-# 2015) keeps two running averages per parameter:
+# gradients wants small steps, a weight with tiny gradients wants large ones. RMSprop (Hinton,
+# lecture notes, 2012) divides each coordinate's gradient by the root of a running mean of its
+# squares (RMS: root mean square), kept per parameter in a buffer $s$ that starts at zero:
+#
+# $$s \leftarrow \alpha\, s + (1-\alpha)\, g^2, \qquad p \leftarrow p - \eta\, \frac{g}{\sqrt{s} + \epsilon}$$
+#
+# $\alpha = 0.99$ makes $s$ an average over roughly the last 100 steps. Where gradients are large,
+# $\sqrt{s}$ is large and the step shrinks; where they are tiny, it grows: each coordinate moves by
+# about $\eta$ per step, whatever the scale of its gradient. $\epsilon = 10^{-8}$ only keeps a
+# coordinate whose gradients were all zero from dividing by zero. Note that $\epsilon$ is added to
+# $\sqrt{s}$, outside the root, as PyTorch does.
+#
+# ### Worked example, and the flaw Adam fixes
+# $\eta = 0.01$, $p = 0$, $\alpha = 0.99$, gradient 1 at every step:
+#
+# | step | $s$ | $\sqrt{s}$ | step length $\eta\, g / (\sqrt{s} + \epsilon)$ | $p$ |
+# |---|---|---|---|---|
+# | 1 | 0.01 | 0.1 | 0.0999999990 | -0.0999999990 |
+# | 2 | 0.0199 | 0.141067 | 0.0708881 | -0.170888 |
+# | 3 | 0.029701 | 0.172340 | 0.0580249 | -0.228913 |
+#
+# The first step is **ten times** $\eta$: $s$ starts at zero, so after one step it holds only
+# $(1-\alpha)\, g^2 = g^2 / 100$, and $\sqrt{s}$ is a tenth of the gradient's true size. Only after
+# a few hundred steps does $s$ reach $g^2$ and the step settle to $\eta$. Adam (next) corrects
+# exactly this start-up bias.
+#
+# ### Weight decay and momentum
+# As in SGD: weight decay uses $g + \lambda p$ in place of $g$ (before $s$ is updated). With
+# `momentum` $\mu > 0$, a velocity buffer accumulates the scaled steps,
+# $b \leftarrow \mu\, b + g / (\sqrt{s} + \epsilon)$, and $p \leftarrow p - \eta\, b$. These are
+# the semantics of `torch.optim.RMSprop(params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0,
+# momentum=0)`, with the same defaults. (Its `centered` variant, which also subtracts the mean
+# gradient, is not written here.)
+
+# %% nbgrader={"grade": false, "grade_id": "optimizers-rmsprop", "locked": false, "schema_version": 3, "solution": true, "task": false}
+#| export
+class RMSprop(Optimizer):
+    """RMSprop: each coordinate's step divided by the root of a running mean of its squared gradients.
+
+    s <- alpha s + (1 - alpha) g^2;  p <- p - lr * g / (sqrt(s) + eps). Large gradients get small
+    steps and small gradients large ones. PyTorch's semantics and defaults, momentum included.
+    """
+
+    def __init__(self, parameters, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0):
+        super().__init__(parameters, lr)
+        self.alpha = alpha
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.square_averages = [np.zeros_like(p.data) for p in self.parameters]
+        self.velocities = [np.zeros_like(p.data) for p in self.parameters]
+
+    def update(self, index: int, parameter: Tensor, grad: np.ndarray) -> None:
+        """RMSprop's rule for one parameter.
+
+        TODO:
+        1. Weight decay, as in SGD: when `self.weight_decay` is not zero, use the new array
+           grad + weight_decay * (the parameter's values as a numpy array).
+        2. Update this parameter's running mean of squares IN PLACE (`*=` and `+=`):
+           s = self.square_averages[index]:  s <- alpha * s + (1 - alpha) * g * g
+        3. The step direction is g / (sqrt(s) + eps): eps is added after the square root.
+        4. Momentum: when `self.momentum` is not zero, update `self.velocities[index]` IN PLACE
+           (b <- momentum * b + direction) and use b as the direction.
+        5. Subtract lr * direction from `parameter.data` in place.
+
+        Example: lr=0.01 and p = 0 with a gradient of 1 at every step give p = -0.0999999990,
+        -0.170888... and -0.228913... after one, two and three steps.
+        """
+        ### BEGIN SOLUTION
+        if self.weight_decay:
+            grad = grad + self.weight_decay * np.asarray(parameter.data)
+        square_average = self.square_averages[index]
+        square_average *= self.alpha
+        square_average += (1 - self.alpha) * grad * grad
+        direction = grad / (np.sqrt(square_average) + self.eps)
+        if self.momentum:
+            velocity = self.velocities[index]
+            velocity *= self.momentum
+            velocity += direction
+            direction = velocity
+        parameter.data -= self.lr * direction
+        ### END SOLUTION
+
+
+# %% [markdown]
+# RMSprop on two coordinates whose gradients differ by a factor of 1,000: both move by the same
+# amount, ten times $\eta$ at the first step (the start-up bias), less at each step after.
+
+# %%
+p = Tensor(np.array([0.0, 0.0]), requires_grad=True)
+rmsprop = RMSprop([p], lr=0.01)
+for step in range(1, 4):
+    p.grad = Tensor(np.array([0.001, 1.0]))
+    rmsprop.step()
+    print(f"step {step}: p = {p.data}, s = {rmsprop.square_averages[0]}")
+
+# %% nbgrader={"grade": true, "grade_id": "optimizers-rmsprop-test", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+def test_rmsprop():
+    """The worked example, then weight decay, momentum, float32 and parameters without gradients."""
+    p = Tensor(np.array([0.0]), requires_grad=True)
+    values = p.data
+    optimizer = RMSprop([p], lr=0.01)
+    assert (optimizer.lr, optimizer.alpha, optimizer.eps) == (0.01, 0.99, 1e-8), "PyTorch's defaults"
+    assert optimizer.weight_decay == 0.0 and optimizer.momentum == 0.0
+    for expected_s, expected_p in ((0.01, -0.01 / (0.1 + 1e-8)),
+                                   (0.0199, -0.01 / (0.1 + 1e-8) - 0.01 / (np.sqrt(0.0199) + 1e-8)),
+                                   (0.029701, -0.22891301058529684)):
+        p.grad = Tensor(np.array([1.0]))
+        optimizer.step()
+        np.testing.assert_allclose(optimizer.square_averages[0], [expected_s], rtol=1e-12)
+        np.testing.assert_allclose(p.data, [expected_p], rtol=1e-9)
+    assert p.data is values, "update the existing array in place (parameter.data -= ...)"
+    assert p.is_leaf
+
+    # weight decay: g = 0 + 0.5 * 2 = 1, so the first step is 10 lr, as above
+    q = Tensor(np.array([2.0]), requires_grad=True)
+    decay = RMSprop([q], lr=0.01, weight_decay=0.5)
+    q.grad = Tensor(np.array([0.0]))
+    decay.step()
+    np.testing.assert_allclose(q.data, [2.0 - 0.01 / (0.1 + 1e-8)], rtol=1e-12)
+    assert np.array_equal(q.grad.data, [0.0]), "weight decay must not modify the stored gradient"
+
+    # momentum 0.9, gradient 1: directions 10 then 1 / sqrt(0.0199), accumulated in the velocity
+    m = Tensor(np.array([0.0]), requires_grad=True)
+    moving = RMSprop([m], lr=0.01, momentum=0.9)
+    for _ in range(2):
+        m.grad = Tensor(np.array([1.0]))
+        moving.step()
+    velocity = 0.9 / (0.1 + 1e-8) + 1 / (np.sqrt(0.0199) + 1e-8)
+    np.testing.assert_allclose(moving.velocities[0], [velocity], rtol=1e-12)
+    np.testing.assert_allclose(m.data, [-0.01 / (0.1 + 1e-8) - 0.01 * velocity], rtol=1e-12)
+
+    # float32 stays float32; a parameter without a gradient is left alone
+    a = Tensor(np.array([1.0, -1.0], dtype=np.float32), requires_grad=True)
+    b = Tensor(np.array([3.0], dtype=np.float32), requires_grad=True)
+    two = RMSprop([a, b], lr=0.001, alpha=0.9)
+    a.grad = Tensor(np.array([4.0, -0.4], dtype=np.float32))
+    two.step()
+    step = 0.001 / np.sqrt(0.1)       # |g| / sqrt(0.1 g^2): the same for both coordinates
+    np.testing.assert_allclose(a.data, [1.0 - step, -1.0 + step], rtol=1e-6)
+    assert a.dtype == np.float32 and two.square_averages[0].dtype == np.float32
+    np.testing.assert_array_equal(b.data, [3.0])
+    np.testing.assert_array_equal(two.square_averages[1], [0.0])
+
+
+test_rmsprop()
+
+# %% [markdown]
+# ## Step 4: Adam
+#
+# ### The idea
+# Adam (Kingma and Ba, 2015) keeps two running averages per parameter: RMSprop's mean of squared
+# gradients, and a mean of the gradients themselves, which plays the part of momentum:
 #
 # $$m \leftarrow \beta_1 m + (1-\beta_1)\, g \qquad \text{(the mean of recent gradients: direction)}$$
 # $$v \leftarrow \beta_2 v + (1-\beta_2)\, g^2 \qquad \text{(the mean of recent squared gradients: scale)}$$
@@ -436,7 +591,8 @@ test_updates_stay_outside_the_graph()
 # roughly $\eta$ in every coordinate, whatever the scale of its gradient.
 #
 # ### Bias correction
-# $m$ and $v$ start at zero, so early on they are far too small. With a constant gradient $g$,
+# $m$ and $v$ start at zero, so early on they are far too small: RMSprop's first step was ten
+# times too long for that reason. With a constant gradient $g$,
 # after $t$ steps $m = (1-\beta_1^t)\, g$: after the first step only $0.1\,g$ for $\beta_1 = 0.9$.
 # Dividing by $1-\beta_1^t$ (and $v$ by $1-\beta_2^t$) removes exactly that shrinkage:
 #
@@ -546,7 +702,7 @@ for step in range(1, 4):
     adam.step()
     print(f"step {adam.steps}: p = {p.data}")
 
-# %% nbgrader={"grade": true, "grade_id": "optimizers-adam-exact", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "optimizers-adam-exact", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 def test_adam_worked_example():
     """The worked example of the text, then a third step, all exact (no randomness involved)."""
     p = Tensor(np.array([0.0]), requires_grad=True)
@@ -574,7 +730,7 @@ def test_adam_worked_example():
 
 test_adam_worked_example()
 
-# %% nbgrader={"grade": true, "grade_id": "optimizers-adam-details", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "optimizers-adam-details", "locked": true, "points": 10, "schema_version": 3, "solution": false, "task": false}
 def test_adam_state_and_weight_decay():
     """Buffers per parameter, the step counters, weight decay, float32 kept, parameters skipped."""
     a = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
@@ -629,6 +785,7 @@ def minimise(optimizer_class, steps, **settings):
 
 for name, cls, settings in (("SGD", SGD, dict(lr=0.04)),
                             ("SGD + momentum", SGD, dict(lr=0.02, momentum=0.9)),
+                            ("RMSprop", RMSprop, dict(lr=0.05)),
                             ("Adam", Adam, dict(lr=0.1))):
     distances = minimise(cls, 300, **settings)
     print(f"{name:15s} distance after 10, 100, 300 steps: "
@@ -654,6 +811,7 @@ def test_quadratic_bowl_convergence():
 
     for cls, settings in ((SGD, dict(lr=0.04)),
                           (SGD, dict(lr=0.02, momentum=0.9)),
+                          (RMSprop, dict(lr=0.05)),
                           (Adam, dict(lr=0.1))):
         start, end = distance_to_bottom(cls, 300, **settings)
         assert start > 1.0
@@ -705,6 +863,7 @@ contenders = {
     "SGD lr=0.01": lambda ps: SGD(ps, lr=0.01),
     "SGD+momentum 0.9, lr=0.01": lambda ps: SGD(ps, lr=0.01, momentum=0.9),
     "SGD+momentum 0.8, lr=0.019": lambda ps: SGD(ps, lr=0.019, momentum=0.8),
+    "RMSprop lr=0.01": lambda ps: RMSprop(ps, lr=0.01),
     "Adam lr=0.01": lambda ps: Adam(ps, lr=0.01),
     "Adam lr=0.05": lambda ps: Adam(ps, lr=0.05),
     "Adam lr=0.5": lambda ps: Adam(ps, lr=0.5),
@@ -722,6 +881,9 @@ print(f"{'SGD lr=0.021 (just above 2/kappa)':32s} {steps} (diverges)")
 # - Plain SGD cannot go faster than its stability limit allows: 361 steps at the best step size,
 #   twice as many at half of it, and just above $2/\kappa$ it diverges.
 # - Momentum needs 3 to 6 times fewer steps at the same or a smaller learning rate.
+# - RMSprop, like Adam, moves each coordinate by about its learning rate whatever the gradient's
+#   size, so the valley's bad scaling barely matters: `lr=0.01` took 143 steps. Its first steps are
+#   ten times longer than that (no bias correction), which here happens to help.
 # - Adam with a well chosen learning rate is fastest here, but its learning rate means something
 #   different: each step moves a coordinate by *at most about* $\eta$, whatever the gradient. From a
 #   distance of 1, `lr=0.01` therefore needs at least 100 steps, and took 269. A learning rate is
@@ -746,8 +908,8 @@ plt.show()
 
 # %% [markdown]
 # ### What the extra speed costs: memory
-# Plain SGD stores nothing beyond the parameters; momentum stores one extra array per parameter
-# (the velocity); Adam stores two (the first and second moments). For the 784-128-10 network of a
+# Plain SGD stores nothing beyond the parameters; momentum and RMSprop store one extra array per
+# parameter (the velocity, the mean of squares; RMSprop with momentum two); Adam stores two (the first and second moments). For the 784-128-10 network of a
 # typical MNIST exercise that is:
 
 # %%
@@ -755,9 +917,11 @@ shapes = [(784, 128), (128,), (128, 10), (10,)]
 layer_params = [Tensor(np.zeros(shape, dtype=np.float32), requires_grad=True) for shape in shapes]
 parameter_bytes = sum(t.data.nbytes for t in layer_params)
 momentum, adam = SGD(layer_params, lr=0.1, momentum=0.9), Adam(layer_params)
+rmsprop = RMSprop(layer_params)
 states = {
     "SGD": 0,
     "SGD + momentum": sum(v.nbytes for v in momentum.velocities),
+    "RMSprop": sum(s.nbytes for s in rmsprop.square_averages),
     "Adam": sum(m.nbytes + v.nbytes for m, v in zip(adam.first_moments, adam.second_moments)),
 }
 print(f"parameters: {parameter_bytes / 1024:.0f} KiB")
@@ -780,6 +944,9 @@ for name, state in states.items():
 #   parameters stay leaves and each step's graph is as small as the first.
 # - SGD steps along $-g$; momentum accumulates a velocity that speeds up consistent directions and
 #   damps oscillation; weight decay adds $\lambda p$ to the gradient.
+# - RMSprop divides each gradient by the root of a running mean of its squares, so every
+#   coordinate moves by about the learning rate; its first steps are too long, because that mean
+#   starts at zero.
 # - Adam divides a running mean of the gradient by the root of a running mean of its square, with a
 #   bias correction that makes its first steps the right size.
 # - Ill-conditioning limits plain SGD to $\eta < 2/\kappa$; momentum and a well tuned Adam need several
@@ -815,7 +982,7 @@ def test_checkpoint_optimization():
 
     w = Tensor(np.array([[0.0]]), requires_grad=True)
     x, y = Tensor(np.array([[1.0], [2.0], [3.0]])), Tensor(np.array([[2.0], [4.0], [6.0]]))
-    for optimizer in (SGD([w], lr=0.05, momentum=0.9), Adam([w], lr=0.1)):
+    for optimizer in (SGD([w], lr=0.05, momentum=0.9), RMSprop([w], lr=0.05), Adam([w], lr=0.1)):
         w.data = np.array([[0.0]])
         for _ in range(200):
             optimizer.zero_grad()

@@ -5,8 +5,9 @@ Cells covered:
   better?" (cases with points);
 - optimizers-validation (Optimizer.__init__), optimizers-zero-grad-step (zero_grad, step),
   optimizers-sgd-plain, optimizers-sgd-momentum-decay (SGD), optimizers-no-graph-chain (SGD
-  updates outside the graph), optimizers-adam-exact, optimizers-adam-details (Adam),
-  optimizers-convergence (SGD, momentum and Adam minimise): public cases for what each cell's
+  updates outside the graph), optimizers-rmsprop-test (RMSprop), optimizers-adam-exact,
+  optimizers-adam-details (Adam), optimizers-convergence (SGD, momentum, RMSprop and Adam
+  minimise): public cases for what each cell's
   visible test asserts, hidden cases for what its former hidden tests checked.
 
 Uses modules 01-05 (reference) and `tt.optimizers` (under grade). Trajectories are float64 and
@@ -55,7 +56,7 @@ def sgd_plain(tt, rng):
             "default lr": float(default.lr)}
 
 
-@case("optimizers-checkpoint", points=4, rtol=1e-10, atol=1e-12)
+@case("optimizers-checkpoint", points=3, rtol=1e-10, atol=1e-12)
 def sgd_momentum(tt, rng):
     p, loss = _quadratic(tt, [1.0, -2.0, 0.5], [1.0, 1.0, 1.0], [0.0, 0.0, 0.0])
     path = _trajectory(tt, tt.optimizers.SGD([p], lr=0.1, momentum=0.9), [p], loss, 6)
@@ -90,7 +91,20 @@ def sgd_momentum_and_decay(tt, rng):
     return {"path": _trajectory(tt, optimizer, [p], loss, 8)}
 
 
-@case("optimizers-checkpoint", points=4, rtol=1e-9, atol=1e-12)
+@case("optimizers-checkpoint", points=2, rtol=1e-9, atol=1e-12)
+def rmsprop(tt, rng):
+    start = rng.uniform(-1, 1, 6)
+    target = rng.uniform(2, 3, 6) * rng.choice([-1.0, 1.0], 6)
+    scale = rng.uniform(0.1, 10, 6)
+    out = {}
+    for name, settings in (("defaults", {}), ("alpha and decay", {"alpha": 0.9, "weight_decay": 0.05}),
+                           ("momentum", {"momentum": 0.9})):
+        p, loss = _quadratic(tt, start, scale, target)
+        out[f"{name} path"] = _trajectory(tt, tt.optimizers.RMSprop([p], lr=0.01, **settings), [p], loss, 10)
+    return out
+
+
+@case("optimizers-checkpoint", points=3, rtol=1e-9, atol=1e-12)
 def adam(tt, rng):
     start = rng.uniform(-1, 1, 6)
     target = rng.uniform(2, 3, 6) * rng.choice([-1.0, 1.0], 6)
@@ -485,6 +499,67 @@ def dense_parameters_stay_leaves(tt, rng):
     return out
 
 
+# ----------------------------------------------------------------- optimizers-rmsprop-test
+
+@case("optimizers-rmsprop-test", rtol=1e-10, atol=1e-12)
+def rmsprop_three_steps_by_hand(tt, rng):
+    n = int(rng.integers(1, 4))
+    p = tt.tensor.Tensor(rng.uniform(-1, 1, n), requires_grad=True)
+    optimizer = tt.optimizers.RMSprop([p], lr=float(rng.uniform(0.001, 0.05)))
+    first = _signed(rng, n)
+    grads = [first, -first * rng.uniform(0.5, 2.0, n), _signed(rng, n)]  # the sign flips once
+    out = {"defaults": f"{optimizer.alpha},{optimizer.eps},{optimizer.weight_decay},{optimizer.momentum}",
+           "default lr": float(tt.optimizers.RMSprop([p]).lr)}
+    for k, g in enumerate(grads, start=1):
+        out[f"p {k}"] = _by_hand(tt, optimizer, p, [g])[0]
+        out[f"s {k}"] = arr(optimizer.square_averages[0], np.float64)
+    constant = tt.tensor.Tensor(np.zeros(1), requires_grad=True)
+    out["docstring example"] = _by_hand(tt, tt.optimizers.RMSprop([constant], lr=0.01), constant,
+                                        [np.ones(1)] * 3)  # -0.0999999990, -0.170888..., -0.228913...
+    return out
+
+
+@case("optimizers-rmsprop-test", rtol=1e-10, atol=1e-12)
+def rmsprop_weight_decay_and_momentum(tt, rng):
+    Tensor = tt.tensor.Tensor
+    p = Tensor(_signed(rng, 2), requires_grad=True)
+    decay = tt.optimizers.RMSprop([p], lr=float(rng.uniform(0.005, 0.05)),
+                                  weight_decay=float(rng.uniform(0.1, 1.0)))
+    p.grad = Tensor(np.zeros(2))
+    decay.step()
+    q = Tensor(_signed(rng, 2), requires_grad=True)
+    moving = tt.optimizers.RMSprop([q], lr=float(rng.uniform(0.005, 0.05)), momentum=0.9)
+    first = _signed(rng, 2)
+    path = _by_hand(tt, moving, q, [first, first * rng.uniform(0.5, 2.0, 2), -first])
+    return {"decay p": f64(arr(p)), "grad after": arr(p.grad), "momentum path": path,
+            "velocity": arr(moving.velocities[0], np.float64)}
+
+
+@case("optimizers-rmsprop-test", hidden=True, rtol=1e-5, atol=1e-6)
+def rmsprop_float32_and_skips(tt, rng):
+    Tensor = tt.tensor.Tensor
+    a = Tensor(rng.uniform(-2, 2, 3).astype(np.float32), requires_grad=True)
+    b_start = rng.uniform(-2, 2, (1, 2)).astype(np.float32)
+    b = Tensor(b_start.copy(), requires_grad=True)
+    optimizer = tt.optimizers.RMSprop([a, b], lr=float(rng.uniform(0.001, 0.01)), alpha=0.9)
+    values = a.data
+    for _ in range(2):
+        a.grad = Tensor(_signed(rng, 3).astype(np.float32))
+        optimizer.step()  # b has no gradient: skipped
+    return {"a": arr(a), "b": arr(b), "b average": arr(optimizer.square_averages[1]),
+            "dtypes": f"{dtype_name(a)},{dtype_name(optimizer.square_averages[0])}",
+            "in place": a.data is values, "leaf": bool(a.is_leaf)}
+
+
+@case("optimizers-rmsprop-test", hidden=True, rtol=1e-10, atol=1e-12)
+def rmsprop_custom_alpha_and_eps(tt, rng):
+    p = tt.tensor.Tensor(np.zeros(2), requires_grad=True)
+    optimizer = tt.optimizers.RMSprop([p], lr=float(rng.uniform(0.5, 1.5)), alpha=0.5, eps=1.0)
+    grads = [_signed(rng, 2, 1.0, 3.0), np.zeros(2), _signed(rng, 2, 0.1, 0.5)]
+    return {"path": _by_hand(tt, optimizer, p, grads),
+            "s": arr(optimizer.square_averages[0], np.float64)}
+
+
 # ----------------------------------------------------------------- optimizers-adam-exact
 
 @case("optimizers-adam-exact", rtol=1e-10, atol=1e-12)
@@ -601,6 +676,7 @@ def bowl_convergence(tt, rng):
     out = {}
     for name, make in (("SGD", lambda ps: tt.optimizers.SGD(ps, lr=0.04)),
                        ("momentum", lambda ps: tt.optimizers.SGD(ps, lr=0.02, momentum=0.9)),
+                       ("RMSprop", lambda ps: tt.optimizers.RMSprop(ps, lr=0.05)),
                        ("Adam", lambda ps: tt.optimizers.Adam(ps, lr=0.1))):
         p = Tensor(start.copy(), requires_grad=True)
         optimizer = make([p])

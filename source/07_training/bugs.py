@@ -19,6 +19,7 @@ BUGS = (
             'training-dataloader-batches',
             'training-dataloader-shuffle',
             'training-train-epoch-test',
+            'training-trainer-test',
         ),
         failing_checks=(
             'loader_cuts_batches',
@@ -27,6 +28,7 @@ BUGS = (
             'loader_shuffles_each_epoch',
             'loader_seeded_reproducible',
             'train_epoch_steps',
+            'trainer_continues_across_calls',
             'loader_batches',
             'loader_shuffles_by_seed',
             'train_epoch',
@@ -41,6 +43,7 @@ BUGS = (
         failing_cells=(
             'training-train-epoch-test',
             'training-fit-digits',
+            'training-trainer-test',
             'training-checkpoint',
         ),
         failing_checks=(
@@ -49,8 +52,44 @@ BUGS = (
             'fit_history_on_digits',
             'fit_without_validation',
             'fit_then_held_out',
+            'trainer_continues_across_calls',
+            'trainer_validation_and_evaluate',
+            'trainer_learns_a_line',
             'train_epoch',
             'fit',
+            'trainer',
+        ),
+    ),
+    Bug(
+        'trainer-history-restarts', 'training-trainer', 'fit',
+        "Trainer.fit replaces its history with the last call's: training continues, its record does not",
+        (
+            ('        for key, values in run.items():\n            self.history[key].extend(values)\n', '        self.history = run\n'),
+        ),
+        failing_cells=(
+            'training-trainer-test',
+        ),
+        failing_checks=(
+            'trainer_continues_across_calls',
+            'trainer_validation_and_evaluate',
+            'trainer_learns_a_line',
+            'trainer',
+        ),
+    ),
+    Bug(
+        'trainer-history-nested', 'training-trainer', 'fit',
+        "Trainer.fit appends each call's list to the history instead of extending it (a list of lists)",
+        (
+            ('            self.history[key].extend(values)\n', '            self.history[key].append(values)\n'),
+        ),
+        failing_cells=(
+            'training-trainer-test',
+        ),
+        failing_checks=(
+            'trainer_continues_across_calls',
+            'trainer_validation_and_evaluate',
+            'trainer_learns_a_line',
+            'trainer',
         ),
     ),
 )
@@ -66,6 +105,7 @@ STUBS = {
             'training-train-epoch-test',
             'training-evaluate-test',
             'training-fit-digits',
+            'training-trainer-test',
             'training-checkpoint',
         ),
         failing_checks=(
@@ -88,6 +128,9 @@ STUBS = {
             'fit_history_on_digits',
             'fit_without_validation',
             'fit_then_held_out',
+            'trainer_continues_across_calls',
+            'trainer_validation_and_evaluate',
+            'trainer_learns_a_line',
             'loader_batches',
             'loader_shuffles_by_seed',
             'split',
@@ -96,19 +139,18 @@ STUBS = {
             'train_epoch',
             'evaluate',
             'fit',
+            'trainer',
         ),
     ),
     'first-half': Stubs(
         failing_cells=(
-            'training-accuracy-test',
             'training-train-epoch-test',
             'training-evaluate-test',
             'training-fit-digits',
+            'training-trainer-test',
             'training-checkpoint',
         ),
         failing_checks=(
-            'accuracy_of_scores',
-            'accuracy_lists_and_ties',
             'train_epoch_steps',
             'train_epoch_batches_of_one',
             'evaluate_chunks',
@@ -117,10 +159,13 @@ STUBS = {
             'fit_history_on_digits',
             'fit_without_validation',
             'fit_then_held_out',
-            'accuracy',
+            'trainer_continues_across_calls',
+            'trainer_validation_and_evaluate',
+            'trainer_learns_a_line',
             'train_epoch',
             'evaluate',
             'fit',
+            'trainer',
         ),
     ),
 }

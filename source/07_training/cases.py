@@ -1,8 +1,8 @@
 """The spec of 07_training: its cases, each bound to a graded cell by grade id.
 
 Cells covered: training-dataloader-batches, training-dataloader-shuffle, training-split-test,
-training-digits-test, training-accuracy-test, training-train-epoch-test, training-evaluate-test and
-training-fit-digits (public and hidden cases without points: a cell needs all of its cases to
+training-digits-test, training-accuracy-test, training-train-epoch-test, training-evaluate-test,
+training-fit-digits and training-trainer-test (public and hidden cases without points: a cell needs all of its cases to
 agree), and training-checkpoint, checkpoint 07 as values: "Can I train a network that recognises
 handwritten digits?" (cases with points).
 
@@ -22,7 +22,7 @@ import os
 
 import numpy as np
 
-from casekit import arr, dtype_name, f64, raises, registry, type_name
+from casekit import arr, dtype_name, f64, message_of, raises, registry, type_name
 
 CASES = []
 case = registry(CASES)
@@ -394,9 +394,70 @@ def fit_then_held_out(tt, rng):
             "held out": float(tt.training.evaluate(model, ROWS[100:], LABELS[100:]))}
 
 
+# --------------------------------------------------------------------------- training-trainer-test
+
+def _line(tt, rng):
+    """A float64 Dense(3, 1) from random weights, and a loader over 7 rows of noisy linear data."""
+    Tensor = tt.tensor.Tensor
+    layer = tt.layers.Dense(3, 1, rng=rng)
+    layer.weights = Tensor(rng.uniform(-0.5, 0.5, (3, 1)), requires_grad=True)
+    layer.bias = Tensor(np.zeros(1), requires_grad=True)
+    xs = rng.uniform(-1, 1, (7, 3))
+    ys = xs @ rng.uniform(-2, 2, (3, 1)) + rng.uniform(-1, 1, (7, 1))
+    return layer, tt.training.DataLoader(xs, ys, batch_size=3, shuffle=False)
+
+
+@case("training-trainer-test", rtol=1e-10, atol=1e-12)
+def trainer_continues_across_calls(tt, rng):
+    layer, loader = _line(tt, rng)
+    trainer = tt.training.Trainer(layer, tt.losses.MeanSquaredError(),
+                                  tt.optimizers.SGD(layer.parameters(), lr=0.1, momentum=0.5), loader)
+    first = trainer.fit(2)
+    after_two = _params(layer)
+    second = trainer.fit(1)
+    return {"keys": ",".join(sorted(trainer.history)), "returns its history": first is trainer.history and second is first,
+            "loss": np.array(trainer.history["loss"], dtype=np.float64),
+            "loss types": ",".join(sorted({type_name(v) for v in trainer.history["loss"]})),
+            "val entries": len(trainer.history["val_accuracy"]), "epochs": int(trainer.epochs),
+            "after two": after_two, "after three": _params(layer)}
+
+
+@case("training-trainer-test", rtol=1e-7, atol=1e-10)
+def trainer_validation_and_evaluate(tt, rng):
+    model = _model(tt, rng)
+    loader = tt.training.DataLoader(ROWS[:80], LABELS[:80], batch_size=20, shuffle=False)
+    trainer = tt.training.Trainer(model, tt.losses.CrossEntropyLoss(),
+                                  tt.optimizers.Adam(model.parameters(), lr=0.01), loader,
+                                  validation=(ROWS[80:], LABELS[80:]))
+    trainer.fit(2)
+    trainer.fit(1)
+    bare = tt.training.Trainer(model, tt.losses.CrossEntropyLoss(),
+                               tt.optimizers.SGD(model.parameters(), lr=0.1), loader)
+    return {"loss": np.array(trainer.history["loss"], dtype=np.float64),
+            "val_accuracy": np.array(trainer.history["val_accuracy"], dtype=np.float64),
+            "evaluate": float(trainer.evaluate()), "evaluate train": float(trainer.evaluate(ROWS[:80], LABELS[:80])),
+            "no validation": message_of(bare.evaluate), "parameters": _params(model)}
+
+
+@case("training-trainer-test", hidden=True, rtol=0, atol=1e-6)
+def trainer_learns_a_line(tt, rng):
+    Tensor = tt.tensor.Tensor
+    slope, intercept = float(rng.uniform(-2, 2)), float(rng.uniform(-1, 1))
+    line = tt.layers.Dense(1, 1, rng=rng)
+    line.weights = Tensor(np.zeros((1, 1)), requires_grad=True)
+    line.bias = Tensor(np.zeros(1), requires_grad=True)
+    xs = np.array([[0.5], [1.0], [1.5], [2.0]])
+    loader = tt.training.DataLoader(xs, slope * xs + intercept, batch_size=2, shuffle=False)
+    trainer = tt.training.Trainer(line, tt.losses.MeanSquaredError(), tt.optimizers.SGD(line.parameters(), lr=0.2), loader)
+    for _ in range(3):
+        trainer.fit(100)
+    return {"weight": f64(arr(line.weights)).ravel(), "bias": f64(arr(line.bias)), "epochs": int(trainer.epochs),
+            "last loss": float(trainer.history["loss"][-1])}
+
+
 # --------------------------------------------------------------------------- training-checkpoint
 
-@case("training-checkpoint", points=3, rtol=0, atol=0)
+@case("training-checkpoint", points=2, rtol=0, atol=0)
 def loader_batches(tt, rng):
     DataLoader = tt.training.DataLoader
     inputs = np.arange(50, dtype=np.float32).reshape(25, 2)
@@ -428,7 +489,7 @@ def loader_shuffles_by_seed(tt, rng):
                                                    np.arange(25))}
 
 
-@case("training-checkpoint", points=3, rtol=0, atol=0)
+@case("training-checkpoint", points=2, rtol=0, atol=0)
 def split(tt, rng):
     split = tt.training.train_test_split
     inputs = np.arange(20).reshape(10, 2)
@@ -519,3 +580,17 @@ def fit(tt, rng):
             "val_accuracy": np.array(history["val_accuracy"], dtype=np.float64),
             "no validation": len(plain["val_accuracy"]), "plain loss": np.array(plain["loss"], dtype=np.float64),
             "parameters": _params(model)}
+
+
+@case("training-checkpoint", points=2, rtol=1e-7, atol=1e-10)
+def trainer(tt, rng):
+    model = _model(tt, rng)
+    loader = tt.training.DataLoader(ROWS[:80], LABELS[:80], batch_size=16, seed=int(rng.integers(0, 1000)))
+    trainer = tt.training.Trainer(model, tt.losses.CrossEntropyLoss(),
+                                  tt.optimizers.SGD(model.parameters(), lr=0.2, momentum=0.5), loader,
+                                  validation=(ROWS[80:], LABELS[80:]))
+    trainer.fit(1)
+    trainer.fit(2)
+    return {"loss": np.array(trainer.history["loss"], dtype=np.float64),
+            "val_accuracy": np.array(trainer.history["val_accuracy"], dtype=np.float64),
+            "epochs": int(trainer.epochs), "evaluate": float(trainer.evaluate()), "parameters": _params(model)}

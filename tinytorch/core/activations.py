@@ -4,14 +4,20 @@ __all__ = [
     "relu",
     "sigmoid",
     "tanh",
+    "GELU_APPROXIMATIONS",
+    "erf",
+    "gelu",
     "softmax",
     "log_softmax",
     "Activation",
     "ReLU",
     "Sigmoid",
     "Tanh",
+    "GELU",
     "Softmax",
 ]
+
+import math
 
 import numpy as np
 
@@ -61,6 +67,52 @@ def tanh(x) -> Tensor:
     """
     x = as_tensor(x)
     return Tensor.from_op(np.tanh(x.data), "tanh", (x,))
+
+
+GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def erf(values: np.ndarray) -> np.ndarray:
+    """The error function of every element, in float64.
+
+    numpy has no erf; the standard library's `math.erf` is exact but takes one number, so each
+    element is one Python call (about 0.1 microseconds: slow for large arrays, fine here)."""
+    return np.vectorize(math.erf, otypes=[np.float64])(values)
+
+
+def _gelu_approximation(approximate: str) -> str:
+    """`approximate` checked against PyTorch's two names, so a typo fails here, not silently."""
+    if approximate not in GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return approximate
+
+
+def gelu(x, approximate: str = "none") -> Tensor:
+    """x Phi(x), with Phi the standard normal CDF: exact (erf) or PyTorch's tanh approximation.
+
+    Steps:
+      1. Make `x` a Tensor with `as_tensor`.
+      2. Compute `cdf`, the values of Phi on the array: with approximate "none",
+         (1 + erf(x / sqrt(2))) / 2 with the given `erf`; with "tanh",
+         (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2 with `np.tanh`. Take the square roots
+         with `math.sqrt` (a Python float keeps a float32 array float32; a numpy float64 would
+         not), and give `cdf` `x`'s dtype (`astype` with `copy=False`).
+      3. Record `x` times `cdf` with `Tensor.from_op` under the op name "gelu", with `(x,)` as the
+         only parent and two ctx entries, `approximate=approximate` and `cdf=cdf`: module 05's
+         rule reads both.
+    Never modify `x` itself.
+    Example: `gelu(Tensor(np.array([-1.0, 0.0, 1.0])))` holds about `[-0.1587, 0., 0.8413]`;
+    with `approximate="tanh"`, about `[-0.1588, 0., 0.8412]`.
+    """
+    approximate = _gelu_approximation(approximate)
+    x = as_tensor(x)
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (x.data + 0.044715 * x.data ** 3)
+        cdf = 0.5 * (1 + np.tanh(inner))
+    else:
+        cdf = 0.5 * (1 + erf(x.data / math.sqrt(2)))
+    cdf = cdf.astype(x.dtype, copy=False)
+    return Tensor.from_op(x.data * cdf, "gelu", (x,), approximate=approximate, cdf=cdf)
 
 
 def _axis_or_dim(axis: int, dim) -> int:
@@ -143,6 +195,15 @@ class Tanh(Activation):
     def forward(self, x) -> Tensor:
         """Apply the function `tanh` to `x`."""
         return tanh(x)
+
+
+class GELU(Activation):
+    def __init__(self, approximate: str = "none"):
+        self.approximate = _gelu_approximation(approximate)
+
+    def forward(self, x) -> Tensor:
+        """Apply the function `gelu` to `x`, in the form given to the constructor."""
+        return gelu(x, approximate=self.approximate)
 
 
 class Softmax(Activation):

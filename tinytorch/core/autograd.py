@@ -19,6 +19,7 @@ __all__ = [
     "sigmoid_rule",
     "tanh_rule",
     "cross_entropy_rule",
+    "gelu_rule",
     "GRADIENT_RULES",
     "unbroadcast",
     "topological_order",
@@ -321,12 +322,26 @@ def cross_entropy_rule(node, grad):
     return grad * delta / len(delta), None
 
 
+def gelu_rule(node, grad):
+    """z = a Phi(a): dz/da = Phi(a) + a Phi'(a), with Phi(a) read from the node's ctx.
+
+    The constants are Python floats (`np.pi` is one), so float32 gradients stay float32."""
+    (a,) = node._parents
+    cdf = node._ctx["cdf"]
+    if node._ctx["approximate"] == "tanh":
+        inner_slope = (2 / np.pi) ** 0.5 * (1 + 3 * 0.044715 * a.data * a.data)
+        density = 2 * cdf * (1 - cdf) * inner_slope
+    else:
+        density = np.exp(-0.5 * a.data * a.data) / (2 * np.pi) ** 0.5
+    return (grad * (cdf + a.data * density),)
+
+
 GRADIENT_RULES = {
     "add": add_rule, "sub": sub_rule, "mul": mul_rule, "div": div_rule, "neg": neg_rule,
     "pow": pow_rule, "exp": exp_rule, "log": log_rule, "matmul": matmul_rule,
     "sum": sum_rule, "max": max_rule, "reshape": reshape_rule, "transpose": transpose_rule,
     "getitem": getitem_rule, "relu": relu_rule, "sigmoid": sigmoid_rule, "tanh": tanh_rule,
-    "cross_entropy": cross_entropy_rule,
+    "gelu": gelu_rule, "cross_entropy": cross_entropy_rule,
 }
 
 

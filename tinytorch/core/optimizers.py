@@ -3,6 +3,7 @@
 __all__ = [
     "Optimizer",
     "SGD",
+    "RMSprop",
     "Adam",
 ]
 
@@ -102,6 +103,53 @@ class SGD(Optimizer):
             velocity += grad
             grad = velocity
         parameter.data -= self.lr * grad
+
+
+class RMSprop(Optimizer):
+    """RMSprop: each coordinate's step divided by the root of a running mean of its squared gradients.
+
+    s <- alpha s + (1 - alpha) g^2;  p <- p - lr * g / (sqrt(s) + eps). Large gradients get small
+    steps and small gradients large ones. PyTorch's semantics and defaults, momentum included.
+    """
+
+    def __init__(self, parameters, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0):
+        super().__init__(parameters, lr)
+        self.alpha = alpha
+        self.eps = eps
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.square_averages = [np.zeros_like(p.data) for p in self.parameters]
+        self.velocities = [np.zeros_like(p.data) for p in self.parameters]
+
+    def update(self, index: int, parameter: Tensor, grad: np.ndarray) -> None:
+        """RMSprop's rule for one parameter.
+
+        TODO:
+        1. Weight decay, as in SGD: when `self.weight_decay` is not zero, use the new array
+           grad + weight_decay * (the parameter's values as a numpy array).
+        2. Update this parameter's running mean of squares IN PLACE (`*=` and `+=`):
+           s = self.square_averages[index]:  s <- alpha * s + (1 - alpha) * g * g
+        3. The step direction is g / (sqrt(s) + eps): eps is added after the square root.
+        4. Momentum: when `self.momentum` is not zero, update `self.velocities[index]` IN PLACE
+           (b <- momentum * b + direction) and use b as the direction.
+        5. Subtract lr * direction from `parameter.data` in place.
+
+        Example: lr=0.01 and p = 0 with a gradient of 1 at every step give p = -0.0999999990,
+        -0.170888... and -0.228913... after one, two and three steps.
+        """
+        if self.weight_decay:
+            grad = grad + self.weight_decay * np.asarray(parameter.data)
+        square_average = self.square_averages[index]
+        square_average *= self.alpha
+        square_average += (1 - self.alpha) * grad * grad
+        direction = grad / (np.sqrt(square_average) + self.eps)
+        if self.momentum:
+            velocity = self.velocities[index]
+            velocity *= self.momentum
+            velocity += direction
+            direction = velocity
+        parameter.data -= self.lr * direction
 
 
 class Adam(Optimizer):

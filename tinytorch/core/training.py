@@ -9,6 +9,7 @@ __all__ = [
     "train_epoch",
     "evaluate",
     "fit",
+    "Trainer",
 ]
 
 import importlib.util
@@ -179,3 +180,50 @@ def fit(model, loader: DataLoader, loss_fn, optimizer, epochs: int, validation=N
         if validation is not None:
             history["val_accuracy"].append(evaluate(model, *validation))
     return history
+
+
+class Trainer:
+    """One training run: the model, its loss, optimizer and data, and the history of every epoch.
+
+    It owns no loop: `fit` runs the module's `fit` function (so both train the same way) and adds
+    each call's epochs to one history, so training can continue across calls.
+    """
+
+    def __init__(self, model, loss_fn, optimizer, loader: DataLoader, validation=None):
+        self.model = model
+        self.loss_fn = loss_fn
+        self.optimizer = optimizer
+        self.loader = loader
+        self.validation = validation
+        self.history = dict(loss=[], val_accuracy=[])
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs this trainer has run, over all its calls to `fit`."""
+        return len(self.history["loss"])
+
+    def fit(self, epochs: int) -> dict:
+        """Train `epochs` more epochs; returns `self.history`, which now covers them too.
+
+        TODO: call the module's function `fit` with this trainer's model, loader, loss function,
+        optimizer and validation data. Add the entries of the history it returns to the end of
+        the lists of `self.history`, key by key (`extend`: a list of numbers stays flat), and
+        return `self.history` itself.
+        """
+        run = fit(self.model, self.loader, self.loss_fn, self.optimizer, epochs, self.validation)
+        for key, values in run.items():
+            self.history[key].extend(values)
+        return self.history
+
+    def evaluate(self, inputs=None, labels=None) -> float:
+        """Accuracy of the model on `(inputs, labels)`, by default on the validation data.
+
+        TODO: return the module's `evaluate` of this trainer's model on `inputs` and `labels`
+        (the given lines above your code have already put the validation data there if none
+        was passed).
+        """
+        if inputs is None:
+            if self.validation is None:
+                raise ValueError("Trainer.evaluate: no inputs given and no validation data to fall back on")
+            inputs, labels = self.validation
+        return evaluate(self.model, inputs, labels)
