@@ -982,9 +982,10 @@ def test_checkpoint_spatial():
             image[0, :, place] = 1.0
         else:
             image[0, place, :] = 1.0
-    model = Sequential(Conv2d(1, 4, 3, rng=rng), ReLU(), MaxPool2d(2), Flatten(), Dense(16, 2, rng=rng))
+    model = Sequential(Conv2d(1, 8, 3, padding=1, rng=rng), ReLU(), MaxPool2d(2), Flatten(),
+                       Dense(8 * 3 * 3, 2, rng=rng))
     optimizer, loss_fn = Adam(model.parameters(), lr=0.05), CrossEntropyLoss()
-    for _ in range(30):
+    for _ in range(40):
         optimizer.zero_grad()
         loss_fn(model(images), labels).backward()
         optimizer.step()
