@@ -1,8 +1,8 @@
 """A module is one folder: `tito new-module` in a copy of the course, a second function written into
 it, and the whole course cycle on it (release, lint, autograde of the solution, a blank release
 and a synthetic class, feedback, report, the checkpoints, the test suite's module discovery) with
-no file edited outside its folder. Its name, `98_probe`, is one the course will not use (08 and
-09 are real modules now).
+no file edited outside its folder. The module is called `NN_probe`, NN the number after the course's
+last module (modules are numbered without gaps), so the name never collides with a real module.
 
 The one thing a new module asks outside its folder is its row in docs/curriculum.md, and the test
 suite says so: tests/test_curriculum.py fails in the copy, printing the row to add.
@@ -26,7 +26,7 @@ from tito.grade.sandbox import Sandbox
 from tito.scaffold import new_module
 
 REPO = Path(__file__).resolve().parents[1]
-NAME = "98_probe"
+NAME = f"{course.discover(REPO)[-1].number + 1:02d}_probe"
 LOCK_FILE = run_lock.sqlite_lock_file(Path("gradebook.db")).name  # autograde's, beside the gradebook
 TOP_LEFT_OUT = {".git", ".venv", "submitted", "autograded", "feedback", "report", "gradebook.db", ".tito", "build",
                 ".pytest_cache", ".hypothesis", "roster.csv", "synthetic_class.json",
@@ -98,7 +98,7 @@ def test_a_new_module_is_one_folder_through_the_whole_cycle(tmp_path: Path) -> N
     run(root, "-m", "tito", "export")
     run(root, "-m", "tito", "release", "--module", NAME)
     lint = run(root, "-m", "tito", "lint", "--module", NAME)
-    assert "│ 98_probe │ 3            │ 35     │ 3/3             │ 3/3                   │" in lint.stdout
+    assert f"│ {NAME} │ 3            │ 35     │ 3/3             │ 3/3                   │" in lint.stdout
     stale = run(root, "-m", "tito.synth", "--derive", "--module", NAME, check=False)
     assert stale.returncode == 1 and "stubs: first-half" in stale.stdout  # the new function changed what it fails
     run(root, "-m", "tito.synth", "--derive", "--write", "--module", NAME)
@@ -138,8 +138,8 @@ def test_a_new_module_is_one_folder_through_the_whole_cycle(tmp_path: Path) -> N
     failed = [line for line in discovery.stdout.splitlines() if line.startswith("FAILED")]
     assert [line.split(" - ")[0] for line in failed] == [
         "FAILED tests/test_curriculum.py::test_the_module_table_is_the_modules_in_source"]
-    assert ("docs/curriculum.md has no row for 98_probe (add: | 98_probe | `tinytorch.core.probe` | what the "
-            "student builds | 35 (3) | `checkpoint_98_probe.py`: \"Can I double and halve arrays?\" |)") in discovery.stdout
+    assert (f"docs/curriculum.md has no row for {NAME} (add: | {NAME} | `tinytorch.core.probe` | what the "
+            f"student builds | 35 (3) | `checkpoint_{NAME}.py`: \"Can I double and halve arrays?\" |)") in discovery.stdout
 
     after = tree(root)
     assert sorted(p for p in after if after.get(p) != before.get(p)) == sorted(
@@ -156,7 +156,7 @@ def test_new_module_refuses_what_would_clash(tmp_path: Path) -> None:
                                      "digits and underscores), e.g. 08_spatial"),
             ("03_spatial", "Spatial", "number 03 is already 03_layers's"),
             ("09_losses", "Losses", "04_losses already exports to tinytorch.core.losses: choose another name"),
-            ("98_probe", " ", 'the title is empty: give the module a title, e.g. "Spatial"'),
+            (NAME, " ", 'the title is empty: give the module a title, e.g. "Spatial"'),
             ("01_tensor", "Tensor", "source/01_tensor: already exists")):
         with pytest.raises(TitoError) as refused:
             new_module(root, name, title)
