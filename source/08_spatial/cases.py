@@ -263,7 +263,7 @@ def max_pool_rule_overlapping(tt, rng):
 
 # --------------------------------------------------------------------------- spatial-layers-test
 
-@case("spatial-layers-test", rtol=1e-6, atol=1e-7)
+@case("spatial-layers-test", rtol=1e-5, atol=1e-6)  # float32 sums: BLAS may add in another order
 def layers_conv_init_and_forward(tt, rng):
     c_in, c_out, k = int(rng.integers(1, 4)), int(rng.integers(2, 6)), int(rng.integers(2, 4))
     seed = int(rng.integers(0, 2**31))
@@ -275,7 +275,7 @@ def layers_conv_init_and_forward(tt, rng):
             "no bias": bool(tt.spatial.Conv2d(c_in, c_out, (k, k), bias=False).bias is None)}
 
 
-@case("spatial-layers-test", hidden=True, rtol=1e-6, atol=1e-7)
+@case("spatial-layers-test", hidden=True, rtol=1e-5, atol=1e-6)
 def layers_pool_flatten_sequential(tt, rng):
     layers, spatial = tt.layers, tt.spatial
     x = rng.standard_normal((3, 2, 7, 6)).astype(np.float32)
