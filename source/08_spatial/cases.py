@@ -11,8 +11,8 @@ Uses modules 01-07 (reference) and `tt.spatial` (under grade).
 The gradient rules are called directly, on a node each case builds with `Tensor.from_op` and the
 context the forward pass is documented to record (the columns and the winners computed here by
 plain loops), so a bug in `conv2d` or `max_pool2d` costs their own cells, not the rules'. Every
-draw includes what tells right from wrong: a stride of 1 with k >= 2 (overlapping windows), a
-stride of 2, a padding of at least 1, a nonzero bias and a batch of at least two images.
+draw includes what tells right from wrong: overlapping windows (a stride below k), a stride of 2,
+a padding of at least 1, a nonzero bias and a batch of at least two images.
 """
 
 import numpy as np
@@ -175,7 +175,7 @@ def _conv_rule(tt, rng, with_bias, needs=(True, True, True)):
     Tensor = tt.tensor.Tensor
     x = _images(rng)
     c_out, k = int(rng.integers(2, 5)), int(rng.integers(2, 4))
-    stride, padding = int(rng.integers(1, 3)), int(rng.integers(1, 3))
+    stride, padding = int(rng.integers(1, k)), int(rng.integers(1, 3))  # stride < k: windows overlap
     w, b = rng.standard_normal((c_out, x.shape[1], k, k)), rng.standard_normal(c_out)
     cols = _columns(_pad(x, padding), k, stride)
     out_h = (x.shape[2] + 2 * padding - k) // stride + 1
