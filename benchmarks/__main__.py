@@ -1,7 +1,7 @@
 """`python -m benchmarks`: run every benchmark, print a markdown report, save it to results/latest.md.
 
 Options: --repeats N (timed epochs per contender and thread count, default 7), --threads 1,2,
---only mlp|backward|profile|grading|fairness|distributed (repeatable), --keep-env (do not drop OPENBLAS_CORETYPE /
+--only mlp|conv|backward|profile|grading|fairness|distributed (repeatable), --keep-env (do not drop OPENBLAS_CORETYPE /
 OPENBLAS_L2_SIZE; see benchmarks/environment.py), --output PATH.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.environment import clean_blas_environment
 
-PARTS = ("mlp", "backward", "profile", "grading", "fairness", "distributed")
+PARTS = ("mlp", "conv", "backward", "profile", "grading", "fairness", "distributed")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -52,6 +52,10 @@ def main(argv: list[str]) -> int:
     clock = time.perf_counter()
     if "mlp" in parts:
         _emit(mlp_epoch.report(mlp_epoch.run(threads=threads, repeats=args.repeats)) + [""], lines)
+    if "conv" in parts:  # module 08's Conv2d, forward + backward, vs PyTorch eager
+        from benchmarks import conv
+
+        _emit(conv.report(conv.run(threads=threads, repeats=args.repeats)) + [""], lines)
     if "backward" in parts:
         _emit(backward_scaling.report(backward_scaling.run(repeats=args.repeats)) + [""],
               lines)

@@ -22,6 +22,7 @@ from hypothesis.extra import numpy as hnp
 
 from tinytorch.core import activations as act
 from tinytorch.core import losses
+from tinytorch.core import spatial
 from tinytorch.core.tensor import Tensor
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +283,42 @@ def _build_table() -> list:
            lambda p, t: -np.mean(t * np.log(p + eps) + (1 - t) * np.log(1 - p + eps)),
            lambda T, p, t: -(t * T.log(p + eps) + (1 - t) * T.log(1 - p + eps)).mean(),
            ((4, 3), (4, 3)), (PROBABILITY, Domain(0.0, 1.0))))
+
+    for stride, padding in ((1, 0), (2, 1)):
+        add(Op(f"conv2d(stride={stride},padding={padding})",
+               lambda x, w, b, s=stride, p=padding: spatial.conv2d(x, w, b, stride=s, padding=p),
+               lambda x, w, b, s=stride, p=padding: _conv2d(x, w, b, s, p),
+               lambda T, x, w, b, s=stride, p=padding: T.nn.functional.conv2d(x, w, b, stride=s, padding=p),
+               ((2, 2, 6, 5), (3, 2, 3, 3), (3,))))
+    add(Op("conv2d(no bias)", lambda x, w: spatial.conv2d(x, w), lambda x, w: _conv2d(x, w, 0.0, 1, 0),
+           lambda T, x, w: T.nn.functional.conv2d(x, w), ((2, 3, 4, 4), (2, 3, 2, 2))))
+    for kernel, stride in ((2, None), (3, 1)):  # tiling windows, then overlapping ones
+        add(Op(f"max_pool2d({kernel},stride={stride})", lambda x, k=kernel, s=stride: spatial.max_pool2d(x, k, s),
+               lambda x, k=kernel, s=stride: _max_pool2d(x, k, s or k),
+               lambda T, x, k=kernel, s=stride: T.nn.functional.max_pool2d(x, k, s), ((2, 2, 5, 6),)))
+    add(Op("Flatten()", lambda x: spatial.Flatten()(x), lambda x: np.reshape(x, (2, -1)),
+           lambda T, x: T.flatten(x, 1), ((2, 3, 2, 2),)))
     return ops
+
+
+def _conv2d(x, w, b, stride, padding):
+    """y[n, o, i, j] = b[o] + sum(w[o] * window), by loops over the output positions."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    k = w.shape[-1]
+    out_h, out_w = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
+    out = np.zeros((x.shape[0], w.shape[0], out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = x[:, :, i * stride:i * stride + k, j * stride:j * stride + k]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out + np.reshape(b, (1, -1, 1, 1))
+
+
+def _max_pool2d(x, k, stride):
+    out_h, out_w = (x.shape[2] - k) // stride + 1, (x.shape[3] - k) // stride + 1
+    return np.array([[[[x[n, c, i * stride:i * stride + k, j * stride:j * stride + k].max()
+                        for j in range(out_w)] for i in range(out_h)]
+                      for c in range(x.shape[1])] for n in range(x.shape[0])])
 
 
 def _torch_index(T, index):

@@ -1,7 +1,8 @@
 """A module is one folder: `tito new-module` in a copy of the course, a second function written into
 it, and the whole course cycle on it (release, lint, autograde of the solution, a blank release
 and a synthetic class, feedback, report, the checkpoints, the test suite's module discovery) with
-no file edited outside `source/08_spatial/`.
+no file edited outside its folder. The module is called `NN_probe`, NN the number after the course's
+last module (modules are numbered without gaps), so the name never collides with a real module.
 
 The one thing a new module asks outside its folder is its row in docs/curriculum.md, and the test
 suite says so: tests/test_curriculum.py fails in the copy, printing the row to add.
@@ -25,7 +26,7 @@ from tito.grade.sandbox import Sandbox
 from tito.scaffold import new_module
 
 REPO = Path(__file__).resolve().parents[1]
-NAME = "08_spatial"
+NAME = f"{course.discover(REPO)[-1].number + 1:02d}_probe"
 LOCK_FILE = run_lock.sqlite_lock_file(Path("gradebook.db")).name  # autograde's, beside the gradebook
 TOP_LEFT_OUT = {".git", ".venv", "submitted", "autograded", "feedback", "report", "gradebook.db", ".tito", "build",
                 ".pytest_cache", ".hypothesis", "roster.csv", "synthetic_class.json",
@@ -36,7 +37,7 @@ HALVE = '''
 # %% [markdown]
 # ## Step 2: halve
 
-# %% nbgrader={"grade": false, "grade_id": "spatial-halve", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "probe-halve", "locked": false, "schema_version": 3, "solution": true, "task": false}
 #| export
 def halve(x) -> np.ndarray:
     """Half of `x`, as a float32 array."""
@@ -44,14 +45,14 @@ def halve(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32) / 2
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "spatial-halve-test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "probe-halve-test", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 np.testing.assert_array_equal(halve([2.0, 3.0]), np.array([1.0, 1.5], dtype=np.float32))
 '''
 HALVE_CASES = '''
 
-@case("spatial-halve-test")
+@case("probe-halve-test")
 def halve_values(tt, rng):
-    return {"halve(x)": arr(tt.spatial.halve(rng.standard_normal(4)))}
+    return {"halve(x)": arr(tt.probe.halve(rng.standard_normal(4)))}
 '''
 
 
@@ -88,7 +89,7 @@ def tree(root: Path) -> dict[str, bytes]:
 def test_a_new_module_is_one_folder_through_the_whole_cycle(tmp_path: Path) -> None:
     root = copy_course(tmp_path / "course")
     before = tree(root)
-    run(root, "-m", "tito", "new-module", NAME, "Spatial", "--question", "Can I double and halve arrays?")
+    run(root, "-m", "tito", "new-module", NAME, "Probe", "--question", "Can I double and halve arrays?")
     folder = root / "source" / NAME
     source, cases = folder / f"{NAME}.py", folder / "cases.py"
     source.write_text(source.read_text() + HALVE)  # the author writes a second function, its test and case
@@ -97,12 +98,12 @@ def test_a_new_module_is_one_folder_through_the_whole_cycle(tmp_path: Path) -> N
     run(root, "-m", "tito", "export")
     run(root, "-m", "tito", "release", "--module", NAME)
     lint = run(root, "-m", "tito", "lint", "--module", NAME)
-    assert "│ 08_spatial │ 3            │ 35     │ 3/3             │ 3/3                   │" in lint.stdout
+    assert f"│ {NAME} │ 3            │ 35     │ 3/3             │ 3/3                   │" in lint.stdout
     stale = run(root, "-m", "tito.synth", "--derive", "--module", NAME, check=False)
     assert stale.returncode == 1 and "stubs: first-half" in stale.stdout  # the new function changed what it fails
     run(root, "-m", "tito.synth", "--derive", "--write", "--module", NAME)
     module = course.select(course.discover(root), NAME)[0]
-    assert "'spatial-halve-test'," in module.bugs_py.read_text()
+    assert "'probe-halve-test'," in module.bugs_py.read_text()
     run(root, "-m", "tito.synth", "--derive", "--module", NAME)  # now recorded as derived
 
     from tito.demo import compare_with_expected
@@ -137,8 +138,8 @@ def test_a_new_module_is_one_folder_through_the_whole_cycle(tmp_path: Path) -> N
     failed = [line for line in discovery.stdout.splitlines() if line.startswith("FAILED")]
     assert [line.split(" - ")[0] for line in failed] == [
         "FAILED tests/test_curriculum.py::test_the_module_table_is_the_modules_in_source"]
-    assert ("docs/curriculum.md has no row for 08_spatial (add: | 08_spatial | `tinytorch.core.spatial` | what the "
-            "student builds | 35 (3) | `checkpoint_08_spatial.py`: \"Can I double and halve arrays?\" |)") in discovery.stdout
+    assert (f"docs/curriculum.md has no row for {NAME} (add: | {NAME} | `tinytorch.core.probe` | what the "
+            f"student builds | 35 (3) | `checkpoint_{NAME}.py`: \"Can I double and halve arrays?\" |)") in discovery.stdout
 
     after = tree(root)
     assert sorted(p for p in after if after.get(p) != before.get(p)) == sorted(
@@ -155,7 +156,7 @@ def test_new_module_refuses_what_would_clash(tmp_path: Path) -> None:
                                      "digits and underscores), e.g. 08_spatial"),
             ("03_spatial", "Spatial", "number 03 is already 03_layers's"),
             ("09_losses", "Losses", "04_losses already exports to tinytorch.core.losses: choose another name"),
-            ("08_spatial", " ", 'the title is empty: give the module a title, e.g. "Spatial"'),
+            (NAME, " ", 'the title is empty: give the module a title, e.g. "Spatial"'),
             ("01_tensor", "Tensor", "source/01_tensor: already exists")):
         with pytest.raises(TitoError) as refused:
             new_module(root, name, title)

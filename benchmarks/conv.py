@@ -1,0 +1,171 @@
+"""Two convolution layers, forward and backward: tinytorch (module 08) vs PyTorch eager, side by side.
+
+The workload: batches of 64 seeded random float32 images of 1 x 28 x 28 (MNIST's shape),
+Conv2d(1, 16, 3) -> ReLU -> Conv2d(16, 32, 3) (no padding: 26 x 26, then 24 x 24), the sum of the
+output as the loss, then backward to every weight, bias and nothing else (the images need no
+gradient). One step is zero_grad, forward, backward; a timed run is 20 steps over 20 different
+batches. Both sides start from the same weights, and their weight gradients are compared once (a
+check that they do the same work).
+
+Thread counts are set for both libraries at once (threadpoolctl for numpy's BLAS, torch's own
+pool with `torch.set_num_threads`); within each repeat the two run one after the other, in an
+order that alternates between repeats. A profile of tinytorch's step (cProfile, one thread) says
+where its time goes.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import gc
+import pstats
+import statistics
+import time
+
+import numpy as np
+
+BATCH, STEPS, SIZE = 64, 20, 28
+CHANNELS = (1, 16, 32)
+KERNEL = 3
+
+
+def make_data(seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).random((STEPS, BATCH, CHANNELS[0], SIZE, SIZE), dtype=np.float32)
+
+
+def initial_weights(seed: int = 1):
+    """PyTorch's initialisation (uniform in +-1/sqrt(fan_in)) for both layers, as float32."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for c_in, c_out in zip(CHANNELS[:-1], CHANNELS[1:]):
+        bound = 1 / np.sqrt(c_in * KERNEL * KERNEL)
+        out.append((rng.uniform(-bound, bound, (c_out, c_in, KERNEL, KERNEL)).astype(np.float32),
+                    rng.uniform(-bound, bound, c_out).astype(np.float32)))
+    return out
+
+
+class TinytorchRun:
+    name = "tinytorch"
+
+    def __init__(self, images, weights):
+        from tinytorch.core.activations import ReLU
+        from tinytorch.core.layers import Sequential
+        from tinytorch.core.spatial import Conv2d
+        from tinytorch.core.tensor import Tensor
+
+        self.Tensor, self.images = Tensor, images
+        self.model = Sequential(Conv2d(1, 16, KERNEL), ReLU(), Conv2d(16, 32, KERNEL))
+        for layer, (w, b) in zip((self.model[0], self.model[2]), weights):
+            layer.weight.data, layer.bias.data = w.copy(), b.copy()
+
+    def steps(self, count: int = STEPS) -> None:
+        for batch in self.images[:count]:
+            self.model.zero_grad()
+            self.model(self.Tensor(batch)).sum().backward()
+
+    def weight_gradients(self) -> list[np.ndarray]:
+        return [self.model[0].weight.grad.data, self.model[2].weight.grad.data]
+
+
+class TorchRun:
+    name = "torch"
+
+    def __init__(self, images, weights):
+        import torch
+
+        self.torch, self.F = torch, torch.nn.functional
+        self.images = torch.from_numpy(images)
+        self.params = [torch.tensor(a, requires_grad=True) for w, b in weights for a in (w, b)]
+
+    def steps(self, count: int = STEPS) -> None:
+        F, (w1, b1, w2, b2) = self.F, self.params
+        for batch in self.images[:count]:
+            for p in self.params:
+                p.grad = None
+            F.conv2d(F.relu(F.conv2d(batch, w1, b1)), w2, b2).sum().backward()
+
+    def weight_gradients(self) -> list[np.ndarray]:
+        return [self.params[0].grad.numpy(), self.params[2].grad.numpy()]
+
+
+def _timed(run) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    run.steps()
+    return time.perf_counter() - start
+
+
+def profile(images, weights, top: int = 8) -> list[tuple[str, float, float]]:
+    """(function, seconds of its own, share of the step) for tinytorch's busiest functions, one thread."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        run = TinytorchRun(images, weights)
+        run.steps(2)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        run.steps()
+        profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    total = sum(entry[2] for entry in stats.values())
+    rows = sorted(((f"{name} ({file.rsplit('/', 1)[-1]}:{line})" if line else name, entry[2])
+                   for (file, line, name), entry in stats.items()), key=lambda row: -row[1])
+    return [(name, seconds / STEPS, seconds / total) for name, seconds in rows[:top]]
+
+
+def run(threads=(1, 2), repeats: int = 7) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    images, weights = make_data(), initial_weights()
+    kinds = [TinytorchRun] + ([TorchRun] if torch is not None else [])
+
+    agreement = None
+    if torch is not None:
+        with threadpool_limits(limits=1):
+            torch.set_num_threads(1)
+            ours, theirs = TinytorchRun(images, weights), TorchRun(images, weights)
+            ours.steps(1), theirs.steps(1)
+            agreement = max(float(np.abs(a - b).max() / np.abs(b).max())
+                            for a, b in zip(ours.weight_gradients(), theirs.weight_gradients()))
+
+    results = {"threads": {}, "agreement": agreement, "repeats": repeats}
+    for n in threads:
+        with threadpool_limits(limits=n):
+            if torch is not None:
+                torch.set_num_threads(n)
+            runs = [kind(images, weights) for kind in kinds]
+            for r in runs:  # warm-up: first calls allocate, load kernels, fill caches
+                r.steps(3)
+            times = {r.name: [] for r in runs}
+            for repeat in range(repeats):
+                for r in (runs if repeat % 2 == 0 else runs[::-1]):
+                    times[r.name].append(_timed(r) / STEPS)
+        results["threads"][n] = {name: {"median": statistics.median(t), "min": min(t)} for name, t in times.items()}
+    results["profile"] = profile(images, weights)
+    return results
+
+
+def report(results: dict) -> list[str]:
+    lines = ["## Two conv layers, forward + backward (batch 64, 1x28x28 -> 16 -> 32 channels, 3x3, float32)", ""]
+    names = list(next(iter(results["threads"].values())))
+    header = "| threads | " + " | ".join(f"{n} median (min) ms per step" for n in names)
+    has_torch = "torch" in names
+    header += " | tinytorch / torch |" if has_torch else " |"
+    lines += [header, "|" + "---|" * (header.count("|") - 1)]
+    for n, timing in results["threads"].items():
+        row = f"| {n} | " + " | ".join(f"{1000 * timing[k]['median']:.1f} ({1000 * timing[k]['min']:.1f})"
+                                       for k in names)
+        row += f" | **{timing['tinytorch']['median'] / timing['torch']['median']:.2f}** |" if has_torch else " |"
+        lines.append(row)
+    lines += ["", f"{results['repeats']} timed runs of {STEPS} steps per contender and thread count, interleaved "
+                  "(order alternating), after a 3-step warm-up."]
+    if results["agreement"] is not None:
+        lines.append(f"Same weights, same batch: the weight gradients of tinytorch and PyTorch differ by at most "
+                     f"{results['agreement']:.1e} (relative to the largest).")
+    lines += ["", "Where tinytorch's step goes (cProfile, 1 thread, own time per step):", "",
+              "| function | ms per step | share |", "|---|---|---|"]
+    lines += [f"| `{name}` | {1000 * seconds:.2f} | {share:.0%} |" for name, seconds, share in results["profile"]]
+    return lines
