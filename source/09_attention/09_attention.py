@@ -444,10 +444,10 @@ def test_scaled_dot_product_attention():
     # a mask that allows only the second key
     masked = scaled_dot_product_attention(query, key, value, mask=np.array([[False, True]]))
     np.testing.assert_allclose(masked.data, [[0.0]], atol=1e-7)
-    # batches and heads broadcast; the causal mask keeps position 0 to itself
+    # batches and heads broadcast; a causal mask (lower triangle) keeps position 0 to itself
     rng = np.random.default_rng(0)
     q, k, v = (Tensor(rng.standard_normal((2, 3, 4, 5))) for _ in range(3))
-    out = scaled_dot_product_attention(q, k, v, mask=causal_mask(4))
+    out = scaled_dot_product_attention(q, k, v, mask=np.tril(np.ones((4, 4), dtype=bool)))
     assert out.shape == (2, 3, 4, 5), f"got shape {out.shape}"
     np.testing.assert_allclose(out.data[:, :, 0], v.data[:, :, 0], rtol=1e-12)
     # gradients reach all three inputs
@@ -582,9 +582,10 @@ def test_multi_head_attention():
     expected = np.concatenate(merged, axis=1) @ attention.out_proj.weights.data + attention.out_proj.bias.data
     np.testing.assert_allclose(out.data[0], expected, rtol=1e-5, atol=1e-6)
     # with a causal mask the first position sees only itself, whatever follows it
+    causal = np.tril(np.ones((3, 3), dtype=bool))
     changed = Tensor(np.concatenate([x.data[:, :1], rng.standard_normal((1, 2, 4))], axis=1))
-    np.testing.assert_allclose(attention(changed, mask=causal_mask(3)).data[0, 0],
-                               attention(x, mask=causal_mask(3)).data[0, 0], rtol=1e-6)
+    np.testing.assert_allclose(attention(changed, mask=causal).data[0, 0],
+                               attention(x, mask=causal).data[0, 0], rtol=1e-6)
     try:
         attention(Tensor(np.ones((3, 4))))
     except ValueError as caught:
@@ -669,9 +670,10 @@ def test_transformer_block():
     expected = middle + block.linear2(relu(block.linear1(block.norm2(middle))))
     np.testing.assert_allclose(out.data, expected.data, rtol=1e-6, atol=1e-7)
     # causal: the first position does not depend on the others
+    causal = np.tril(np.ones((3, 3), dtype=bool))
     changed = Tensor(np.concatenate([x.data[:, :1], rng.standard_normal((2, 2, 4))], axis=1))
-    np.testing.assert_allclose(block(changed, mask=causal_mask(3)).data[:, 0],
-                               block(x, mask=causal_mask(3)).data[:, 0], rtol=1e-6)
+    np.testing.assert_allclose(block(changed, mask=causal).data[:, 0],
+                               block(x, mask=causal).data[:, 0], rtol=1e-6)
     # every parameter gets a gradient
     block(x).sum().backward()
     assert all(p.grad is not None for p in block.parameters()), "some parameter got no gradient"
