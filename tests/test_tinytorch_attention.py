@@ -8,7 +8,8 @@
 - the same layers' gradients against `check_gradients` (central differences, float64);
 - the errors for bad input, word for word;
 - a tiny transformer learns to reverse digit sequences to >= 99% token accuracy in under a
-  minute on one core (slow).
+  minute on one core (slow; the training is `benchmarks.transformer.train_reversal`, which the
+  benchmark times).
 
 Our Dense stores weights as (in, out), torch's Linear as (out, in): the weights are transposed
 when copied. Our masks are True where attention is allowed, as in F.scaled_dot_product_attention;
@@ -16,17 +17,14 @@ nn.MultiheadAttention and nn.TransformerEncoderLayer take the opposite (True = b
 get the negated mask.
 """
 
-import time
-
 import numpy as np
 import pytest
 
+from benchmarks.transformer import train_reversal
 from tinytorch.core.attention import (Embedding, LayerNorm, MultiHeadAttention, PositionalEncoding,
-                                      TransformerBlock, TransformerModel, causal_mask,
+                                      TransformerBlock, causal_mask,
                                       scaled_dot_product_attention, sinusoidal_positions)
-from tinytorch.core.autograd import check_gradients, no_grad
-from tinytorch.core.losses import cross_entropy
-from tinytorch.core.optimizers import Adam
+from tinytorch.core.autograd import check_gradients
 from tinytorch.core.tensor import Tensor
 
 RTOL = 1e-10
@@ -329,28 +327,6 @@ def test_bad_input_is_refused_with_a_clear_message(call, error, message):
 # ---------------------------------------------------------------------------------------------
 # Learning: reversing digit sequences
 # ---------------------------------------------------------------------------------------------
-
-def train_reversal(length=16, digits=10, steps=300, seed=0):
-    """A 2-block transformer (width 32, 2 heads) trained with Adam on fresh random batches of
-    `length` digits; returns (token accuracy on 1000 unseen sequences, seconds, steps taken)."""
-    rng = np.random.default_rng(seed)
-    model = TransformerModel(digits, 32, 2, num_layers=2, rng=rng)
-    optimizer = Adam(model.parameters(), lr=0.005)
-    test = rng.integers(0, digits, (1000, length))
-    started = time.perf_counter()
-    for step in range(1, steps + 1):
-        ids = rng.integers(0, digits, (64, length))
-        loss = cross_entropy(model(ids).reshape(-1, digits), Tensor(ids[:, ::-1].reshape(-1)))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if step % 25 == 0:
-            with no_grad():
-                accuracy = float(np.mean(model(test).data.argmax(axis=-1) == test[:, ::-1]))
-            if accuracy >= 0.99:
-                break
-    return accuracy, time.perf_counter() - started, step
-
 
 @pytest.mark.slow
 def test_a_tiny_transformer_learns_to_reverse_digits_in_under_a_minute_on_one_core():
