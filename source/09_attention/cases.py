@@ -104,11 +104,16 @@ def layernorm_values_and_gradients(tt, rng):
     dim = int(rng.integers(2, 7))
     found = _layernorm_run(tt, rng, (int(rng.integers(1, 4)), int(rng.integers(2, 5)), dim), dim)
     fresh = tt.attention.LayerNorm(dim)
-    rows = rng.standard_normal((3, dim)).astype(np.float32)
+    return {**found, "initial weight": arr(fresh.weight), "initial bias": arr(fresh.bias)}
+
+
+@case("attention-layernorm-test", rtol=1e-5, atol=1e-6)
+def layernorm_float32(tt, rng):
+    """float32 in, float32 out; compared to float32's precision (the order of operations may differ)."""
+    rows = rng.standard_normal((3, int(rng.integers(2, 7)))).astype(np.float32)
     rows[1] = 7.0  # a constant row: variance 0, eps keeps it finite
-    out32 = fresh(tt.tensor.Tensor(rows))
-    return {**found, "initial weight": arr(fresh.weight), "initial bias": arr(fresh.bias),
-            "float32 out": arr(out32, np.float64), "float32 dtype": dtype_name(out32)}
+    out = tt.attention.LayerNorm(rows.shape[1])(tt.tensor.Tensor(rows))
+    return {"dtype": dtype_name(out), "out": arr(out, np.float64)}
 
 
 @case("attention-layernorm-test", hidden=True, rtol=1e-7, atol=1e-9)
@@ -265,9 +270,11 @@ def checkpoint_causal(tt, rng):
             "the last position sees its token": bool(not np.allclose(before[:, -1], after[:, -1]))}
 
 
-@case("attention-checkpoint", points=5, rtol=1e-4, atol=1e-6)
+@case("attention-checkpoint", points=5, rtol=1e-8, atol=1e-10)
 def checkpoint_gradients(tt, rng):
     model = tt.attention.TransformerModel(6, 8, 2, num_layers=2, rng=np.random.default_rng(_seed(rng)))
+    for parameter in model.parameters():  # float64: a small slip (eps outside the root) always shows
+        parameter.data = arr(parameter).astype(np.float64)
     ids = rng.integers(0, 6, (3, 4))
     loss = tt.losses.cross_entropy(model(ids).reshape(-1, 6), tt.tensor.Tensor(ids[:, ::-1].reshape(-1)))
     loss.backward()
