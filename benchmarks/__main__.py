@@ -1,7 +1,7 @@
 """`python -m benchmarks`: run every benchmark, print a markdown report, save it to results/latest.md.
 
 Options: --repeats N (timed epochs per contender and thread count, default 7), --threads 1,2,
---only mlp|conv|backward|profile|grading|fairness|distributed (repeatable), --keep-env (do not drop OPENBLAS_CORETYPE /
+--only mlp|conv|backward|profile|transformer|grading|fairness|distributed (repeatable), --keep-env (do not drop OPENBLAS_CORETYPE /
 OPENBLAS_L2_SIZE; see benchmarks/environment.py), --output PATH.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.environment import clean_blas_environment
 
-PARTS = ("mlp", "conv", "backward", "profile", "grading", "fairness", "distributed")
+PARTS = ("mlp", "conv", "backward", "profile", "transformer", "grading", "fairness", "distributed")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -61,6 +61,10 @@ def main(argv: list[str]) -> int:
               lines)
     if "profile" in parts:
         _emit(profile_epoch.report(profile_epoch.run(threads=1)) + [""], lines)
+    if "transformer" in parts:  # module 09's block vs nn.TransformerEncoderLayer, and a training run
+        from benchmarks import transformer
+
+        _emit(transformer.report(transformer.run(threads=threads, repeats=args.repeats)) + [""], lines)
     if "grading" in parts:  # stock nbgrader vs tito autograde; $TINYTORCH_BENCH_GRADING_SUBMISSIONS
         from benchmarks import grading
 

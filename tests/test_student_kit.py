@@ -36,6 +36,7 @@ from tito.kit.guide import ABOUT_PICTURES, pictures, without_pictures
 from tito.lint import context
 from tito.lint.rules import leak
 from tito.release import published_modules
+from tito.student.stack import stub_lines
 from tito.synth.variants import submission
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,6 +91,13 @@ def _run(kit: Path, *command: str, cwd: Path | None = None, pythonpath: Path | N
 
 def _tito(kit: Path, *args: str):
     return _run(kit, "-m", "tito", *args)
+
+
+def _missing_after_seven() -> list[list[str]]:
+    """`tito build`'s rows for the modules after the first seven, none of them published: their
+    release's stubs counted as the kit counts them."""
+    return [[m.name, "missing", f"unfinished: {stub_lines(nbformat.read(str(m.release_ipynb), as_version=4))} "
+                                f"{STUBS}; its reference is not published"] for m in MODULES[7:]]
 
 
 def _table(out: str) -> list[list[str]]:
@@ -318,7 +326,7 @@ def test_a_students_week_in_the_kit(kit: Path, tmp_path: Path) -> None:
         ["05_autograd", "missing", f"unfinished: 28 {STUBS}; its reference is not published"],
         ["06_optimizers", "missing", f"unfinished: 6 {STUBS}; its reference is not published"],
         ["07_training", "missing", f"unfinished: 8 {STUBS}; its reference is not published"],
-        ["08_spatial", "missing", f"unfinished: 11 {STUBS}; its reference is not published"]]
+        *_missing_after_seven()]
     assert ("02_activations is missing (the modules after it cannot import it): finish it in "
             "release/02_activations/02_activations.ipynb or ask your instructor to publish its reference"
             ) in " ".join(done.stdout.split())
@@ -370,7 +378,7 @@ def test_a_students_week_in_a_kit_where_01_to_03_are_published(published_kit: Pa
         ["05_autograd", "missing", f"unfinished: 28 {STUBS}; its reference is not published"],
         ["06_optimizers", "missing", f"unfinished: 6 {STUBS}; its reference is not published"],
         ["07_training", "missing", f"unfinished: 8 {STUBS}; its reference is not published"],
-        ["08_spatial", "missing", f"unfinished: 11 {STUBS}; its reference is not published"]]
+        *_missing_after_seven()]
     build = kit / ".tito" / "student-build"
     assert _files(build) == [
         "tinytorch/__init__.py", "tinytorch/core/__init__.py", "tinytorch/core/activations.py",
