@@ -436,7 +436,10 @@ def package_folders() -> tuple[Path, ...]:
             folders.add(Path(sysconfig.get_path(key, vars={"base": prefix, "platbase": prefix})))
     for pattern in SYSTEM_PACKAGE_GLOBS:
         folders.update(Path(p) for p in glob.glob(pattern))
-    return tuple(sorted({f.resolve() for f in folders if f.is_dir()}))
+    # each by its real path and by the path this interpreter names it by: a venv reached through a
+    # symbolic link is bound at both, so both must be hidden (else sys.path shows every package)
+    existing = [f for f in folders if f.is_dir()]
+    return tuple(sorted({f.resolve() for f in existing} | {Path(os.path.abspath(f)) for f in existing}))
 
 
 @functools.lru_cache(maxsize=None)
@@ -547,8 +550,9 @@ def _host_mounts(folders: tuple[Path, ...], views: tuple[tuple[Path, Path], ...]
     for folder in folders:
         if not mounts.covered(folder):  # (one that no bind shows needs no hiding)
             continue
-        if folder in staged:  # the allowed libraries only, staged: one bind
-            mounts.cmd += ["--ro-bind", str(staged[folder]), str(folder)]
+        view = staged.get(folder.resolve())  # (a folder named through a link shows its real one's)
+        if view is not None:  # the allowed libraries only, staged: one bind
+            mounts.cmd += ["--ro-bind", str(view), str(folder)]
             mounts.bound.append(folder)
         else:
             mounts.cmd += ["--size", "4096", "--perms", "0555", "--tmpfs", str(folder)]
@@ -556,6 +560,10 @@ def _host_mounts(folders: tuple[Path, ...], views: tuple[tuple[Path, Path], ...]
         mounts.made.add(folder)
     for src, dest in library_binds():
         mounts.bind_ro(src, dest)
+        for alias in folders:  # the same file under a folder named through a link
+            real = alias.resolve()
+            if alias != real and _under(dest, real):
+                mounts.bind_ro(src, alias / dest.relative_to(real))
     return mounts
 
 
