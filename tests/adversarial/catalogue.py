@@ -34,11 +34,11 @@ ATTACKS = Path(__file__).resolve().parents[1] / "fixtures" / "attacks"
 FULL = 120.0  # every module's points (20 of them on the checkpoint cell)
 
 # Where an added attack cell goes in 02_activations: after the tanh solution cell, so the
-# relu (15) and sigmoid (20) tests have already run and passed. A kernel that dies there keeps
-# those 35 points and loses every later test cell (nbgrader's rule: a cell that did not run scores
+# relu (10) and sigmoid (15) tests have already run and passed. A kernel that dies there keeps
+# those 25 points and loses every later test cell (nbgrader's rule: a cell that did not run scores
 # 0), but not the checkpoint's 20: its cases ran before the notebook, and they decide it.
 AFTER_TANH = "activations-tanh"
-BEFORE_DEATH = 35.0 + 20.0
+BEFORE_DEATH = 25.0 + 20.0
 
 
 @dataclass(frozen=True)
@@ -601,11 +601,11 @@ KINDS: tuple[Kind, ...] = (
          Expect(score=BEFORE_DEATH, flags=frozenset({"execution", "native-code"}), reason="SIGSEGV")),
     Kind("kernel-dies-mid-test", "crashes", "02_activations",
          "softmax kills its own process (SIGKILL) when a test calls it (and when a case does: the "
-         "checkpoint keeps 12 of 20)",
+         "checkpoint keeps 13 of 20)",
          edit_solution("activations-softmax",
                        "_softmax = softmax\ndef softmax(x, axis=-1):\n    import os, signal\n"
                        "    os.kill(os.getpid(), signal.SIGKILL)\n"),
-         Expect(score=57.0, flags=frozenset({"execution", "process-or-network"}),
+         Expect(score=63.0, flags=frozenset({"execution", "process-or-network"}),
                 cell=("activations-softmax-test", "DeadKernelError"), reason="SIGKILL")),
     Kind("recursion", "crashes", "02_activations", "unbounded recursion in an added cell",
          cell_attack("def down(n):\n    return down(n + 1)\ndown(0)"),
