@@ -7,7 +7,7 @@ graders start from byte-identical courses and draw the same case inputs:
 
 - local: `tito.grade.run.autograde(..., workers=W)`, the local pool (threads of this process);
 - LocalCluster: `autograde(..., local_cluster=W)`, a `distributed.LocalCluster` (one worker
-  process of W threads) started by the call, its start-up included in the wall time;
+  of W threads, in the grading process) started by the call, its start-up included in the wall time;
 - TCP workers: a `dask worker` process of W threads and a `dask scheduler`
   (`benchmarks.dask_processes`), as on a worker machine, cwd in a temporary folder, talking TCP
   on 127.0.0.1, in a mount namespace where a tmpfs covers the course copies (root only;
@@ -160,7 +160,7 @@ def report(results: dict) -> list[str]:
     lines = [title, "",
              f"{n} submissions: {results['students']} students x {len(results['modules'])} modules "
              f"({', '.join(results['modules'])}), every one correct; {workers} workers on each side "
-             "(threads; on Dask of one worker process). Course bundle sent to each worker: "
+             "(threads: the LocalCluster's worker in the grading process, the TCP worker a process of its own). Course bundle sent to each worker: "
              f"{results['bundle_bytes'] / 1024:.0f} KiB; a task carries {results['task_bytes'] / 1024:.0f} KiB "
              "of submitted files on average.", "",
              "| grader | wall s | submissions / s | throughput / local pool | worker s / submission | "

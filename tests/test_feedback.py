@@ -13,7 +13,6 @@ written into tmp dirs whose source/ and release/ link to the repo's.
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from dataclasses import replace
@@ -28,6 +27,7 @@ from tito.feedback_pages import run, write_all, write_feedback
 from tito.feedback_pages.redact import WITHHELD
 from tito.grade import checks
 from tito.grade.execute import CellOutcome
+from tito.grade.inner import valuepack
 from tito.grade.model import CellResult, CheckResult, Flag, GradeResult
 from tito.grade.oracle import Oracle
 from tito.grade.secret import submission_seed
@@ -102,7 +102,7 @@ def oracle():
 
 
 def wrong_values(reference: dict) -> bytes:
-    """values.npz of a student whose every value differs from the reference's: every number
+    """The value pack of a student whose every value differs from the reference's: every number
     WRONG, every boolean flipped, every string replaced (shapes kept)."""
     values = {}
     for key, expected in reference["values"].items():
@@ -112,9 +112,7 @@ def wrong_values(reference: dict) -> bytes:
             values[key] = np.array("not the reference's answer")
         else:
             values[key] = np.full(expected.shape, WRONG, dtype=expected.dtype)
-    buffer = io.BytesIO()
-    np.savez(buffer, **values)
-    return buffer.getvalue()
+    return valuepack.pack(values)
 
 
 def graded_failing_submission(module: course.Module, oracle: Oracle) -> tuple[GradeResult, dict]:

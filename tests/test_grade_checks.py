@@ -1,6 +1,6 @@
 """Differential checkpoint checks: the reference earns every point, the released stubs none, a
 targeted bug loses exactly the scenarios it should, and a student who makes their own process
-lie (patched numpy, forged output lines, a forged values.npz) gains nothing.
+lie (patched numpy, forged output lines, a forged value pack) gains nothing.
 
 Tests marked slow run the scenarios in the real sandbox (or, on a machine without one, in the
 sandbox's unsafe mode); the others test the pieces without running student code.
@@ -8,14 +8,12 @@ sandbox's unsafe mode); the others test the pieces without running student code.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import textwrap
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from tito.build.partial import modules_before, partial_reference
 from tito.course import discover
 from tito.grade import checks
 from tito.grade import oracle as oracle_module
-from tito.grade.inner import script
+from tito.grade.inner import script, valuepack
 from tito.grade.oracle import Oracle
 from tito.grade.sandbox import Sandbox
 from tito.source import read_source
@@ -277,19 +275,23 @@ def test_patching_numpy_in_the_students_process_changes_nothing(grade):
 @pytest.mark.slow
 def test_forged_output_lines_and_values_gain_nothing(grade):
     # At exit the student's module overwrites the runner's results: every scenario "ok" on stdout
-    # and a values.npz of zeros under every key it saw. The supervisor compares with the reference.
+    # and a value pack of zeros under every key it saw (the runner's own `valuepack` writes it).
+    # The supervisor compares with the reference.
     forgery = """
         import atexit as _atexit, json as _json, os as _os, sys as _sys
+        import valuepack as _valuepack
 
         def _forge():
-            path = "/scratch/out/values.npz" if _os.path.isdir("/scratch/out") else "out/values.npz"
+            path = "/scratch/out/values.pack" if _os.path.isdir("/scratch/out") else "out/values.pack"
             try:
-                with np.load(path) as real:
-                    fake = {k: np.zeros_like(real[k]) for k in real.files}
+                with open(path, "rb") as _real:
+                    real = _valuepack.unpack(_real.read(), max_arrays=5000)
+                fake = {k: np.zeros_like(v) for k, v in real.items()}
             except Exception:
                 fake = {}
             fake["polynomial/grad x"] = np.array([[6.0, 8.0]])
-            np.savez(path, **fake)
+            with open(path, "wb") as _out:
+                _out.write(_valuepack.pack(fake))
             for name in ("polynomial", "chain_rule", "several_paths"):
                 print(_json.dumps({"scenario": name, "status": "ok", "error": None, "keys": []}))
             _sys.stdout.flush()
@@ -302,19 +304,23 @@ def test_forged_output_lines_and_values_gain_nothing(grade):
 
 
 @pytest.mark.slow
-def test_an_object_array_in_values_npz_is_refused(grade):
+def test_a_value_pack_that_claims_an_object_array_is_refused(grade):
     plant = """
-        import atexit as _atexit, os as _os
+        import atexit as _atexit, os as _os, struct as _struct
 
         def _plant():
-            path = "/scratch/out/values.npz" if _os.path.isdir("/scratch/out") else "out/values.npz"
-            np.savez(path, **{"sgd_plain/path": np.array([object()], dtype=object)})
+            path = "/scratch/out/values.pack" if _os.path.isdir("/scratch/out") else "out/values.pack"
+            index = b'[["sgd_plain/path","|O",[1]]]'
+            with open(path, "wb") as _out:
+                _out.write(b"TTVALUES1\\n" + _struct.pack("<I", len(index)) + index + bytes(8))
 
         _atexit.register(_plant)
         """
     results, info = grade("06_optimizers", variant("06_optimizers", append=plant))
     assert points(results) == 0
-    assert "object array" in info["reason"] and all("object array" in r.message for r in results)
+    reason = ("values.pack refused (sgd_plain/path: dtype '|O' refused (numbers, booleans and strings only)): "
+              "results refused")
+    assert info["reason"] == reason and all(r.message == reason for r in results)
 
 
 @pytest.mark.slow
@@ -343,50 +349,45 @@ def test_a_module_that_does_not_parse_gets_nothing_without_running():
     assert "does not parse (line 1: expected ':')" in info["reason"]
 
 
-# ----------------------------------------------------------------------------- reading values.npz
+# ----------------------------------------------------------------------------- reading values.pack
 
-def write_npz(path: Path, **arrays) -> Path:
+def write_pack(path: Path, data: bytes) -> Path:
     path.mkdir(parents=True, exist_ok=True)
-    with open(path / "values.npz", "wb") as handle:
-        np.savez(handle, **arrays)
+    (path / "values.pack").write_bytes(data)
     return path
 
 
 def test_values_are_read_and_unexpected_keys_dropped(tmp_path):
-    out = write_npz(tmp_path / "out", **{"a/x": np.arange(3), "a/name": np.array("relu"), "z/extra": np.ones(2)})
+    out = write_pack(tmp_path / "out", valuepack.pack({"a/x": np.arange(3), "a/name": np.array("relu"),
+                                                        "z/extra": np.ones(2)}))
     values, reason = checks.read_values(out, {"a/x", "a/name"})
     assert reason is None and sorted(values) == ["a/name", "a/x"]
+    np.testing.assert_array_equal(values["a/x"], np.arange(3))
+    assert values["a/name"].shape == () and str(values["a/name"]) == "relu"
 
 
 def test_an_object_array_is_refused(tmp_path):
-    out = write_npz(tmp_path / "out", **{"a/x": np.array([{"evil": 1}], dtype=object)})
-    values, reason = checks.read_values(out)
-    assert values == {} and "object array" in reason
+    index = b'[["a/x","|O8",[1]]]'
+    out = write_pack(tmp_path / "out", valuepack.MAGIC + len(index).to_bytes(4, "little") + index + bytes(8))
+    assert checks.read_values(out) == ({}, "values.pack refused (a/x: dtype '|O8' refused (numbers, booleans and "
+                                           "strings only)): results refused")
 
 
 def test_a_file_over_the_cap_is_refused(tmp_path):
-    out = write_npz(tmp_path / "out", **{"a/x": np.zeros(2000)})
-    values, reason = checks.read_values(out, cap=4000)
-    assert values == {} and "over the" in reason
+    out = write_pack(tmp_path / "out", valuepack.pack({"a/x": np.zeros(2000)}))
+    assert checks.read_values(out, cap=4000) == ({}, "values.pack is 0.0 MB, over the 0 MB cap: results refused")
 
 
-def test_a_zip_bomb_is_refused(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    buffer = io.BytesIO()
-    np.save(buffer, np.zeros(2_000_000))
-    with zipfile.ZipFile(out / "values.npz", "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("a/x.npy", buffer.getvalue())
-    assert (out / "values.npz").stat().st_size < 100_000
-    values, reason = checks.read_values(out, cap=1_000_000)
-    assert values == {} and "unpacks to more than the cap" in reason
+def test_more_arrays_than_the_cap_are_refused(tmp_path):
+    out = write_pack(tmp_path / "out", valuepack.pack({f"a/{n}": np.zeros(1) for n in range(checks.MEMBERS_CAP + 1)}))
+    assert checks.read_values(out) == ({}, "values.pack refused (it holds 5001 arrays (cap 5000)): results refused")
 
 
 def test_links_are_not_followed(tmp_path):
-    secret = write_npz(tmp_path / "secret", **{"a/x": np.arange(3)})
+    secret = write_pack(tmp_path / "secret", valuepack.pack({"a/x": np.arange(3)}))
     out = tmp_path / "out"
     out.mkdir()
-    os.symlink(secret / "values.npz", out / "values.npz")
+    os.symlink(secret / "values.pack", out / "values.pack")
     assert "cannot be opened safely" in checks.read_values(out)[1]
     os.symlink(secret, tmp_path / "linked")
     assert "replaced by something else" in checks.read_values(tmp_path / "linked")[1]
@@ -396,8 +397,9 @@ def test_garbage_is_refused_and_nothing_is_no_reason(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     assert checks.read_values(out) == ({}, None)
-    (out / "values.npz").write_bytes(b"not a zip")
-    assert "not a valid archive" in checks.read_values(out)[1]
+    (out / "values.pack").write_bytes(b"PK\x03\x04 an npz, say")
+    assert checks.read_values(out)[1] == ("values.pack refused (not a value pack (it does not start with the "
+                                          "format's mark)): results refused")
 
 
 def test_scratch_links_planted_by_student_code_are_removed_not_followed(tmp_path):
@@ -508,7 +510,7 @@ def hidden_one(tt, rng):
 def run_cases(tmp_path: Path, seed: int) -> tuple[dict, dict, bytes]:
     folder = Path(tempfile.mkdtemp(prefix=f"runner-{seed}-", dir=tmp_path))
     (folder / "cases.py").write_text(RUNNER_CASES)
-    for name in (checks.RUNNER, checks.KIT):
+    for name in checks.INNER:
         (folder / name).write_bytes(script(name).read_bytes())
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     order = ",".join(oracle_module.course_order(REPO))

@@ -2,9 +2,9 @@
 
 `execute` notes a cell that timed out while its process waited for a CPU longer than it ran
 (`ExecuteOutcome.starved`); the session stage grades such a submission again, with a note.
-The starvation here is real: once the notebook is running, the test gives its sandbox the
-smallest CPU share and starts two busy processes on the one CPU the sandbox is pinned to; it
-stops them at the end.
+The starvation here is real: two busy processes run on the one CPU the sandbox is pinned to,
+and once the busy cell begins the test gives its sandbox the smallest CPU share; it stops them at
+the end.
 """
 
 from __future__ import annotations
@@ -29,41 +29,42 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(bool(Sandbox.missing_layers()), reason="this machine cannot sandbox student code")]
 
 LIMITS = Limits(cell_timeout=3.0, notebook_timeout=120.0)
-CELLS = [{"index": 1, "source": "open('/scratch/go', 'w').close()\nprint('started')", "grade_id": None},
+CELLS = [{"index": 1, "source": "print('started')", "grade_id": None},
          {"index": 3, "source": "import time\ntime.sleep(0.3)\nwhile True:\n    pass", "grade_id": "busy"}]
-# the starved notebook: the busy cell begins only once the hogs run (the test's Hogs say so in
-# /scratch/hogs), so the whole of its timeout is spent beside them, however long they took to start
+# the starved notebook: the busy cell says when it begins, and the test starves it from then on, so
+# the whole of its timeout is spent at the smallest share beside the hogs, however loaded the host
+# was before (no other cell runs starved, so none can time out)
 STARVED_CELLS = [CELLS[0],
-                 {"index": 2, "source": "import os, time\nwhile not os.path.exists('/scratch/hogs'):\n    time.sleep(0.01)",
-                  "grade_id": None},
-                 {"index": 3, "source": "while True:\n    pass", "grade_id": "busy"}]
+                 {"index": 3, "source": "open('/scratch/busy', 'w').close()\nwhile True:\n    pass",
+                  "grade_id": "busy"}]
 STARVED = re.compile(r"cell 3 timed out after 3 s while the host was overloaded: "
                      r"it ran (\d+\.\d) s and waited (\d+\.\d) s for a CPU")
 
 
 class Hogs:
-    """Two busy processes at nice -10 on CPU 0, started when `trigger` appears; `hogs` beside it
-    once both run."""
+    """Two busy processes on CPU 0, started when `trigger` appears (at once without one), in a
+    session of their own: the kernel's autogroups then weigh them apart from this test process,
+    which supervises the sandbox and must keep its share of the CPU."""
 
-    def __init__(self, trigger: Path, starve=lambda: None):
-        self.trigger, self.starve, self.procs, self.stop = trigger, starve, [], threading.Event()
+    def __init__(self, trigger: Path | None = None):
+        self.trigger, self.procs, self.stop = trigger, [], threading.Event()
         self.thread = threading.Thread(target=self._start, daemon=True)
 
     def _start(self):
-        while not self.trigger.exists() and not self.stop.is_set():
+        while self.trigger is not None and not self.trigger.exists() and not self.stop.is_set():
             time.sleep(0.01)
         if not self.stop.is_set():
-            self.starve()
             for _ in range(2):
-                self.procs.append(subprocess.Popen(["nice", "-n", "-10", "taskset", "-c", "0", sys.executable,
+                self.procs.append(subprocess.Popen(["taskset", "-c", "0", sys.executable,
                                                     "-c", "import sys\nprint(flush=True)\nwhile True: pass"],
-                                                   stdout=subprocess.PIPE))
+                                                   stdout=subprocess.PIPE, start_new_session=True))
             for proc in self.procs:
                 proc.stdout.readline()  # it runs its loop now
-            (self.trigger.parent / "hogs").touch()
 
     def __enter__(self):
         self.thread.start()
+        if self.trigger is None:
+            self.thread.join()
         return self
 
     def __exit__(self, *exc):
@@ -75,6 +76,35 @@ class Hogs:
             proc.stdout.close()
 
 
+class StarveWhen:
+    """The smallest CPU share for this process's running sandboxes once `signal` appears. (The
+    ordinary share is not starved by the hogs: the kernel's autogroups weigh their session as one,
+    so a sandbox keeps half a CPU beside any number of them, which is the fairness the cgroups are
+    for; and a sandbox started at the smallest share may not reach its first cell on a loaded host.)"""
+
+    def __init__(self, signal: Path):
+        self.signal, self.stop, self.starved = signal, threading.Event(), False
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self):
+        while not self.signal.exists():
+            if self.stop.wait(0.005):
+                return
+        for folder in glob.glob(f"/sys/fs/cgroup/**/tito-{os.getpid()}-*", recursive=True):
+            for control, smallest in (("cpu.shares", "2"), ("cpu.weight", "1")):
+                if os.path.exists(os.path.join(folder, control)):
+                    Path(folder, control).write_text(smallest)
+                    self.starved = True
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+
 @pytest.fixture
 def one_cpu():
     """This process (and so the sandboxes it starts) on CPU 0 only."""
@@ -84,26 +114,15 @@ def one_cpu():
     os.sched_setaffinity(0, before)
 
 
-def smallest_share_for_this_process_sandboxes() -> None:
-    """The smallest CPU share for the running sandboxes' cgroups. (The ordinary share is not
-    starved by the hogs: the kernel's autogroups weigh the hogs' whole session as one, so a
-    sandbox keeps half a CPU beside any number of them, which is the fairness the cgroups are for;
-    and a sandbox started at the smallest share may not reach its first cell on a loaded host.)"""
-    for folder in glob.glob(f"/sys/fs/cgroup/**/tito-{os.getpid()}-*", recursive=True):
-        for control, smallest in (("cpu.shares", "2"), ("cpu.weight", "1")):
-            if os.path.exists(os.path.join(folder, control)):
-                Path(folder, control).write_text(smallest)
-
-
 def test_a_cell_starved_of_cpu_is_noted(tmp_path, one_cpu):
-    # once the first cell ran, the smallest CPU share beside two busy processes on the same CPU:
-    # the busy cell waits for the CPU far longer than it runs, however quiet the rest of the host is
+    # from the moment the busy cell begins, the smallest CPU share beside two busy processes on the
+    # same CPU: the cell waits for the CPU far longer than it runs, however quiet the rest of the host is
     if Sandbox.missing_limits() and os.environ.get("CI") != "true":
         pytest.skip(f"no cgroups: {Sandbox.missing_limits()}")
     scratch = tmp_path / "scratch"
-    with Hogs(scratch / "go", starve=smallest_share_for_this_process_sandboxes) as hogs:
+    with Hogs() as hogs, StarveWhen(scratch / "busy") as starve:
         outcome = execute(STARVED_CELLS, sandbox=Sandbox(LIMITS), scratch=scratch, lib=None)
-    assert len(hogs.procs) == 2
+    assert len(hogs.procs) == 2 and starve.starved
     assert outcome.cell(1).stdout == "started\n"
     assert outcome.cell(3).ename == "CellTimeoutError"
     assert len(outcome.starved) == 1, outcome.starved

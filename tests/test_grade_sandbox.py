@@ -79,7 +79,7 @@ def test_command_shape(sb, scratch):
     venv = REPO / ".venv"
     assert not any(Path(b) == REPO or (REPO in Path(b).parents and not (Path(b) == venv or venv in Path(b).parents))
                    for b in bound)
-    assert str(REPO / ".venv") in bound or str(Path(sys.prefix)) in bound
+    assert {str(REPO / ".venv"), str(Path(sys.prefix)), str(Path(sys.prefix).resolve())} & set(bound)
     assert cmd[cmd.index("--bind") + 2] == "/scratch"
 
 
@@ -383,6 +383,29 @@ def test_forbidden_libraries_are_not_there(sb, scratch):
     assert out.stderr.decode().splitlines()[-1] == "ModuleNotFoundError: No module named 'sklearn'"
 
 
+def test_a_venv_reached_through_a_link_shows_no_more(tmp_path):
+    """The interpreter named through a symbolic link to its venv (a venv in a linked folder, a
+    checkout in a worktree): its package folders are bound at the link's path too, and must be
+    hidden there as well. (Before, only the real paths were: every package imported.)"""
+    link = tmp_path / "linked-venv"
+    link.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
+    code = ("import json, sys\n"
+            "from pathlib import Path\n"
+            "from tito.grade.sandbox import Limits, Sandbox\n"
+            "names = ('numpy', 'scipy', 'sklearn', 'torch')\n"
+            "probe = 'import importlib\\nfor n in %r:\\n    try: importlib.import_module(n); print(n, \"ok\")\\n"
+            "    except ImportError as e: print(n, type(e).__name__)' % (names,)\n"
+            "out = Sandbox(Limits()).run(Path(sys.argv[1]), ['python', '-c', probe], timeout=120)\n"
+            "print(json.dumps([sys.prefix, out.stdout.decode(), out.stderr.decode()[-2000:]]))")
+    done = subprocess.run([str(link / "bin" / "python"), "-c", code, str(tmp_path / "scratch")],
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    prefix, stdout, stderr = json.loads(done.stdout.splitlines()[-1])
+    assert prefix == str(link)
+    assert stdout.splitlines() == ["numpy ok", "scipy ModuleNotFoundError", "sklearn ModuleNotFoundError",
+                                   "torch ModuleNotFoundError"], stderr
+
+
 @pytest.mark.slow
 def test_no_other_installed_package_is_there(sb, scratch):
     names = installed_elsewhere()
@@ -408,8 +431,8 @@ def test_no_folder_of_packages_can_be_added_to_sys_path(sb, scratch):
             f"print(json.dumps({{f: sorted(os.listdir(f)) if os.path.isdir(f) else None for f in {folders!r}}}))")
     out = py(sb, scratch, code)
     seen = json.loads(out.stdout)
-    expected = {f: sorted(dest.name for _, dest in sandbox_module.library_binds() if dest.parent == Path(f))
-                for f in folders}
+    expected = {f: sorted(dest.name for _, dest in sandbox_module.library_binds() if dest.parent == Path(f).resolve())
+                for f in folders}  # (a folder named through a link shows what its real one shows)
     data_package = {dest.parent.parent.parent.name for _, dest in sandbox_module.library_binds()
                     if dest.name == "digits.csv.gz"}
     expected = {f: sorted(set(names) | {n for n in data_package if (Path(f) / n).is_dir()})

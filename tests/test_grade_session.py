@@ -98,11 +98,11 @@ def test_no_cell_can_change_the_checks_once_they_are_in(context, tmp_path, separ
     vandal = ("import os, shutil, json\n"
               "shutil.rmtree('/scratch/out', ignore_errors=True)\n"
               "os.makedirs('/scratch/out')\n"
-              "open('/scratch/out/values.npz', 'wb').write(b'garbage')\n"
+              "open('/scratch/out/values.pack', 'wb').write(b'garbage')\n"
               "print(json.dumps({'scenario': 'mse', 'status': 'error', 'error': 'forged'}))\n"
               "print('vandalised', sorted(os.listdir('/scratch/out')))")
     result, executed = grade(context, tmp_path, "04_losses", solution("04_losses", extra_cell=vandal))
-    assert last_output(executed).splitlines()[-1] == "vandalised ['values.npz']"
+    assert last_output(executed).splitlines()[-1] == "vandalised ['values.pack']"
     assert total(result) == 120.0 and checkpoint(result).points == 20.0
     assert separate_runs == []
 
@@ -201,8 +201,8 @@ def test_the_checks_event_is_validated_field_by_field():
     assert (run.stdout, len(run.stderr), run.returncode, run.signal, run.timed_out, run.wall) == (b"", 4000, None, None, False, 0.0)
     assert run.values_problem == "the results came back garbled: results refused"
     assert CheckRun.from_event({"values": None}).values == b""  # handed over: nothing was written
-    assert CheckRun.from_event({"values_problem": "values.npz is not a regular file: results refused",
-                                "values": "AAAA"}).values_problem == "values.npz is not a regular file: results refused"
+    assert CheckRun.from_event({"values_problem": "values.pack is not a regular file: results refused",
+                                "values": "AAAA"}).values_problem == "values.pack is not a regular file: results refused"
 
 
 def test_a_deleted_solution_cell_comes_back_as_the_release_stub_never_the_solution(context, tmp_path):

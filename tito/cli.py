@@ -157,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     engine.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                         help="grade on the workers of this Dask scheduler (docs/scaling.md)")
     engine.add_argument("--cluster", metavar="local[:N]",
-                        help="grade on a Dask LocalCluster: one worker process of N threads (default: --workers, or one per core)")
+                        help="grade on a Dask LocalCluster: one worker of N threads, in this process (default: --workers, or one per core)")
     feedback = _add(commands, "feedback", "write an HTML feedback page per student and module", cmd_feedback, module=True)
     feedback.add_argument("--student", help="only this student")
     _add(commands, "grades", "export grades.csv (nbgrader export) and grades_canvas.csv", cmd_grades)

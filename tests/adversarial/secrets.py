@@ -96,12 +96,13 @@ def submission_answers(root: Path, module: str, student: str, digest: str) -> di
 
 
 def public_text(root: Path, module: str) -> str:
-    """What students hold anyway: the release notebook, every spec and the case kit, the
-    published reference."""
+    """What students hold anyway: the release notebook, every spec, the case kit and the value
+    pack's code, the published reference."""
     from tito.grade.inner import script
     from tito.release import published_modules
 
-    parts = [(root / "release" / module / f"{module}.ipynb").read_text(), script("casekit.py").read_text()]
+    parts = [(root / "release" / module / f"{module}.ipynb").read_text(), script("casekit.py").read_text(),
+             script("valuepack.py").read_text()]
     parts += [p.read_text() for p in sorted((root / "source").glob("*/cases.py"))]
     parts += [target.read_text() for m in published_modules(root, course.discover(root)) for target in m.export_targets]
     return "\n".join(parts)

@@ -8,8 +8,9 @@ grade id. The same cases run twice, on the same inputs (drawn from the submissio
   twice) and never module k's reference;
 - on the full reference package, in the supervisor's trusted reference process (`oracle.py`).
 
-Only plain data crosses back: `out/values.npz`, size-capped, opened without following links,
-loaded with `allow_pickle=False`, its keys and dtypes validated. Every comparison is made here,
+Only plain data crosses back: `out/values.pack` (a value pack, `inner/valuepack.py`: numbers,
+booleans and strings, never a pickle), size-capped, opened without following links, its keys and
+dtypes validated. Every comparison is made here,
 so a student who makes their own process lie (patches numpy, fakes its output lines) still
 fails: the numbers must equal the reference's. Each case agrees or not, as a whole.
 """
@@ -18,12 +19,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
 import os
 import shutil
 import stat
-import zipfile
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,16 +31,18 @@ import numpy as np
 
 from tito.build.student_module import _build_sources, _export_cells, _name_cells, _read, export_problems
 from tito.course import Module, module_path
-from tito.grade.inner import script
+from tito.grade.inner import script, valuepack
 from tito.grade.model import CheckResult
 from tito.grade.oracle import Oracle, cases_file, course_order, module_key
 
 RUNNER = "run_cases.py"  # inner scripts the checks need beside the spec, in the runner folder
 KIT = "casekit.py"
+PACK = "valuepack.py"
+INNER = (RUNNER, KIT, PACK)
 
-VALUES_CAP = 4 * 2**20  # bytes of values.npz (and of its uncompressed members together); the
-                        # reference's largest is 63 kB
-MEMBERS_CAP = 5_000  # arrays in values.npz
+VALUES_FILE = "values.pack"  # in out/: the values of the cases that finished (`inner/valuepack.py`)
+VALUES_CAP = 4 * 2**20  # bytes of values.pack; the reference's largest is 63 kB
+MEMBERS_CAP = 5_000  # arrays in values.pack
 MESSAGE_CAP = 300
 SANDBOX_ROOT = "/scratch"
 
@@ -96,8 +97,8 @@ class CheckRun:
     timed_out: bool
     signal: int | None
     wall: float
-    values: bytes | None = None  # values.npz as the run handed it over (None: read `out` instead)
-    values_problem: str | None = None  # why the run could not hand values.npz over
+    values: bytes | None = None  # values.pack as the run handed it over (None: read `out` instead)
+    values_problem: str | None = None  # why the run could not hand values.pack over
 
     @classmethod
     def from_event(cls, event: dict) -> "CheckRun":
@@ -155,7 +156,7 @@ def plan_checks(module: Module, notebook, scratch: Path, partial_lib: Path, *, o
     return plan
 
 
-def stage_runner(module: Module, folder: Path, names: tuple[str, ...] = (RUNNER, KIT)) -> None:
+def stage_runner(module: Module, folder: Path, names: tuple[str, ...] = INNER) -> None:
     """Copy the inner scripts `names` and the module's spec (as `cases.py`) into `folder`, which the
     sandbox mounts read-only at /scratch/runner."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -193,7 +194,7 @@ def run_checks(module: Module, notebook, *, sandbox, scratch: Path, partial_lib:
 
 def score_checks(plan: CheckPlan, run: CheckRun, out: Path | None, timeout: float) -> tuple[list[CheckResult], dict]:
     """Compare what `run` produced with the reference. The values come from `run.values` when the
-    run handed them over, else from `out/values.npz`."""
+    run handed them over, else from `out/values.pack`."""
     info, specs, module = plan.info, plan.specs, plan.module
     info.update(returncode=run.returncode, timed_out=run.timed_out, wall=run.wall,
                 signal=run.signal, stderr=run.stderr[-4000:].decode(errors="replace"))
@@ -293,7 +294,7 @@ def _parse_lines(stdout: bytes) -> tuple[dict | None, list[dict]]:
 
 
 def read_values(out: Path, expected: set[str] | None = None, *, cap: int = VALUES_CAP) -> tuple[dict, str | None]:
-    """Load `out/values.npz` written by untrusted code: ({key: array}, None) or ({}, reason).
+    """Load `out/values.pack` written by untrusted code: ({key: array}, None) or ({}, reason).
 
     Refuses links and non-regular files, then everything `parse_values` refuses.
     """
@@ -303,54 +304,36 @@ def read_values(out: Path, expected: set[str] | None = None, *, cap: int = VALUE
         return {}, None  # nothing finished (the per-case errors say why)
     if not stat.S_ISDIR(info.st_mode):
         return {}, "the results directory was replaced by something else (a link?): results refused"
-    path = out / "values.npz"
+    path = out / VALUES_FILE
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return {}, None
     except OSError as error:
-        return {}, f"values.npz cannot be opened safely ({error.strerror}): results refused"
+        return {}, f"{VALUES_FILE} cannot be opened safely ({error.strerror}): results refused"
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
-            return {}, "values.npz is not a regular file: results refused"
+            return {}, f"{VALUES_FILE} is not a regular file: results refused"
         if info.st_size > cap:
-            return {}, f"values.npz is {info.st_size / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
+            return {}, f"{VALUES_FILE} is {info.st_size / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
         data = handle.read(cap + 1)
     return parse_values(data, expected, cap=cap)
 
 
 def parse_values(data: bytes, expected: set[str] | None = None, *, cap: int = VALUES_CAP) -> tuple[dict, str | None]:
-    """The arrays of an untrusted values.npz: ({key: array}, None) or ({}, reason).
+    """The arrays of an untrusted value pack: ({key: array}, None) or ({}, reason).
 
-    Refuses anything over `cap` bytes (packed or unpacked), too many members, and anything that
-    needs a pickle. Keys outside `expected` are dropped.
+    Refuses anything over `cap` bytes, more than MEMBERS_CAP arrays, and anything but numbers,
+    booleans and strings (`valuepack.unpack`). Keys outside `expected` are dropped.
     """
     if len(data) > cap:
-        return {}, f"values.npz is {len(data) / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
+        return {}, f"{VALUES_FILE} is {len(data) / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            if len(members) > MEMBERS_CAP:
-                return {}, f"values.npz holds {len(members)} arrays (cap {MEMBERS_CAP}): results refused"
-            if sum(m.file_size for m in members) > cap:
-                return {}, "values.npz unpacks to more than the cap: results refused"
-        values = {}
-        with np.load(io.BytesIO(data), allow_pickle=False) as loaded:
-            for key in loaded.files:
-                if expected is not None and key not in expected:
-                    continue
-                array = loaded[key]
-                if array.dtype.kind not in "biufU":
-                    return {}, f"values.npz: {key} has dtype {array.dtype}: results refused"
-                values[key] = array
-    except ValueError as error:  # allow_pickle=False refusing an object array lands here
-        if "pickle" in str(error).lower() or "object" in str(error).lower():
-            return {}, "values.npz holds an object array (pickles are refused): results refused"
-        return {}, _cap(f"values.npz is not a valid archive ({error}): results refused")
-    except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
-        return {}, _cap(f"values.npz is not a valid archive ({error}): results refused")
-    return values, None
+        values = valuepack.unpack(data, max_arrays=MEMBERS_CAP)
+    except ValueError as error:
+        return {}, _cap(f"{VALUES_FILE} refused ({error}): results refused")
+    return {key: value for key, value in values.items() if expected is None or key in expected}, None
 
 
 def _run_problem(outcome, header: dict | None, timeout: float) -> str:

@@ -23,7 +23,7 @@ from tito.course import Module, published_root
 from tito.grade import config as grading_config
 from tito.grade.inner import script
 
-INNER_SCRIPTS = ("run_notebook.py", "checks_child.py", "run_cases.py", "casekit.py")
+INNER_SCRIPTS = ("run_notebook.py", "checks_child.py", "run_cases.py", "casekit.py", "valuepack.py")
 CONFIG = "nbgrader_config.py"
 
 

@@ -46,10 +46,11 @@ def parse_cluster(spec: str, default_workers: int) -> int:
 class DaskPool:
     """Submissions graded by a Dask cluster's workers; the interface of `tito.grade.pool.LocalPool`.
 
-    `local_workers`: a LocalCluster of ONE worker process with that many threads. A grading thread
-    only waits on its submission's sandboxed processes, and threads of one process share its
-    reference process and course setup: measured faster than as many single-threaded processes
-    (docs/scaling.md), as on a worker machine."""
+    `local_workers`: a LocalCluster of one worker with that many threads, in this process. A grading
+    thread only waits on its submission's sandboxed processes (the isolation is the sandbox's, not
+    the worker's), so a worker process of its own would add only its start and stop to every run:
+    3.4 s, which cost a 60-submission class 14% of its throughput (docs/benchmarks.md). The path is
+    otherwise Dask's own: scheduler, plugin, course bundle, tasks and futures."""
 
     def __init__(self, context: GradingContext, *, scheduler: str | None = None, local_workers: int | None = None):
         self.context = context
@@ -60,7 +61,7 @@ class DaskPool:
     def __enter__(self) -> "DaskPool":
         try:
             if self.local_workers is not None:
-                self._cluster = LocalCluster(n_workers=1, threads_per_worker=self.local_workers, processes=True,
+                self._cluster = LocalCluster(n_workers=1, threads_per_worker=self.local_workers, processes=False,
                                              dashboard_address=None)
             self.scheduler = self._cluster.scheduler_address if self._cluster else self.scheduler
             self._client = _connect(self.scheduler)

@@ -27,6 +27,7 @@ supervisor's allow-list (`tito.grade.execute._valid_output`: text, PNG, streams,
 
 from __future__ import annotations
 
+import functools
 import html
 
 import nh3
@@ -70,18 +71,29 @@ def neutral_markdown(source: str) -> str:
     """A markdown source that renders as the sanitised rendering of `source`, and as nothing more."""
     if isinstance(source, list):
         source = "".join(source)
+    source = str(source)
+    return (_remembered_neutral_markdown if len(source) <= REMEMBERED_CHARS else _neutral_markdown)(source)
+
+
+def _neutral_markdown(source: str) -> str:
     try:
-        cleaned = clean_html(render_markdown(str(source)))
+        cleaned = clean_html(render_markdown(source))
     except Exception:  # a renderer error (e.g. a missing attachment): show the text
-        return escaped_text(str(source))
+        return escaped_text(source)
     packed = f'<div class="{MARK}">' + cleaned.replace("\r", "").replace("\n", "&#10;") + "</div>"
     try:
         again = render_markdown(packed).strip()
     except Exception:
         again = None
     if again != packed:
-        return escaped_text(str(source))
+        return escaped_text(source)
     return packed
+
+
+# A pure function of the text, remembered for short texts: most markdown cells of a class are the
+# release's own, and rendering and sanitising each again cost the supervisor 25 ms per submission.
+REMEMBERED_CHARS = 16_384
+_remembered_neutral_markdown = functools.lru_cache(maxsize=2048)(_neutral_markdown)
 
 
 def escaped_text(source: str) -> str:

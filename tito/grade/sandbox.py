@@ -426,7 +426,8 @@ def allowed_distributions() -> tuple[str, ...]:
     return tuple(sorted(seen))
 
 
-def package_folders() -> list[Path]:
+@functools.lru_cache(maxsize=None)
+def package_folders() -> tuple[Path, ...]:
     """Every folder of installed packages this interpreter or the host's others could import
     from: hidden inside the sandbox (an empty, read-only tmpfs), apart from what is bound back."""
     folders = {Path(p) for p in site.getsitepackages()}
@@ -435,7 +436,10 @@ def package_folders() -> list[Path]:
             folders.add(Path(sysconfig.get_path(key, vars={"base": prefix, "platbase": prefix})))
     for pattern in SYSTEM_PACKAGE_GLOBS:
         folders.update(Path(p) for p in glob.glob(pattern))
-    return sorted({f.resolve() for f in folders if f.is_dir()})
+    # each by its real path and by the path this interpreter names it by: a venv reached through a
+    # symbolic link is bound at both, so both must be hidden (else sys.path shows every package)
+    existing = [f for f in folders if f.is_dir()]
+    return tuple(sorted({f.resolve() for f in existing} | {Path(os.path.abspath(f)) for f in existing}))
 
 
 @functools.lru_cache(maxsize=None)
@@ -469,80 +473,98 @@ def _under(path: Path, parent: Path) -> bool:
     return path == parent or parent in path.parents
 
 
-def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]) -> list[str]:
-    cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-           "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
-           "--ro-bind", "/usr", "/usr"]
-    for link in ("bin", "lib", "lib64", "sbin"):
-        target = Path("/") / link
-        if target.is_symlink():
-            cmd += ["--symlink", os.readlink(target), str(target)]
-        elif target.is_dir():
-            cmd += ["--ro-bind", str(target), str(target)]
-    # the private /tmp comes before every other bind: an interpreter or venv that lives under /tmp
-    # (a CI checkout, say) is then bound inside it instead of being hidden by it
-    cmd += ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
-    made: set[Path] = {Path("/"), Path("/tmp")}
-    bound = [Path("/usr")]
+class _Mounts:
+    """bwrap's mount arguments as they are built: what is bound, hidden and made so far."""
 
-    masked: list[Path] = []  # folders under a bind that an empty tmpfs hides
+    def __init__(self, cmd: list[str], made: set[Path], bound: list[Path], masked: list[Path]):
+        self.cmd, self.made, self.bound, self.masked = cmd, made, bound, masked
 
-    def covered(path: Path) -> bool:  # already visible through a bind (and not hidden again)
-        return any(_under(path, b) for b in bound) and not any(_under(path, m) for m in masked)
+    def copy(self) -> "_Mounts":
+        return _Mounts(list(self.cmd), set(self.made), list(self.bound), list(self.masked))
 
-    def parents(dest: Path) -> None:
-        nonlocal cmd
+    def covered(self, path: Path) -> bool:
+        """Already visible through a bind (and not hidden again under an empty tmpfs)."""
+        return any(_under(path, b) for b in self.bound) and not any(_under(path, m) for m in self.masked)
+
+    def parents(self, dest: Path) -> None:
         for parent in reversed(dest.parents):  # bwrap would make them 0700 (unreadable by uid 65534)
-            if parent not in made and not covered(parent):
-                cmd += ["--perms", "0755", "--dir", str(parent)]
-                made.add(parent)
+            if parent not in self.made and not self.covered(parent):
+                self.cmd += ["--perms", "0755", "--dir", str(parent)]
+                self.made.add(parent)
 
-    def bind_ro(src: Path, dest: Path) -> None:
-        nonlocal cmd
-        if covered(dest):
+    def bind_ro(self, src: Path, dest: Path) -> None:
+        if self.covered(dest):
             return
-        parents(dest)
-        cmd += ["--ro-bind", str(src), str(dest)]
-        bound.append(dest)
+        self.parents(dest)
+        self.cmd += ["--ro-bind", str(src), str(dest)]
+        self.bound.append(dest)
 
-    for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime", "/etc/fonts"):
-        if os.path.exists(etc):
-            bind_ro(Path(etc), Path(etc))
-    # the interpreter and the standard library, with every folder of installed packages hidden
-    # under an empty read-only tmpfs; then only the allowed distributions' files are bound back
+
+def _outer_bwrap(scratch: Path, readonly: Sequence[Path], env: Mapping[str, str]) -> list[str]:
     folders = package_folders()
-    for directory in _interpreter_dirs():
-        real = directory.resolve()
-        bind_ro(real, real)
-        if directory != real:
-            bind_ro(real, directory)
     views = staged_views(library_binds(), tuple(folders), allowed_distributions())
-    for folder in folders:
-        if not covered(folder):  # (one that no bind shows needs no hiding)
-            continue
-        if folder in views:  # the allowed libraries only, staged: one bind
-            cmd += ["--ro-bind", str(views[folder]), str(folder)]
-            bound.append(folder)
-        else:
-            cmd += ["--size", "4096", "--perms", "0555", "--tmpfs", str(folder)]
-            masked.append(folder)
-        made.add(folder)
-    for src, dest in library_binds():
-        bind_ro(src, dest)
-    cmd += ["--bind", str(scratch), SCRATCH]
+    mounts = _host_mounts(tuple(folders), tuple(sorted(views.items()))).copy()
+    mounts.cmd += ["--bind", str(scratch), SCRATCH]
     for path in readonly:
         path = Path(path).resolve()
         if _under(path, scratch):
-            cmd += ["--ro-bind", str(path), SCRATCH + "/" + path.relative_to(scratch).as_posix()]
+            mounts.cmd += ["--ro-bind", str(path), SCRATCH + "/" + path.relative_to(scratch).as_posix()]
         else:
-            bind_ro(path, path)
+            mounts.bind_ro(path, path)
     # /dev/shm: multiprocessing's semaphores need a writable one, or libraries that use them warn
     # on stderr, which scores a test cell 0
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_SIZE), "--perms", "1777", "--tmpfs", "/dev/shm",
-            "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
+    cmd = mounts.cmd + ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_SIZE), "--perms", "1777",
+                        "--tmpfs", "/dev/shm", "--remount-ro", "/", "--chdir", SCRATCH, "--clearenv"]
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd + ["--"]
+
+
+@functools.lru_cache(maxsize=None)
+def _host_mounts(folders: tuple[Path, ...], views: tuple[tuple[Path, Path], ...]) -> _Mounts:
+    """What every sandbox sees of the host, the same for all of them: built once per process (it
+    walks some sixty library binds against every bind before them), then copied per sandbox."""
+    mounts = _Mounts(["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+                      "--unshare-cgroup-try", "--hostname", "sandbox", "--die-with-parent",
+                      "--ro-bind", "/usr", "/usr"], {Path("/"), Path("/tmp")}, [Path("/usr")], [])
+    for link in ("bin", "lib", "lib64", "sbin"):
+        target = Path("/") / link
+        if target.is_symlink():
+            mounts.cmd += ["--symlink", os.readlink(target), str(target)]
+        elif target.is_dir():
+            mounts.cmd += ["--ro-bind", str(target), str(target)]
+    # the private /tmp comes before every other bind: an interpreter or venv that lives under /tmp
+    # (a CI checkout, say) is then bound inside it instead of being hidden by it
+    mounts.cmd += ["--size", str(TMP_SIZE), "--perms", "1777", "--tmpfs", "/tmp"]
+    for etc in ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime", "/etc/fonts"):
+        if os.path.exists(etc):
+            mounts.bind_ro(Path(etc), Path(etc))
+    # the interpreter and the standard library, with every folder of installed packages hidden
+    # under an empty read-only tmpfs; then only the allowed distributions' files are bound back
+    for directory in _interpreter_dirs():
+        real = directory.resolve()
+        mounts.bind_ro(real, real)
+        if directory != real:
+            mounts.bind_ro(real, directory)
+    staged = dict(views)
+    for folder in folders:
+        if not mounts.covered(folder):  # (one that no bind shows needs no hiding)
+            continue
+        view = staged.get(folder.resolve())  # (a folder named through a link shows its real one's)
+        if view is not None:  # the allowed libraries only, staged: one bind
+            mounts.cmd += ["--ro-bind", str(view), str(folder)]
+            mounts.bound.append(folder)
+        else:
+            mounts.cmd += ["--size", "4096", "--perms", "0555", "--tmpfs", str(folder)]
+            mounts.masked.append(folder)
+        mounts.made.add(folder)
+    for src, dest in library_binds():
+        mounts.bind_ro(src, dest)
+        for alias in folders:  # the same file under a folder named through a link
+            real = alias.resolve()
+            if alias != real and _under(dest, real):
+                mounts.bind_ro(src, alias / dest.relative_to(real))
+    return mounts
 
 
 def _drop_privileges() -> list[str]:

@@ -8,7 +8,7 @@ reach them, and they are over before it starts.
 
 The child runs `run_cases.main` on the student's module (`checks/lib`, not the notebook's `lib/`),
 in its own session so that whatever it leaves running is killed with it. The runner reads its
-stdout and stderr (capped), enforces the time limit, reads `values.npz` without following links,
+stdout and stderr (capped), enforces the time limit, reads `values.pack` without following links,
 kills every process the child left, wipes every place the child could write (the working
 directory apart from the read-only mounts, /tmp, /dev/shm, System V IPC objects) and reports
 everything as ONE "checks" event on its channel, before the first cell starts. The supervisor
@@ -268,20 +268,20 @@ def _status(status: int) -> tuple[int | None, int | None]:
 
 
 def _values(out_dir: str, cap: int) -> tuple[bytes | None, str | None]:
-    """values.npz as the child left it: (bytes, None), (None, None) when there is none, or
+    """values.pack as the child left it: (bytes, None), (None, None) when there is none, or
     (None, reason) when it is not a plain file within the cap."""
     try:
         if not stat.S_ISDIR(os.lstat(out_dir).st_mode):
             return None, "the results directory was replaced by something else (a link?): results refused"
-        fd = os.open(os.path.join(out_dir, "values.npz"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(os.path.join(out_dir, "values.pack"), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return None, None
     except OSError as error:
-        return None, f"values.npz cannot be opened safely ({error.strerror}): results refused"
+        return None, f"values.pack cannot be opened safely ({error.strerror}): results refused"
     with os.fdopen(fd, "rb") as handle:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode):
-            return None, "values.npz is not a regular file: results refused"
+            return None, "values.pack is not a regular file: results refused"
         if info.st_size > cap:
-            return None, f"values.npz is {info.st_size / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
+            return None, f"values.pack is {info.st_size / 2**20:.1f} MB, over the {cap / 2**20:.0f} MB cap: results refused"
         return handle.read(cap + 1), None

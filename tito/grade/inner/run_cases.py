@@ -13,9 +13,9 @@ Output, all of it untrusted by the supervisor when it comes from the sandbox:
 - stdout: one JSON line describing the module import ({"module", "file", "status", "error"}),
   then ONE JSON line per case: {"case", "cell", "hidden", "points", "status": "ok"|"error",
   "error", "keys", "rtol", "atol", "wall"};
-- OUT_DIR/values.npz: every value of every case that finished, under `<case>/<name>`, numeric,
-  boolean or short-string arrays only (written with np.savez at the end, and every second while
-  the cases run, so that a run killed half-way keeps most of what it had).
+- OUT_DIR/values.pack: every value of every case that finished, under `<case>/<name>`, numeric,
+  boolean or short-string arrays only (a value pack, `valuepack.py`, written at the end, and every
+  second while the cases run, so that a run killed half-way keeps most of what it had).
 
 The cases run in a forked child, one after another: a case that hangs is killed at its time budget
 even if the code under test swallows exceptions, and one that crashes the interpreter (or calls
@@ -24,7 +24,7 @@ sys.exit) loses only itself: a new child goes on with the next case.
 `--serve` is the supervisor's trusted reference process: it reads one JSON request per line on
 stdin ({"cases", "module", "modules", "seed"}), runs the cases on the reference package in this
 process (no fork: the reference is trusted and the cases are pure) and answers each with one JSON
-line {"header", "lines", "values": base64 of the npz}.
+line {"header", "lines", "values": base64 of the value pack}.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import base64
 import importlib
 import importlib.util
-import io
 import json
 import re
 import select
@@ -50,12 +49,14 @@ import traceback
 
 import numpy as np
 
+import valuepack  # beside this script (its folder is on sys.path wherever it runs)
+
 ERROR_CAP = 600  # characters of an error message
 STRING_CAP = 200  # characters of a string value
 VALUES_PER_CASE = 200
 CHILD_OUTPUT_CAP = 16 * 2**20  # bytes one case may send back
-WRITE_EVERY = 1.0  # seconds between rewrites of values.npz while cases run (a killed run keeps them)
-KEY = re.compile(r"^[^\\\x00-\x1f\x7f]{1,80}$")  # a file name inside the .npz
+WRITE_EVERY = 1.0  # seconds between rewrites of values.pack while cases run (a killed run keeps them)
+KEY = re.compile(r"^[^\\\x00-\x1f\x7f]{1,80}$")  # a value's name
 OPTIONS = ("--module", "--modules", "--seed")
 
 
@@ -128,10 +129,8 @@ def serve(requests, replies) -> int:
                 status, error, result = _run_here(case, casekit.TT(modules, module), seed)
             values.update({f"{case.name}/{name}": value for name, value in result.items()})
             lines.append(_line(case, status, error, result, time.monotonic() - start))
-        buffer = io.BytesIO()
-        np.savez(buffer, **values)
         replies.write(json.dumps({"header": _header(module, import_error), "lines": lines,
-                                  "values": base64.b64encode(buffer.getvalue()).decode("ascii")}) + "\n")
+                                  "values": base64.b64encode(valuepack.pack(values)).decode("ascii")}) + "\n")
         replies.flush()
     return 0
 
@@ -247,9 +246,7 @@ def _child(cases, first: int, tt, seed: int, fd: int) -> None:
             signal.alarm(int(case.budget) + 2)  # backstop; the parent kills us at the budget
             try:
                 payload = _validate(case(tt, seed))
-                buffer = io.BytesIO()
-                np.savez(buffer, **payload)
-                head, body = {"status": "ok", "keys": sorted(payload)}, buffer.getvalue()
+                head, body = {"status": "ok", "keys": sorted(payload)}, valuepack.pack(payload)
             except BaseException as error:
                 head, body = {"status": "error", "error": _cap(_describe(error))}, b""
             signal.alarm(0)
@@ -355,8 +352,7 @@ def _parse_child(data: bytes) -> tuple[str, str | None, dict]:
     if info.get("status") != "ok":
         return "error", _cap(str(info.get("error"))), {}
     try:
-        with np.load(io.BytesIO(body), allow_pickle=False) as loaded:
-            values = {key: loaded[key] for key in loaded.files}
+        values = valuepack.unpack(body, max_arrays=VALUES_PER_CASE)
     except Exception as error:
         return "error", _cap(f"unreadable values: {error}"), {}
     return "ok", None, values
@@ -391,10 +387,10 @@ def _cap(text: str) -> str:
 
 
 def _write_values(out_dir: str, values: dict) -> None:
-    temporary = os.path.join(out_dir, ".values.tmp.npz")
+    temporary = os.path.join(out_dir, ".values.tmp.pack")
     with open(temporary, "wb") as handle:
-        np.savez(handle, **values)
-    os.replace(temporary, os.path.join(out_dir, "values.npz"))
+        handle.write(valuepack.pack(values))
+    os.replace(temporary, os.path.join(out_dir, "values.pack"))
 
 
 if __name__ == "__main__":
