@@ -127,9 +127,11 @@ def _detector(graded, student: str) -> secrets.Detector:
 
 
 def _own_solution_free(detector: secrets.Detector, module: str) -> secrets.Detector:
-    """The same detector without the fingerprints of `module`: for the files that hold the
-    student's own code, which for a correct submission reads like the reference."""
-    return secrets.Detector({m: p for m, p in detector.solutions.items() if m != module}, detector.strings,
+    """The same detector without the fingerprints of `module`, wherever else they are one too (08's
+    Conv2d draws its weights with a line of 03's Dense): for the files that hold the student's own
+    code, which for a correct submission reads like the reference."""
+    own = detector.solutions.get(module, set())
+    return secrets.Detector({m: p - own for m, p in detector.solutions.items() if m != module}, detector.strings,
                             detector.raw, detector.words)
 
 
