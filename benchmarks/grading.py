@@ -1,8 +1,8 @@
 """Grading throughput: stock `nbgrader autograde` vs `tito autograde`, on the same honest class.
 
 The workload: an all-correct synthetic class (`tito.synth`, mix with no bugs, stubs, broken files
-or late work), `submissions` submissions spread over every module (default 100: 13 students x 8
-modules = 104, 15 x 7 = 105 before 08_spatial; modules differ a lot in cost, 07_training being the dearest). It is written once
+or late work), `submissions` submissions spread over every module (default 100: 12 students x 9
+modules = 108; modules differ a lot in cost, 05_autograd being the dearest). It is written once
 into a throwaway copy of the course (source, release, reference package, config; `tito release`
 creates a fresh gradebook holding every assignment), and that copy is duplicated before anyone
 grades, so both sides start from byte-identical submitted/ files and gradebooks. Module by module
