@@ -213,6 +213,25 @@ def test_trainer_is_an_object_over_fit_whose_history_continues_across_calls():
     assert str(caught.value) == "Trainer.evaluate: no inputs given and no validation data to fall back on"
 
 
+def test_calling_a_module_passes_keywords_to_forward_so_layers_with_options_need_no_call_of_their_own():
+    from tinytorch.core.attention import MultiHeadAttention, TransformerBlock, causal_mask
+
+    class Shift(layers.Module):
+        def forward(self, x, by=0.0):
+            return x + by
+
+    assert Shift()(Tensor([1.0, 2.0]), by=10.0).data.tolist() == [11.0, 12.0]
+    assert "__call__" not in vars(MultiHeadAttention) and "__call__" not in vars(TransformerBlock)
+    rng = np.random.default_rng(0)
+    block = TransformerBlock(8, 2, rng=np.random.default_rng(1))
+    x = Tensor(rng.standard_normal((2, 5, 8)))
+    mask = causal_mask(5)
+    np.testing.assert_array_equal(block(x, mask=mask).data, block.forward(x, mask).data)
+    assert not np.array_equal(block(x, mask=mask).data, block(x).data), "the mask reaches the attention"
+    attention = block.self_attn
+    np.testing.assert_array_equal(attention(x, mask=mask).data, attention.forward(x, x, x, mask).data)
+
+
 @pytest.mark.parametrize("name", CORE_MODULES)
 def test_each_core_module_imports_first_in_a_fresh_interpreter(name):
     result = _fresh_python(f"import tinytorch.core.{name}")

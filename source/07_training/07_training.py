@@ -901,8 +901,10 @@ for batch_size in (8, 32, 128, 512):
 #
 # or on its own: `.venv/bin/python -m pytest checkpoints/checkpoint_07_*.py`.
 #
-# That completes TinyTorch: tensors, activations, layers, losses, automatic differentiation,
-# optimizers and training, each written by you and each tested on its own.
+# That completes the core of TinyTorch: tensors, activations, layers, losses, automatic
+# differentiation, optimizers and training, each written by you and each tested on its own.
+# Modules 08 and 09 build on it the architectures most students come for: convolutional networks
+# (`08_spatial`) and attention with a small transformer (`09_attention`).
 
 
 # %% [markdown]

@@ -502,9 +502,6 @@ class MultiHeadAttention(Module):
         self.v_proj = Dense(embed_dim, embed_dim, rng=rng)
         self.out_proj = Dense(embed_dim, embed_dim, rng=rng)
 
-    def __call__(self, query, key=None, value=None, mask=None) -> Tensor:
-        return self.forward(query, key, value, mask)
-
     def split_heads(self, x: Tensor) -> Tensor:
         """(batch, length, embed_dim) -> (batch, num_heads, length, head_dim).
 
@@ -629,9 +626,6 @@ class TransformerBlock(Module):
         self.norm2 = LayerNorm(embed_dim)
         self.linear1 = Dense(embed_dim, hidden_dim, rng=rng)
         self.linear2 = Dense(hidden_dim, embed_dim, rng=rng)
-
-    def __call__(self, x, mask=None) -> Tensor:
-        return self.forward(x, mask)
 
     def forward(self, x, mask=None) -> Tensor:
         """One pre-norm block on x of shape (batch, length, embed_dim); the shape is kept.

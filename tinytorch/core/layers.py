@@ -20,13 +20,15 @@ class Module:
     """Base class of everything with parameters: finds them, zeroes them, calls `forward`.
 
     Parameters are discovered from the attributes: any Tensor that requires a gradient, any
-    sub-Module, and lists or tuples of those. Subclasses only write `__init__` and `forward`.
+    sub-Module, and lists or tuples of those. Subclasses only write `__init__` and `forward`;
+    calling a module calls its `forward` with the same arguments, keywords included
+    (`block(x, mask=causal)`), as in PyTorch.
     """
 
-    def __call__(self, *inputs) -> Tensor:
-        return self.forward(*inputs)
+    def __call__(self, *inputs, **options) -> Tensor:
+        return self.forward(*inputs, **options)
 
-    def forward(self, *inputs) -> Tensor:
+    def forward(self, *inputs, **options) -> Tensor:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def parameters(self) -> list:
