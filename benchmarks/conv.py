@@ -10,7 +10,11 @@ check that they do the same work).
 Thread counts are set for both libraries at once (threadpoolctl for numpy's BLAS, torch's own
 pool with `torch.set_num_threads`); within each repeat the two run one after the other, in an
 order that alternates between repeats. A profile of tinytorch's step (cProfile, one thread) says
-where its time goes.
+where its time goes, and the matrix-product floor says how much of it no numpy code can save: the
+second layer's three products (forward, weight gradient, columns' gradient) timed alone, once in
+the layout module 08 teaches (a batch of (C*k*k, H_out*W_out) column blocks) and once in the
+layouts OpenBLAS runs fastest on this machine (one product over the whole batch, each operand in
+the orientation that timed best), beside PyTorch's whole step.
 """
 
 from __future__ import annotations
@@ -112,6 +116,60 @@ def profile(images, weights, top: int = 8) -> list[tuple[str, float, float]]:
     return [(name, seconds / STEPS, seconds / total) for name, seconds in rows[:top]]
 
 
+def _median_ms(product, repeats: int) -> float:
+    product()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        product()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def _second_layer_operands(seed: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Columns (N, C*k*k, P), weight matrix (C_out, C*k*k), output gradient (N, C_out, P) of layer 2."""
+    rng = np.random.default_rng(seed)
+    c_in, c_out = CHANNELS[1], CHANNELS[2]
+    positions = (SIZE - 2 * (KERNEL - 1)) ** 2
+    cols = rng.random((BATCH, c_in * KERNEL * KERNEL, positions), dtype=np.float32)
+    weight = rng.random((c_out, c_in * KERNEL * KERNEL), dtype=np.float32)
+    grad = rng.random((BATCH, c_out, positions), dtype=np.float32)
+    return cols, weight, grad
+
+
+def matrix_product_floor(repeats: int = 21) -> dict:
+    """ms for the second layer's three products alone, in the taught layout and in the fastest one.
+
+    The taught layout is what `conv2d` and `conv2d_rule` multiply (numpy loops over the batch):
+    W_m @ cols, G @ cols^T summed over the batch, W_m^T @ G. The fastest is the best orientation
+    found for each product over the whole batch at once (positions x channels operands).
+    """
+    cols, weight, grad = _second_layer_operands()
+    wide_cols = np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(cols.shape[1], -1)  # (C*k*k, N*P)
+    rows_grad = np.ascontiguousarray(grad.transpose(0, 2, 1)).reshape(-1, grad.shape[1])  # (N*P, C_out)
+    taught = {"forward": lambda: weight @ cols,
+              "weight": lambda: (grad @ cols.transpose(0, 2, 1)).sum(axis=0),
+              "columns": lambda: weight.T @ grad}
+    fastest = {"forward": lambda: wide_cols.T @ weight.T,
+               "weight": lambda: wide_cols @ rows_grad,
+               "columns": lambda: rows_grad @ weight}
+    _check_same_products(taught, fastest, cols.shape, grad.shape)
+    return {layout: {name: _median_ms(product, repeats) for name, product in products.items()}
+            for layout, products in (("taught", taught), ("fastest", fastest))}
+
+
+def _check_same_products(taught: dict, fastest: dict, cols_shape: tuple, grad_shape: tuple) -> None:
+    """Both layouts must compute the same three results, or the floor compares unlike work."""
+    (batch, rows, positions), channels = cols_shape, grad_shape[1]
+    as_taught = {"forward": lambda out: out.reshape(batch, positions, channels).transpose(0, 2, 1),
+                 "weight": lambda out: out.T,
+                 "columns": lambda out: out.reshape(batch, positions, rows).transpose(0, 2, 1)}
+    for name, product in taught.items():
+        expected, got = product(), as_taught[name](fastest[name]())
+        if not np.allclose(got, expected, rtol=1e-4, atol=1e-3):
+            raise AssertionError(f"the fastest layout's {name} product differs from the taught one")
+
+
 def run(threads=(1, 2), repeats: int = 7) -> dict:
     from threadpoolctl import threadpool_limits
 
@@ -131,7 +189,7 @@ def run(threads=(1, 2), repeats: int = 7) -> dict:
             agreement = max(float(np.abs(a - b).max() / np.abs(b).max())
                             for a, b in zip(ours.weight_gradients(), theirs.weight_gradients()))
 
-    results = {"threads": {}, "agreement": agreement, "repeats": repeats}
+    results = {"threads": {}, "floor": {}, "agreement": agreement, "repeats": repeats}
     for n in threads:
         with threadpool_limits(limits=n):
             if torch is not None:
@@ -143,9 +201,26 @@ def run(threads=(1, 2), repeats: int = 7) -> dict:
             for repeat in range(repeats):
                 for r in (runs if repeat % 2 == 0 else runs[::-1]):
                     times[r.name].append(_timed(r) / STEPS)
+            results["floor"][n] = matrix_product_floor()
         results["threads"][n] = {name: {"median": statistics.median(t), "min": min(t)} for name, t in times.items()}
     results["profile"] = profile(images, weights)
     return results
+
+
+def _floor_report(results: dict) -> list[str]:
+    """The matrix-product floor beside PyTorch's whole step, per thread count."""
+    lines = ["", "The floor: the second layer's three matrix products alone (forward, weight gradient, "
+                 "columns' gradient), ms, median of 21; no numpy step can take less than the layout's sum:", "",
+             "| threads | layout | forward | weight | columns | sum | sum / torch's whole step |",
+             "|---|---|---|---|---|---|---|"]
+    for n, layouts in results["floor"].items():
+        torch_step = results["threads"][n].get("torch", {}).get("median")
+        for layout, products in layouts.items():
+            total = sum(products.values())
+            versus = f"{total / (1000 * torch_step):.2f}" if torch_step else "-"
+            lines.append(f"| {n} | {layout} | " + " | ".join(f"{products[k]:.2f}" for k in ("forward", "weight", "columns"))
+                         + f" | {total:.2f} | {versus} |")
+    return lines
 
 
 def report(results: dict) -> list[str]:
@@ -165,6 +240,7 @@ def report(results: dict) -> list[str]:
     if results["agreement"] is not None:
         lines.append(f"Same weights, same batch: the weight gradients of tinytorch and PyTorch differ by at most "
                      f"{results['agreement']:.1e} (relative to the largest).")
+    lines += _floor_report(results)
     lines += ["", "Where tinytorch's step goes (cProfile, 1 thread, own time per step):", "",
               "| function | ms per step | share |", "|---|---|---|"]
     lines += [f"| `{name}` | {1000 * seconds:.2f} | {share:.0%} |" for name, seconds, share in results["profile"]]
