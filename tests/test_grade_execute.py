@@ -17,7 +17,7 @@ import pytest
 
 from tito.course import discover, modules_before, select
 from tito.build.partial import partial_reference
-from tito.grade.execute import ExecuteOutcome, execute
+from tito.grade.execute import OUTPUTS_KEPT, ExecuteOutcome, execute
 from tito.grade.sandbox import Limits, Sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -185,6 +185,54 @@ def test_big_output_is_capped_fast(tmp_path):
     assert written.ename is None and cap <= len(written.stdout) < cap + 100
     assert small.stdout == "small\n"
     assert time.monotonic() - start < 30
+
+
+@pytest.mark.slow
+def test_a_cell_with_countless_small_outputs_keeps_its_report_and_the_cells_after_it(tmp_path):
+    """250,000 displays of a number: each is small, together they made the cell's report longer
+    than the supervisor reads, so that cell and every later one were lost ("kernel exited (status
+    0)"). The runner keeps as many outputs as the supervisor does and says it dropped the rest."""
+    limits = Limits(cell_timeout=60.0, notebook_timeout=90.0, output_bytes=64 * 2**10)
+    cells = [
+        {"index": 0, "source": "from IPython.display import display\nfor i in range(250_000):\n    display(i)",
+         "grade_id": None},
+        {"index": 1, "source": "print('after')", "grade_id": "later"},
+    ]
+    out = run(cells, tmp_path, limits)
+    shown, later = out.cells
+    assert out.failure is None and out.malformed == 0
+    assert (shown.ran, shown.ename) == (True, None)
+    kept = [o for o in shown.outputs if o["output_type"] == "display_data"]
+    assert kept[:2] == [{"output_type": "display_data", "data": {"text/plain": "0"}, "metadata": {}},
+                        {"output_type": "display_data", "data": {"text/plain": "1"}, "metadata": {}}]
+    assert len(kept) == OUTPUTS_KEPT - 8 and kept[-1]["data"] == {"text/plain": str(OUTPUTS_KEPT - 9)}
+    assert shown.outputs[-1] == {"output_type": "stream", "name": "stdout",
+                                 "text": "\n[... further displayed outputs dropped by the grader ...]\n"}
+    assert (later.ran, later.ename, later.stdout) == (True, None, "after\n")
+
+
+def test_output_that_json_escapes_six_fold_keeps_the_report_readable(tmp_path):
+    """A control character costs 6 bytes in the runner's JSON report: a cell that fills both
+    streams and a display with them must still report, and the cells after it still count."""
+    cap = 2**20
+    limits = Limits(cell_timeout=30.0, notebook_timeout=60.0, output_bytes=cap)
+    cells = [
+        {"index": 0, "source": f"import sys\nfrom IPython.display import display\n"
+                               f"sys.stdout.write('\\x01' * {2 * cap})\nsys.stderr.write('\\x02' * {2 * cap})\n"
+                               f"display('\\x04' * {cap})\nraise ValueError('\\x03' * 10_000)",
+         "grade_id": "noisy"},
+        {"index": 1, "source": "print('after')", "grade_id": "later"},
+    ]
+    out = run(cells, tmp_path, limits)
+    noisy, later = out.cells
+    assert out.failure is None and out.malformed == 0
+    assert (noisy.ran, noisy.ename, noisy.passed) == (True, "ValueError", False)
+    assert noisy.evalue == "\x03" * 10_000
+    assert noisy.stdout.startswith("\x01" * 1000) and noisy.stderr.startswith("\x02" * 1000)
+    assert noisy.outputs[-2:] == [
+        {"output_type": "stream", "name": "stdout", "text": "\n[... this cell's outputs cut short: too large to report ...]\n"},
+        {"output_type": "error", "ename": "ValueError", "evalue": "\x03" * 10_000, "traceback": noisy.outputs[-1]["traceback"]}]
+    assert (later.ran, later.ename, later.stdout) == (True, None, "after\n")
 
 
 def test_os_exit_names_the_cell(tmp_path):

@@ -579,6 +579,11 @@ KINDS: tuple[Kind, ...] = (
     Kind("print-100mb", "resources", "02_activations", "prints 100 MB, then writes 5 MB to fd 1",
          cell_attack(fixture("big_output")),
          Expect(reason="[... output truncated by the grader ...]")),
+    Kind("countless-outputs", "resources", "02_activations",
+         "displays 100,000 numbers and 1 MB of control characters (6 bytes each in the runner's report)",
+         cell_attack("import sys\nfrom IPython.display import display\nfor i in range(100_000):\n    display(i)\n"
+                     "sys.stdout.write('\\x01' * 2**21)\ndisplay('\\x04' * 2**20)"),
+         Expect(reason="[... further displayed outputs dropped by the grader ...]")),
     Kind("write-1gb-file", "resources", "02_activations", "writes 1 GB to a scratch file and to /tmp",
          cell_attack("for path in ['big.bin', '/tmp/big.bin']:\n    try:\n        with open(path, 'wb') as f:\n"
                      "            for _ in range(1024):\n                f.write(b'\\0' * 2**20)\n"

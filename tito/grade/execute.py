@@ -32,6 +32,7 @@ RUNNER = "run_notebook.py"
 CHECKS_CHILD = "checks_child.py"  # imported by the runner when it runs the cases first
 RUNNER_DIR = "runner"  # /scratch/runner: the inner scripts, the spec, cells.json (read-only)
 CHECKS_EVENT_BYTES = 16 * 2**20  # room on one channel line for the "checks" event
+OUTPUTS_KEPT = 1000  # outputs of one cell that are kept (the runner keeps no more either)
 RUNNER_STARTUP = 60.0  # seconds the runner may take to start (interpreter, imports), checks apart
 CAPTURE = ".tito"  # the runner's fd captures of the current cell, under scratch
 OOM_MARKERS = ("MemoryError", "Cannot allocate memory", "std::bad_alloc", "out of memory",
@@ -138,7 +139,8 @@ class _Supervisor:
         if self.lib is not None:
             shutil.copytree(self.lib, self.scratch / "lib", dirs_exist_ok=True)
         argv = ["python", "-X", "faulthandler", f"/scratch/{RUNNER_DIR}/{RUNNER}",
-                "--output-bytes", str(self.limits.output_bytes), "--capture-dir", f"/scratch/{CAPTURE}"]
+                "--output-bytes", str(self.limits.output_bytes), "--outputs-kept", str(OUTPUTS_KEPT),
+                "--line-bytes", str(self.max_line), "--capture-dir", f"/scratch/{CAPTURE}"]
         if self.session_checks is not None:
             c = self.session_checks
             argv += ["--checks", json.dumps(c.args), "--checks-out", c.out, "--checks-timeout", f"{c.timeout:g}",
@@ -285,7 +287,7 @@ class _Supervisor:
         outcome.stdout = _text(event.get("stdout"), cap + 200)  # (+ the runner's truncation note)
         outcome.stderr = _text(event.get("stderr"), cap + 200)
         outputs = event.get("outputs")
-        outcome.outputs = [o for o in outputs if _valid_output(o)][:1000] if isinstance(outputs, list) else []
+        outcome.outputs = [o for o in outputs if _valid_output(o)][:OUTPUTS_KEPT] if isinstance(outputs, list) else []
 
     # ------------------------------------------------------------------ overload
 

@@ -2,7 +2,7 @@
 
 Runs INSIDE the sandbox, copied into the scratch directory: standard library, IPython and numpy
 only, never tito. Usage:
-    python run_notebook.py [--output-bytes N] [--capture-dir DIR]
+    python run_notebook.py [--output-bytes N] [--outputs-kept N] [--line-bytes N] [--capture-dir DIR]
                            [--checks JSON_ARGS --checks-out DIR --checks-timeout S --values-cap N
                             --isolate 1]
                            [cells.json]
@@ -51,6 +51,8 @@ SEED = 20240601
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 CAPTURE_DIR = "/scratch/.tito"
 TRUNCATED = "\n[... output truncated by the grader ...]\n"
+DISPLAYS_DROPPED = "\n[... further displayed outputs dropped by the grader ...]\n"
+REPORT_CUT = "\n[... this cell's outputs cut short: too large to report ...]\n"
 KEEP_MIMETYPES = ("text/plain", "image/png")
 
 
@@ -60,14 +62,19 @@ class Capture:
     Stream text lives in the cell's capture files (fds 1 and 2), written there at once by
     `print` and by fd-level writers alike, so it survives a cell that kills the process. This
     object remembers where each Python-level write began and where displays came in between,
-    so the outputs can be put back in order; every stream is capped at `cap` bytes.
+    so the outputs can be put back in order; every stream is capped at `cap` bytes, displays
+    together too, and a cell keeps at most `outputs_kept` outputs (what the supervisor keeps).
     """
 
-    def __init__(self, cap: int):
+    def __init__(self, cap: int, outputs_kept: int):
         self.cap = cap
         self.items: list[tuple] = []  # ("stream", name, start offset) | ("display", output)
         self.dropped = {"stdout": False, "stderr": False}
         self.display_bytes = 0
+        # room for what `assemble` adds: two streams' starts, two truncation notes, the note on
+        # dropped displays; and the error output (0: no limit, a run by hand)
+        self.most_items = outputs_kept - 8 if outputs_kept > 0 else float("inf")
+        self.displays_dropped = False
 
     def note_stream(self, name: str, offset: int) -> None:
         last = self.items[-1] if self.items else None
@@ -75,6 +82,9 @@ class Capture:
             self.items.append(("stream", name, offset))
 
     def display(self, output_type: str, data: dict, **extra) -> None:
+        if len(self.items) >= self.most_items or self.display_bytes >= self.cap:
+            self.displays_dropped = True  # countless small outputs would outgrow the cell's report
+            return
         kept = {}
         for mime in KEEP_MIMETYPES:
             value = data.get(mime)
@@ -114,6 +124,8 @@ class Capture:
                 else:
                     outputs.append({"output_type": "stream", "name": name, "text": text})
                 last_of[name] = outputs[-1]
+        if self.displays_dropped:
+            outputs.append({"output_type": "stream", "name": "stdout", "text": DISPLAYS_DROPPED})
         texts = {}
         for name in ("stdout", "stderr"):
             texts[name] = data[name].decode("utf-8", "replace")
@@ -267,6 +279,23 @@ def _safe_str(value) -> str:
     return text[:10000]
 
 
+def cut_short(done: dict, line_bytes: int) -> dict:
+    """A cell's report that fits on one line of `line_bytes`: its texts shortened, its outputs
+    replaced by a note (and its error, if any).
+
+    JSON writes a control character as 6 bytes, so text within the caps can still make a report
+    longer than the supervisor reads, and a line it cannot read would cost every later cell.
+    Each of the four texts (stdout, stderr, the traceback and the error output's copy of it)
+    keeps line_bytes // 32 characters: at most 6/32 of the line each, even escaped.
+    """
+    keep = line_bytes // 32
+    traceback = done["traceback"][:keep]
+    outputs = [{"output_type": "stream", "name": "stdout", "text": REPORT_CUT}]
+    outputs += [dict(o, traceback=traceback.splitlines()[:2000]) for o in done["outputs"] if o["output_type"] == "error"]
+    return dict(done, stdout=done["stdout"][:keep], stderr=done["stderr"][:keep], traceback=traceback,
+                outputs=outputs)
+
+
 def seed(index: int) -> None:
     random.seed(SEED + index)
     try:
@@ -313,7 +342,8 @@ def on_sigint(signum, frame):
 
 def main(argv: list[str]) -> int:
     global CURRENT, IN_CELL, CAPTURE_DIR
-    options = {"--output-bytes": str(2**20), "--capture-dir": CAPTURE_DIR, "--checks": "",
+    options = {"--output-bytes": str(2**20), "--outputs-kept": "0", "--line-bytes": "0",  # 0: no limit
+               "--capture-dir": CAPTURE_DIR, "--checks": "",
                "--checks-out": "out", "--checks-timeout": "60", "--values-cap": str(4 * 2**20), "--isolate": ""}
     args = list(argv)
     for option in options:
@@ -322,12 +352,16 @@ def main(argv: list[str]) -> int:
             options[option] = args[at + 1]
             del args[at: at + 2]
     cap, CAPTURE_DIR = int(options["--output-bytes"]), options["--capture-dir"]
+    outputs_kept, line_bytes = int(options["--outputs-kept"]), int(options["--line-bytes"])
     cells_path = args[0] if args else "/scratch/cells.json"
 
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 
     def emit(event: dict) -> None:
-        channel.write(json.dumps(event, ensure_ascii=True) + "\n")
+        line = json.dumps(event, ensure_ascii=True)
+        if 0 < line_bytes <= len(line) and event["event"] == "done":
+            line = json.dumps(cut_short(event, line_bytes), ensure_ascii=True)
+        channel.write(line + "\n")
         channel.flush()
 
     with open(cells_path, encoding="utf-8") as f:
@@ -372,7 +406,7 @@ def main(argv: list[str]) -> int:
             os.ftruncate(captures[name], 0)
             os.lseek(captures[name], 0, os.SEEK_SET)
             os.dup2(captures[name], fd)
-        capture = Capture(cap)
+        capture = Capture(cap, outputs_kept)
         CURRENT = capture
         sys.stdout, sys.stderr = out_stream, err_stream
         type(shell).last_error = None
