@@ -235,6 +235,20 @@ def test_output_that_json_escapes_six_fold_keeps_the_report_readable(tmp_path):
     assert (later.ran, later.ename, later.stdout) == (True, None, "after\n")
 
 
+def test_a_cell_too_deep_to_compile_fails_alone(tmp_path):
+    """IPython's run_cell raises RecursionError on `1 + 1 + ...` of 200,000 terms; the coroutine
+    it had made warned "never awaited" on the NEXT cell's stderr, which failed that cell."""
+    cells = [
+        {"index": 0, "source": "x = " + " + ".join(["1"] * 200_000), "grade_id": None},
+        {"index": 1, "source": "print('after')", "grade_id": "later"},
+    ]
+    out = run(cells, tmp_path)
+    deep, later = out.cells
+    assert out.failure is None
+    assert (deep.ran, deep.ename) == (True, "RecursionError")
+    assert (later.ran, later.ename, later.stdout, later.stderr, later.passed) == (True, None, "after\n", "", True)
+
+
 def test_os_exit_names_the_cell(tmp_path):
     out = run(attack("os_exit"), tmp_path)
     first, exiting, later = out.cells

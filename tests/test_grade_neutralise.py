@@ -122,6 +122,28 @@ def test_markdown_the_renderer_would_change_falls_back_to_text():
     assert neutral_markdown(["# a", "\n", "b"]) == '<div class="tito-sanitised"><h1>a</h1>&#10;<p>b</p>&#10;</div>'
 
 
+def test_markdown_too_costly_to_clean_is_kept_as_text():
+    """100,000 nested `<div>` took the cleaner 25 s (its cost grows with the square of the
+    nesting); a cell longer than 64 KiB, or rendering to more than 4096 tags, is kept as text
+    without being rendered or cleaned, so no student's markdown can stall a grading worker."""
+    nested = "<div>" * 100_000
+    assert neutral_markdown(nested) == escaped_text(nested) == "&#60;div&#62;" * 100_000
+    many_tags = "<b>x</b> " * 2100  # 4200 tags in 19 K characters
+    assert neutral_markdown(many_tags) == escaped_text(many_tags)
+    long_words = "word " * 14_000  # 70 K characters, no markup at all
+    assert neutral_markdown(long_words) == escaped_text(long_words) == long_words
+    fits = "<b>x</b> " * 2000
+    assert neutral_markdown(fits).startswith('<div class="tito-sanitised"><p><b>x</b> <b>x</b>')
+
+
+def test_a_notebook_renders_at_most_512_kib_of_markdown_the_rest_is_text():
+    cells = [nbformat.v4.new_markdown_cell(f"cell {i}: " + "word " * 12_600) for i in range(10)]  # 63 K each
+    kept = _kept(cells)
+    rendered = [c.source.startswith('<div class="tito-sanitised"><p>cell') for c in kept.cells]
+    assert rendered == [True] * 8 + [False] * 2
+    assert kept.cells[8].source == escaped_text(cells[8].source) and kept.cells[9].source.startswith("cell 9&#58; word")
+
+
 def test_outputs_kept_are_the_supervisors_and_cells_are_plain():
     png = "iVBORw0KGgoAAAANSUhEUg=="  # the PNG signature and an IHDR header, base64
     code = nbformat.v4.new_code_cell("print(1)")

@@ -24,6 +24,20 @@ def test_parse_is_ast_parse():
         parsing.parse("def f(:\n")
 
 
+@pytest.mark.parametrize("source", [
+    "x = " + " + ".join(["1"] * 200_000),  # RecursionError in ast.parse
+    "a" + ".b" * 200_000,                   # RecursionError
+    "x = " + "-" * 200_000 + "1",           # MemoryError
+    "f = " + "lambda: " * 100_000 + "1",    # MemoryError
+], ids=["sum", "attributes", "unary", "lambdas"])
+def test_code_too_deep_for_the_parser_is_a_syntax_error(source):
+    """ast.parse raises RecursionError or MemoryError on these; every caller handles SyntaxError
+    (a student's cell like this was an internal grading error)."""
+    with pytest.raises(SyntaxError) as caught:
+        parsing.parse(source)
+    assert caught.value.msg.startswith("too deeply nested for Python's parser (")
+
+
 def test_third_party_parses_wait_for_the_lock(serialized, tmp_path):
     """numpy's np.load parses each array header with ast.literal_eval: while another thread holds
     the lock, it must wait."""

@@ -19,9 +19,18 @@ _UNLOCKED = ast.parse
 
 
 def parse(source, filename="<unknown>", mode="exec", **kwargs) -> ast.AST:
-    """`ast.parse`, one thread at a time; raises SyntaxError as ast.parse does."""
+    """`ast.parse`, one thread at a time; raises SyntaxError as ast.parse does.
+
+    Also for code nested too deeply for CPython's parser, where ast.parse raises RecursionError
+    or MemoryError instead (`x = 1 + 1 + ...` with 200,000 terms, `a.b.b.b...`, `-----1`): no
+    kernel could compile it either, and every caller already knows what to do with code that
+    does not parse. Before, such a cell in a submission was an internal grading error.
+    """
     with _LOCK:
-        return _UNLOCKED(source, filename, mode, **kwargs)
+        try:
+            return _UNLOCKED(source, filename, mode, **kwargs)
+        except (RecursionError, MemoryError) as error:
+            raise SyntaxError(f"too deeply nested for Python's parser ({type(error).__name__})") from None
 
 
 def serialize_all_parsing() -> None:

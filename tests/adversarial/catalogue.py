@@ -758,10 +758,38 @@ KINDS: tuple[Kind, ...] = (
          Expect(status="error", score=0.0, reason="no notebook 03_layers.ipynb in the submission (found: answers.py)")),
     Kind("extra-500mb-file", "malformed", "03_layers", "a correct notebook and a 500 MB (sparse) data file",
          _extra_big_file, Expect()),
+    Kind("markup-bomb", "resources", "01_tensor",
+         "markdown cells of 200,000 nested `<div>` (1 MB) and eight of 6,000 bold words each (cleaning nested tags grows with their square)",
+         structure(lambda nb: _markup_bomb(nb)), Expect()),
+    Kind("deep-expression", "malformed", "01_tensor",
+         "an added cell `x = 1 + 1 + ...` of 200,000 terms, too deep for Python's parser (no kernel can compile it)",
+         cell_attack("x = " + " + ".join(["1"] * 200_000), module="01_tensor", after="tensor-as-tensor"),
+         Expect(reason="RecursionError")),
+    Kind("deep-json", "malformed", "03_layers", "a correct notebook whose added cell's metadata nests 100,000 lists",
+         raw_file(lambda ctx: _nested_metadata(correct_json(ctx), 100_000).encode()),
+         Expect(status="error", score=0.0, reason="JSON nested too deeply to read")),
+    Kind("deep-metadata", "malformed", "03_layers",
+         "a correct notebook whose added cell's metadata nests 500 lists (JSON reads it, nbformat's validation cannot)",
+         raw_file(lambda ctx: _nested_metadata(correct_json(ctx), 500).encode()),
+         Expect(status="error", score=0.0, reason="JSON nested too deeply to read")),
     Kind("huge-notebook", "malformed", "03_layers", "a correct notebook carrying 25 MB of saved outputs",
          lambda ctx, folder, kind: write(folder, "03_layers", _tap(filled(ctx, "03_layers"), _huge_outputs)),
          Expect(status="error", score=0.0, reason="larger than the 20 MB a notebook may have")),
 ) + FORGERY + SECRETS
+
+
+def _markup_bomb(nb) -> None:
+    nb.cells.append(nbformat.v4.new_markdown_cell("<div>" * 200_000, id="markup-bomb-nested"))
+    nb.cells.extend(nbformat.v4.new_markdown_cell(f"part {i}: " + "<b>x</b> " * 6_000, id=f"markup-bomb-{i}")
+                    for i in range(8))
+
+
+def _nested_metadata(notebook_json: str, depth: int) -> str:
+    """The notebook with one more code cell whose metadata holds lists `depth` deep."""
+    data = json.loads(notebook_json)
+    data["cells"].append({"cell_type": "code", "execution_count": None, "id": "deep-metadata", "outputs": [],
+                          "metadata": {"nesting": "@@"}, "source": "print('deep')"})
+    return json.dumps(data).replace('"@@"', "[" * depth + "]" * depth)
 
 
 def _tap(nb, edit):

@@ -19,6 +19,14 @@ writes every markdown cell as HTML that is already sanitised:
   cleaned HTML, the cell is kept as escaped text instead (every character but letters, digits
   and spaces written as a character reference, which no markdown parser turns into markup).
 
+The supervisor's work on a student's markdown is bounded, so that no notebook stalls a grading
+worker: rendering costs up to about 0.6 s for 64 KiB of pathological markdown, and cleaning deeply
+nested tags grows with the square of their number (100,000 nested `<div>` took 25 s). A cell
+longer than `RENDERED_CELL_CHARS`, one that renders to more than `RENDERED_CELL_TAGS` tags, and
+every cell after the notebook's first `RENDERED_NOTEBOOK_CHARS` characters of markdown are kept
+as escaped text: the student's words, shown as text. The release's own cells are far inside all
+three (at most 4.4 K characters and 480 tags a cell, 29 K characters a notebook).
+
 Math survives (`$...$` is text to the cleaner; MathJax reads it from the page), code blocks keep
 their highlighting classes. Raw cells lose their output format and their source is escaped: they
 show as text. Code cells' sources are highlighted (escaped) by nbconvert; their outputs are the
@@ -39,6 +47,9 @@ ATTRIBUTES["*"] = {"class", "title", "lang", "dir"}
 URL_SCHEMES = {"http", "https", "mailto"}
 CLASS_DROPPED = {"mermaid"}  # a script library would render it (the lab template loads one)
 MARK = "tito-sanitised"
+RENDERED_CELL_CHARS = 64 * 2**10
+RENDERED_CELL_TAGS = 4096
+RENDERED_NOTEBOOK_CHARS = 512 * 2**10
 
 
 def clean_html(html: str) -> str:
@@ -67,19 +78,27 @@ def render_markdown(source: str) -> str:
     return MarkdownWithMath(renderer=renderer).render(source)
 
 
+def _text(source) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def neutral_markdown(source: str) -> str:
     """A markdown source that renders as the sanitised rendering of `source`, and as nothing more."""
-    if isinstance(source, list):
-        source = "".join(source)
-    source = str(source)
+    source = _text(source)
+    if len(source) > RENDERED_CELL_CHARS:
+        return escaped_text(source)
     return (_remembered_neutral_markdown if len(source) <= REMEMBERED_CHARS else _neutral_markdown)(source)
 
 
 def _neutral_markdown(source: str) -> str:
     try:
-        cleaned = clean_html(render_markdown(source))
+        rendered = render_markdown(source)
     except Exception:  # a renderer error (e.g. a missing attachment): show the text
         return escaped_text(source)
+    if rendered.count("<") > RENDERED_CELL_TAGS:
+        return escaped_text(source)  # cleaning that many (perhaps nested) tags could take minutes
+    cleaned = clean_html(rendered)
     packed = f'<div class="{MARK}">' + cleaned.replace("\r", "").replace("\n", "&#10;") + "</div>"
     try:
         again = render_markdown(packed).strip()
@@ -102,17 +121,28 @@ def escaped_text(source: str) -> str:
     return "".join(c if c.isalnum() or c in " \n" else f"&#{ord(c)};" for c in source)
 
 
-def neutralise_cell(cell) -> None:
-    """Make one nbformat cell inert for any HTML renderer (in place)."""
+def neutralise_cells(cells) -> None:
+    """Make a notebook's cells inert (in place), rendering at most `RENDERED_NOTEBOOK_CHARS`
+    characters of markdown in all: the cells after that are kept as escaped text."""
+    budget = RENDERED_NOTEBOOK_CHARS
+    for cell in cells:
+        source = _text(cell.get("source", "")) if cell.get("cell_type") == "markdown" else ""
+        budget -= len(source)
+        neutralise_cell(cell, render=budget >= 0)
+
+
+def neutralise_cell(cell, render: bool = True) -> None:
+    """Make one nbformat cell inert for any HTML renderer (in place); `render=False` keeps a
+    markdown cell as escaped text."""
     cell.pop("attachments", None)
     if cell.get("cell_type") == "markdown":
-        cell["source"] = neutral_markdown(cell.get("source", ""))
+        source = cell.get("source", "")
+        cell["source"] = neutral_markdown(source) if render else escaped_text(_text(source))
     elif cell.get("cell_type") == "raw":
         metadata = cell.get("metadata", {})
         for key in ("format", "raw_mimetype"):
             metadata.pop(key, None)
-        source = cell.get("source", "")
-        cell["source"] = html.escape("".join(source) if isinstance(source, list) else str(source), quote=False)
+        cell["source"] = html.escape(_text(cell.get("source", "")), quote=False)
     elif cell.get("cell_type") == "code":
         count = cell.get("execution_count")
         if not (count is None or (isinstance(count, int) and not isinstance(count, bool))):

@@ -62,15 +62,24 @@ def read_submission(submission: Submission) -> tuple[nbformat.NotebookNode, list
     except json.JSONDecodeError as error:
         raise SubmissionError(f"{path.name}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
                               "the file is damaged or truncated") from None
+    except RecursionError:
+        raise SubmissionError(_too_deep(path)) from None
     if not isinstance(data, dict) or "nbformat" not in data:
         raise SubmissionError(f"{path.name}: JSON, but not a notebook (no 'nbformat' field)")
     try:
         notebook = nbformat.reads(text, as_version=4)
+    except RecursionError:  # nbformat's validation walks the JSON recursively
+        raise SubmissionError(_too_deep(path)) from None
     except Exception as error:  # nbformat raises several types for malformed notebooks
         raise SubmissionError(f"{path.name}: not a readable notebook ({type(error).__name__}: {error})") from None
     if data.get("nbformat") != 4:
         notes.append(f"{path.name}: converted from nbformat {data.get('nbformat')} to 4")
     return notebook, notes
+
+
+def _too_deep(path: Path) -> str:
+    return (f"{path.name}: JSON nested too deeply to read (hundreds of levels of lists or objects "
+            "inside one another); a notebook is never that deep")
 
 
 def _find_notebook(submission: Submission) -> tuple[Path, list[str]]:

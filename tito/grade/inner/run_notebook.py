@@ -40,6 +40,7 @@ and could be made to write anything.
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import os
 import random
@@ -279,6 +280,20 @@ def _safe_str(value) -> str:
     return text[:10000]
 
 
+def forget(shell, error: BaseException) -> None:
+    """Free what a cell IPython itself failed on left behind, now, while stderr goes nowhere.
+
+    When compiling a cell fails inside `run_cell` (code too deeply nested for the parser raises
+    RecursionError there), the coroutine it had created is freed with the exception's frames and
+    warns that it was "never awaited": freed during the next cell, that warning landed on the
+    next cell's stderr and failed a test the student had passed.
+    """
+    type(shell).last_error = None
+    sys.last_type = sys.last_value = sys.last_traceback = None
+    error.__traceback__ = None
+    gc.collect()
+
+
 def cut_short(done: dict, line_bytes: int) -> dict:
     """A cell's report that fits on one line of `line_bytes`: its texts shortened, its outputs
     replaced by a note (and its error, if any).
@@ -413,7 +428,7 @@ def main(argv: list[str]) -> int:
         seed(index)
         signal.signal(signal.SIGINT, on_sigint)
         emit({"event": "start", "index": index})
-        error = None
+        error, ipython_failed = None, False
         try:
             IN_CELL = True
             try:
@@ -424,7 +439,7 @@ def main(argv: list[str]) -> int:
         except KeyboardInterrupt as interrupt:  # the SIGINT landed outside the cell's own code
             error = interrupt
         except BaseException as problem:  # noqa: BLE001 (IPython itself failed on this cell)
-            error = problem
+            error, ipython_failed = problem, True
         finally:
             IN_CELL = False
             sys.stdout, sys.stderr = real_stdout, real_stderr
@@ -456,6 +471,9 @@ def main(argv: list[str]) -> int:
                             "traceback": traceback.splitlines()[:2000]})
         emit({"event": "done", "index": index, "ename": ename, "evalue": evalue, "traceback": traceback,
               "stdout": texts["stdout"], "stderr": texts["stderr"], "outputs": outputs})
+        if ipython_failed:
+            forget(shell, error)
+            error = None
     emit({"event": "end"})
     channel.close()
     return 0

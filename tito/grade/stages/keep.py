@@ -14,7 +14,7 @@ import json
 import nbformat
 
 from tito.grade.job import Job
-from tito.grade.neutralise import neutralise_cell
+from tito.grade.neutralise import neutralise_cells
 
 
 def run(job: Job, context) -> None:
@@ -25,5 +25,5 @@ def run(job: Job, context) -> None:
     for index, cell in enumerate(executed.cells):
         if cell.cell_type == "code" and index in outcomes:
             cell.outputs = [nbformat.from_dict(o) for o in outcomes[index].outputs]
-        neutralise_cell(cell)
+    neutralise_cells(executed.cells)
     job.executed = nbformat.writes(executed).encode("utf-8")
