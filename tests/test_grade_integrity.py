@@ -160,6 +160,22 @@ def test_a_cell_that_does_not_parse_is_read_as_text():
     assert ("tracing-hook", "cell 0, line 2: sys.settrace(f)  [in a cell that does not parse]") in found
 
 
+def test_a_cell_too_long_to_parse_here_is_read_as_text():
+    """Walking the syntax tree costs the supervisor about 8 us a character (2 MB of `a,a,a,...`
+    took 16 s): a cell over PARSED_CELL_CHARS is read as text, and still flagged."""
+    filler = "x = (" + "1," * (integrity.PARSED_CELL_CHARS // 2) + ")"
+    found = flags_of(f"{filler}\nsys.settrace(f)")
+    length = len(filler) + len("\nsys.settrace(f)")
+    assert found == [("tracing-hook", f"cell 0, line 2: sys.settrace(f)  [in a cell of {length:,} characters, read as text]")]
+
+
+def test_a_cell_too_deep_to_walk_is_read_as_text():
+    """`a.b.b.b...` 2,000 deep parses, but walking it recursively raised RecursionError, which
+    was an internal grading error for the whole submission."""
+    found = flags_of("y = a" + ".b" * 2000 + "\nsys.settrace(f)")
+    assert found == [("tracing-hook", "cell 0, line 2: sys.settrace(f)  [in a cell nested too deeply to read, read as text]")]
+
+
 def test_evidence_uses_the_notebook_cell_index():
     flags = integrity.scan({12: "x = 1", 40: "import ctypes"})
     assert [(f.kind, f.evidence) for f in flags] == [("native-code", "cell 40, line 1: import ctypes  [imports ctypes]")]

@@ -2,7 +2,8 @@
 
 `scan` reads the student's cells statically (never runs them): the syntax tree where a cell
 parses, its text where it does not (IPython magics and shell escapes are read line by line
-first). Each finding becomes a `Flag(kind, evidence)` for a reviewer, with the cell, the line and
+first), and also where a cell is too long to parse here (over `PARSED_CELL_CHARS`: walking the
+tree of 2 MB of `a,a,a,...` took 16 s of the supervisor's time) or nested too deeply to walk. Each finding becomes a `Flag(kind, evidence)` for a reviewer, with the cell, the line and
 the code. A flag is not a verdict: it asks a human to look. Kinds:
 
     ipython-hook        get_ipython(), input transformers, AST transformers, events, run_cell, magics
@@ -40,6 +41,7 @@ from tito import parsing
 from tito.grade.model import CellResult, CheckResult, Flag
 
 EVIDENCE_CODE_CAP = 160
+PARSED_CELL_CHARS = 256 * 2**10  # solution cells are a few KB; the scan costs ~8 us per character
 FLAGS_PER_KIND = 10
 
 KNOWN_MODULES = {  # names the instructor's own cells import: resolvable even without an import here
@@ -203,13 +205,19 @@ class _Scanner:
         python = self._magics(index, source)
         if python is None:
             return
+        if len(python) > PARSED_CELL_CHARS:
+            self._text(index, f"in a cell of {len(python):,} characters, read as text")
+            return
         try:
             tree = parsing.parse(python)
         except SyntaxError:
-            self._text(index)
+            self._text(index, "in a cell that does not parse")
             return
-        self._imports(tree)
-        self._visit(tree)
+        try:
+            self._imports(tree)
+            self._visit(tree)
+        except RecursionError:  # `a.b.b.b...` 2,000 deep parses, but is too deep to walk
+            self._text(index, "in a cell nested too deeply to read, read as text")
 
     def _magics(self, index: int, source: str) -> str | None:
         """Flag IPython magics and shell escapes; return the cell with them blanked (None: a
@@ -247,11 +255,11 @@ class _Scanner:
         elif name not in BENIGN_MAGICS:
             self.flag("ipython-hook", index, lineno, f"IPython magic %{name}")
 
-    def _text(self, index: int) -> None:
+    def _text(self, index: int, why: str) -> None:
         for lineno, line in enumerate(self.lines, 1):
             for kind, pattern in TEXT_RULES:
                 if pattern.search(line):
-                    self.flag(kind, index, lineno, "in a cell that does not parse")
+                    self.flag(kind, index, lineno, why)
 
     # ------------------------------------------------------------------ names
     def _imports(self, tree: ast.AST) -> None:
