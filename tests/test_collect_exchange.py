@@ -14,6 +14,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -222,6 +223,49 @@ def test_exchange_refuses_other_owners_and_never_follows_links(users, class_exch
     assert "refused, not collected" in captured.out
     assert planted[0] in captured.out and f"owned by {mallory}, not by {bob}" in captured.out
     assert "refused 3 inbound folder(s)" in captured.err
+
+
+@pytest.mark.slow
+def test_a_backdated_submission_is_collected_at_the_time_its_files_changed(users, class_exchange) -> None:
+    """The folder's name and its timestamp.txt are written by the student's own process, so
+    either can claim any time; the files' change time (ctime) cannot be set back by their owner."""
+    from nbgrader.utils import parse_utc
+
+    from tito.collect.exchange import collect_from_exchange
+
+    base, root, exchange, _ = class_exchange
+    honest, backdater, stamp_forger = users(3)
+    claim = "2020-01-01 00:00:00.000000 UTC"
+    _as_user(honest, base, root, b"on time")
+    honest_stamp = (exchange / "tinytorch" / "inbound" / _folders(exchange, honest)[0] / "timestamp.txt").read_text()
+
+    def backdate(folder: Path) -> None:  # after the deadline: an early name and an early timestamp.txt
+        (folder / "timestamp.txt").write_text(claim)
+        folder.rename(folder.with_name(f"{backdater}+{MODULE}+{claim}+{folder.name.rsplit('+', 1)[-1]}"))
+
+    def forge_stamp(folder: Path) -> None:  # the name as nbgrader wrote it, an early timestamp.txt
+        (folder / "timestamp.txt").write_text(claim)
+
+    started = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(seconds=1)
+    _as_user(backdater, base, root, b"after the deadline", then=backdate)
+    _as_user(stamp_forger, base, root, b"also after it", then=forge_stamp)
+    forger_folder = _folders(exchange, stamp_forger)[0]
+    forger_time = forger_folder.split("+")[2]
+
+    report = collect_from_exchange(root, MODULE)
+    rows = {row.student: row for row in report.students}
+    submitted = root / "submitted"
+
+    assert (submitted / honest / MODULE / "timestamp.txt").read_text() == honest_stamp and rows[honest].notes == []
+    collected = (submitted / backdater / MODULE / "timestamp.txt").read_text()
+    assert parse_utc(collected) >= started and rows[backdater].timestamp == collected
+    backdated_folder = _folders(exchange, backdater)[0]
+    assert rows[backdater].notes == [
+        f"{backdated_folder}: claims {claim}, but its files last changed at {collected}: collected as submitted then",
+        f"timestamp.txt: said {claim}, earlier than the folder's time; written as {collected}"]
+    assert (submitted / stamp_forger / MODULE / "timestamp.txt").read_text() == forger_time
+    assert rows[stamp_forger].notes == [
+        f"timestamp.txt: said {claim}, earlier than the folder's time; written as {forger_time}"]
 
 
 @pytest.mark.slow

@@ -14,7 +14,14 @@ nbgrader only logs an owner warning and follows symbolic links as the instructor
   the student, the folder and why; the student's newest folder that passes is collected instead;
 - nothing is followed: the folder and each entry are opened with O_NOFOLLOW, checked with fstat
   on the very descriptor that is read (no race between the check and the copy), and symbolic
-  links, FIFOs, sockets and devices are left out (reported as notes), their targets never read.
+  links, FIFOs, sockets and devices are left out (reported as notes), their targets never read;
+- the submission time is not only the student's word. The folder's name and its timestamp.txt
+  are written by the student's own process, so either can claim any time; the kernel's change
+  time (ctime) of the folder and of every entry in it cannot be set back by their owner. A folder
+  whose entries changed more than `timestamp_slack` seconds after the time it claims is taken as
+  submitted when they last changed, and `submitted/<student>/<module>/timestamp.txt` is written
+  by the collect: the later of the folder's (so corrected) time and the timestamp.txt it holds.
+  Each correction is a note in the report.
 
 `collect_from_exchange` runs it with the course's nbgrader_config.py and reports per student what
 changed under submitted/, which collected students the gradebook does not know, and every refusal.
@@ -29,11 +36,12 @@ import pwd
 import shutil
 import stat
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.utils import capture_log
-from traitlets import Bool, Dict, Unicode
+from traitlets import Bool, Dict, Int, Unicode
 
 from tito.collect._nbgrader import scripts_on_path
 from tito.collect.lms import module_name
@@ -142,10 +150,18 @@ class SafeExchangeCollect(ExchangeCollect):
              "`tito collect exchange` reports the refusals itself.",
     )
 
+    timestamp_slack = Int(
+        300,
+        help="Seconds a submission's files may have changed (ctime) after the time the submission "
+             "claims before the change time is taken as its time instead (nbgrader submit writes "
+             "its files within a second; the slack covers a file server whose clock differs).",
+    ).tag(config=True)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.refused: list[Refusal] = []
         self.notes: dict[str, list[str]] = {}
+        self.restamped: dict[str, str] = {}  # inbound folder -> why its time is not its claim
 
     def user_of(self, student: str) -> str:
         return self.unix_users.get(student) or self.unix_user.format(student=student)
@@ -183,6 +199,7 @@ class SafeExchangeCollect(ExchangeCollect):
             except _Refused as refusal:
                 self.refuse(record["username"], name, str(refusal))
                 continue
+            self._hold_to_change_time(record)
             records.append(record)
         usergroups = groupby(records, lambda item: item["username"])
         from nbgrader.api import Gradebook, MissingEntry
@@ -200,6 +217,16 @@ class SafeExchangeCollect(ExchangeCollect):
                 self.src_records.append(early[0] if early else ordered[0])
             else:
                 self.src_records.append(ordered[0])
+
+    def _hold_to_change_time(self, record: dict) -> None:
+        """The folder's time is its claim, or when its entries last changed if that is later
+        than the claim by more than the slack (a claim that its owner wrote after the fact)."""
+        changed = _last_change(os.path.join(self.inbound_path, record["filename"]))
+        if changed is not None and (changed - record["timestamp"]).total_seconds() > self.timestamp_slack:
+            self.restamped[record["filename"]] = (
+                f"claims {_stamp(record['timestamp'])}, but its files last changed at {_stamp(changed)}: "
+                f"collected as submitted then")
+            record["timestamp"] = changed
 
     def _uid_of(self, student: str) -> tuple[str, int]:
         if not student or student in (".", "..") or student.startswith(".") or "/" in student or "\0" in student:
@@ -252,6 +279,9 @@ class SafeExchangeCollect(ExchangeCollect):
             except _Refused as refusal:
                 self.refuse(student, rec["filename"], str(refusal))
                 continue
+            if rec["filename"] in self.restamped:
+                notes.append(f"{rec['filename']}: {self.restamped[rec['filename']]}")
+            notes += _write_timestamp(dest, rec["timestamp"])
             self.notes[student] = notes
             self.log.info(f"Collected submission: {student} {self.coursedir.assignment_id}")
         if self.refused and self.fail_on_refusal:
@@ -369,6 +399,48 @@ class SafeExchangeCollect(ExchangeCollect):
             os.utime(target, ns=(info.st_atime_ns, info.st_mtime_ns))
         finally:
             os.close(source)
+
+
+def _last_change(folder: str) -> datetime | None:
+    """The latest change time (ctime, which no owner can set back) of a folder and everything
+    in it, links themselves included (never followed); None if it cannot be read."""
+    try:
+        latest = os.lstat(folder).st_ctime
+        for directory, names, files in os.walk(folder, followlinks=False):
+            for name in names + files:
+                try:
+                    latest = max(latest, os.lstat(os.path.join(directory, name)).st_ctime)
+                except OSError:
+                    continue
+    except OSError:
+        return None
+    return datetime.fromtimestamp(latest, timezone.utc).replace(tzinfo=None)  # naive UTC, as nbgrader's
+
+
+def _stamp(moment: datetime) -> str:
+    """nbgrader's timestamp format (what `nbgrader submit` writes), for a naive UTC datetime."""
+    return f"{moment:%Y-%m-%d %H:%M:%S.%f} UTC"
+
+
+def _write_timestamp(dest: str, moment: datetime) -> list[str]:
+    """Make the collected timestamp.txt the later of `moment` and the one the student sent;
+    a note when it is not the student's."""
+    from nbgrader.utils import parse_utc
+
+    path = os.path.join(dest, "timestamp.txt")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            sent = handle.read(200).strip()
+        claimed = parse_utc(sent)
+    except (OSError, ValueError, OverflowError, TypeError):
+        sent, claimed = None, None
+    if claimed is not None and claimed >= moment:
+        return []
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(_stamp(moment))
+    if sent is None:
+        return [f"timestamp.txt: missing or unreadable; written as {_stamp(moment)}"]
+    return [f"timestamp.txt: said {sent}, earlier than the folder's time; written as {_stamp(moment)}"]
 
 
 def _owner(uid: int) -> str:
