@@ -94,7 +94,7 @@ def cmd_exchange(root: Path, args: argparse.Namespace) -> int:
     from tito.collect.exchange import collect_from_exchange
 
     report = collect_from_exchange(root, args.module, update=not args.no_update)
-    table = Table("student", "status", "timestamp", "on roster", "left out",
+    table = Table("student", "status", "timestamp", "on roster", "notes",
                   title=escape(f"{report.module} from {report.exchange_root}"))
     for item in report.students:
         style = STYLE.get(item.status, "")

@@ -54,7 +54,7 @@ class Collected:
     status: str  # "new" | "updated" | "unchanged"
     timestamp: str | None
     on_roster: bool
-    notes: list[str] = field(default_factory=list)  # what was left out of the copy, and why
+    notes: list[str] = field(default_factory=list)  # what was left out of the copy, a corrected time, and why
 
 
 @dataclass
