@@ -174,6 +174,9 @@ def write_submission(tmp_path: Path, content: bytes, name: str = "03_layers.ipyn
     (b'{"cells": [', "03_layers.ipynb: not valid JSON (Expecting value at line 1, column 12); the file is damaged or truncated"),
     (b"\xff\xfe\x00binary", "03_layers.ipynb: not a UTF-8 text file (byte 0 is 0xff); a notebook is JSON text"),
     (b'{"a": 1}', "03_layers.ipynb: JSON, but not a notebook (no 'nbformat' field)"),
+    (b'{"nbformat": 4, "nbformat_minor": 5, "metadata": {"x": ' + b"[" * 100_000 + b"]" * 100_000 + b'}, "cells": []}',
+     "03_layers.ipynb: JSON nested too deeply to read (hundreds of levels of lists or objects inside one "
+     "another); a notebook is never that deep"),
 ])
 def test_unreadable_submissions_get_a_reason_that_names_the_file_and_the_problem(tmp_path, content, reason):
     with pytest.raises(SubmissionError) as error:
@@ -186,6 +189,21 @@ def test_a_notebook_under_another_name_is_graded_with_a_note(tmp_path):
     notebook, notes = read_submission(write_submission(tmp_path, release, name="layers_final_v2.ipynb"))
     assert len(notebook.cells) > 10
     assert notes == ["graded layers_final_v2.ipynb (expected the name 03_layers.ipynb)"]
+
+
+def test_lone_surrogates_are_replaced_with_a_note_and_the_rest_is_kept(tmp_path):
+    """JSON can escape half a UTF-16 pair (\\ud800) but no UTF-8 text can hold one: the cell file
+    for the sandbox, the integrity scan's parse and the kept notebook all failed on it, which made
+    the submission an internal grading error. A real pair (an emoji) is one character and stays."""
+    release = json.loads((REPO / "release" / "03_layers" / "03_layers.ipynb").read_text())
+    release["cells"].append({"cell_type": "code", "execution_count": None, "id": "odd", "metadata": {},
+                             "outputs": [], "source": "s = '@LONE@ and @LONE@ but @PAIR@'"})
+    text = json.dumps(release).replace("@LONE@", "\\udc00").replace("@PAIR@", "\\ud83d\\ude00")
+    notebook, notes = read_submission(write_submission(tmp_path, text.encode()))
+    assert notebook.cells[-1].source == "s = '\ufffd and \ufffd but \U0001f600'"
+    assert notes == ["03_layers.ipynb: 2 invalid character(s) replaced by U+FFFD (lone UTF-16 surrogates "
+                     "written as \\u escapes: no text file can hold them)"]
+    nbformat.writes(notebook).encode("utf-8")  # what `keep` does: no UnicodeEncodeError
 
 
 def test_a_missing_notebook_names_what_was_found(tmp_path):

@@ -769,6 +769,10 @@ KINDS: tuple[Kind, ...] = (
          "an added cell `y = a.b.b...` 2,000 attributes deep: it parses, but is too deep to walk recursively",
          cell_attack("y = a" + ".b" * 2000, module="01_tensor", after="tensor-as-tensor"),
          Expect()),
+    Kind("lone-surrogates", "malformed", "03_layers",
+         "a correct notebook with an added cell and a markdown cell holding `\\ud800` (half a UTF-16 pair: valid JSON, no valid text)",
+         raw_file(lambda ctx: _with_lone_surrogates(correct_json(ctx)).encode()),
+         Expect(flags=frozenset({"note"}), reason="2 invalid character(s) replaced by U+FFFD")),
     Kind("deep-json", "malformed", "03_layers", "a correct notebook whose added cell's metadata nests 100,000 lists",
          raw_file(lambda ctx: _nested_metadata(correct_json(ctx), 100_000).encode()),
          Expect(status="error", score=0.0, reason="JSON nested too deeply to read")),
@@ -786,6 +790,14 @@ def _markup_bomb(nb) -> None:
     nb.cells.append(nbformat.v4.new_markdown_cell("<div>" * 200_000, id="markup-bomb-nested"))
     nb.cells.extend(nbformat.v4.new_markdown_cell(f"part {i}: " + "<b>x</b> " * 6_000, id=f"markup-bomb-{i}")
                     for i in range(8))
+
+
+def _with_lone_surrogates(notebook_json: str) -> str:
+    data = json.loads(notebook_json)
+    data["cells"].append({"cell_type": "code", "execution_count": None, "id": "lone-code", "outputs": [],
+                          "metadata": {}, "source": "half = '@@'"})
+    data["cells"].append({"cell_type": "markdown", "id": "lone-text", "metadata": {}, "source": "my @@ answer"})
+    return json.dumps(data).replace("@@", "\\ud800")
 
 
 def _nested_metadata(notebook_json: str, depth: int) -> str:

@@ -14,6 +14,7 @@ Only the student's solution cells and the cells they added are taken from the su
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +67,11 @@ def read_submission(submission: Submission) -> tuple[nbformat.NotebookNode, list
         raise SubmissionError(_too_deep(path)) from None
     if not isinstance(data, dict) or "nbformat" not in data:
         raise SubmissionError(f"{path.name}: JSON, but not a notebook (no 'nbformat' field)")
+    if SURROGATE_ESCAPE.search(text):
+        text, replaced = _without_lone_surrogates(data)
+        if replaced:
+            notes.append(f"{path.name}: {replaced} invalid character(s) replaced by U+FFFD (lone UTF-16 "
+                         "surrogates written as \\u escapes: no text file can hold them)")
     try:
         notebook = nbformat.reads(text, as_version=4)
     except RecursionError:  # nbformat's validation walks the JSON recursively
@@ -75,6 +81,19 @@ def read_submission(submission: Submission) -> tuple[nbformat.NotebookNode, list
     if data.get("nbformat") != 4:
         notes.append(f"{path.name}: converted from nbformat {data.get('nbformat')} to 4")
     return notebook, notes
+
+
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _without_lone_surrogates(data) -> tuple[str, int]:
+    """The notebook's JSON text with every lone surrogate (JSON can escape one, `\\ud800`, but
+    no UTF-8 text can hold it: writing the notebook, parsing a cell or making the sandbox's cell
+    file would fail) replaced by U+FFFD, and how many there were. Pairs are one character
+    already, so only lone halves remain to replace."""
+    text = json.dumps(data, ensure_ascii=False)
+    cleaned = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return cleaned, cleaned.count("\ufffd") - text.count("\ufffd")
 
 
 def _too_deep(path: Path) -> str:
