@@ -286,6 +286,38 @@ def test_the_students_answers_and_added_cells_are_kept():
     assert prepared.flags == []
 
 
+def test_any_json_in_a_cells_metadata_or_fields_is_graded_not_an_internal_error():
+    """A submitted file may hold any JSON where nbformat only logs a schema error: these used to
+    crash the merge (AttributeError, unhashable grade_id) or writing the kept notebook
+    (NotebookValidationError), which made the submission an internal grading error."""
+    instructor, release = release_of("03_layers"), release_of("03_layers")
+    data = json.loads(nbformat.writes(release))
+    solution = next(i for i, c in enumerate(data["cells"]) if c["metadata"].get("nbgrader", {}).get("solution"))
+    tests = graded_indices(release)
+    data["cells"][solution]["metadata"]["nbgrader"] = "solution please"       # not an object
+    data["cells"][solution]["source"] = "def answer():\n    return 42"
+    data["cells"][tests[0]]["metadata"]["nbgrader"]["grade_id"] = ["a", "list"]  # not a string
+    data["cells"][tests[1]]["metadata"]["nbgrader"] = [1, 2]
+    data["cells"] += [
+        {"cell_type": "code", "id": "n", "metadata": {"nbgrader": 5}, "execution_count": "7",
+         "outputs": [{"output_type": "stream", "name": "stdout", "text": 5}], "source": 5},
+        {"cell_type": "raw", "id": "r", "metadata": {"format": 5}, "source": "a1"},
+        {"cell_type": "heading", "id": "h h", "metadata": {}, "level": 1, "source": "Old heading"},
+    ]
+    submitted = nbformat.reads(json.dumps(data), as_version=4)
+    prepared = prepare(instructor, submitted)
+    cells = prepared.notebook.cells
+    assert cells[solution].source == "def answer():\n    return 42"
+    assert cells[solution].metadata == instructor.cells[solution].metadata
+    assert [f.kind for f in prepared.flags] == ["stripped-metadata", "stripped-metadata"]
+    added = [(c.cell_type, c.id, c.source, c.get("outputs"), c.metadata) for c in cells[-3:]]
+    last = len(data["cells"]) - 1
+    assert added == [("code", "n", "5", [], {}), ("raw", "r", "a1", None, {}),
+                     ("markdown", f"added-{last}", "Old heading", None, {})]
+    nbformat.validate(prepared.notebook)
+    nbformat.writes(prepared.notebook)  # what `keep` does with it
+
+
 def test_find_submissions_reads_nbgraders_layout(tmp_path):
     for student, module in [("b", "01_tensor"), ("a", "05_autograd"), ("a", "not_a_module")]:
         folder = tmp_path / "submitted" / student / module

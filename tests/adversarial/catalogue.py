@@ -769,6 +769,11 @@ KINDS: tuple[Kind, ...] = (
          "an added cell `y = a.b.b...` 2,000 attributes deep: it parses, but is too deep to walk recursively",
          cell_attack("y = a" + ".b" * 2000, module="01_tensor", after="tensor-as-tensor"),
          Expect()),
+    Kind("metadata-garbage", "malformed", "03_layers",
+         "nbgrader metadata that is a string and a list, a grade_id that is a list, added cells with a number as "
+         "source, a raw format that is a number and a v3 heading cell",
+         raw_file(lambda ctx: _garbage_fields(correct_json(ctx)).encode()),
+         Expect(flags=frozenset({"stripped-metadata"}))),
     Kind("lone-surrogates", "malformed", "03_layers",
          "a correct notebook with an added cell and a markdown cell holding `\\ud800` (half a UTF-16 pair: valid JSON, no valid text)",
          raw_file(lambda ctx: _with_lone_surrogates(correct_json(ctx)).encode()),
@@ -790,6 +795,21 @@ def _markup_bomb(nb) -> None:
     nb.cells.append(nbformat.v4.new_markdown_cell("<div>" * 200_000, id="markup-bomb-nested"))
     nb.cells.extend(nbformat.v4.new_markdown_cell(f"part {i}: " + "<b>x</b> " * 6_000, id=f"markup-bomb-{i}")
                     for i in range(8))
+
+
+def _garbage_fields(notebook_json: str) -> str:
+    data = json.loads(notebook_json)
+    cells = data["cells"]
+    graded = [c for c in cells if c["metadata"].get("nbgrader", {}).get("grade")]
+    solutions = [c for c in cells if c["metadata"].get("nbgrader", {}).get("solution")]
+    solutions[0]["metadata"]["nbgrader"] = "solution please"
+    graded[-1]["metadata"]["nbgrader"]["grade_id"] = ["not", "an", "id"]
+    graded[-2]["metadata"]["nbgrader"] = [1, 2]
+    cells += [{"cell_type": "code", "id": "garbage-code", "metadata": {"nbgrader": 5}, "execution_count": "7",
+               "outputs": [], "source": 5},
+              {"cell_type": "raw", "id": "garbage-raw", "metadata": {"format": 5}, "source": "raw"},
+              {"cell_type": "heading", "id": "garbage heading", "metadata": {}, "level": 1, "source": "Old"}]
+    return json.dumps(data)
 
 
 def _with_lone_surrogates(notebook_json: str) -> str:

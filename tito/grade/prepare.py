@@ -121,7 +121,7 @@ def prepare(instructor: nbformat.NotebookNode, submitted: nbformat.NotebookNode)
     for index, cell in enumerate(submitted.cells):
         original = _instructor_cell_for(cell, by_grade_id, by_cell_id)
         if original is None:
-            merged.append(_student_cell(cell))  # a cell the student added
+            merged.append(_student_cell(cell, index))  # a cell the student added
             continue
         key = original.get("id")
         if key in placed:
@@ -152,9 +152,9 @@ def _merge(original, cell, index: int, flags: list[Flag]):
         if cell.cell_type != original.cell_type:
             flags.append(Flag("changed-cell-type", f"cell {index} ({_describe(original)}) was turned into "
                                                    f"{cell.cell_type}; its code was kept as the answer"))
-        return _restored(original, source=cell.source)
+        return _restored(original, source=_source_text(cell))
     if original.cell_type == "code" and meta.get("locked", meta.get("grade")):
-        if cell.source != original.source and not meta.get("grade"):
+        if _source_text(cell) != original.source and not meta.get("grade"):
             pass  # given code edited: restored silently, as nbgrader does
         elif cell.cell_type != original.cell_type:
             flags.append(Flag("changed-cell-type", f"cell {index} ({_describe(original)}) was turned into "
@@ -162,12 +162,12 @@ def _merge(original, cell, index: int, flags: list[Flag]):
         elif not _grade_id(cell):
             flags.append(Flag("stripped-metadata", f"cell {index} ({_describe(original)}) lost its nbgrader "
                                                    "metadata; the original test was restored"))
-        elif meta.get("grade") and _normalised(cell.source) != _normalised(original.source):
+        elif meta.get("grade") and _normalised(_source_text(cell)) != _normalised(original.source):
             flags.append(Flag("edited-locked-cell", f"cell {index} ({_describe(original)}) was edited; "
                                                     "the original test was restored"))
         return _restored(original)
     if original.cell_type == "code" and cell.cell_type == "code":
-        return _restored(original, source=cell.source)  # an unlocked demo cell: the student's version
+        return _restored(original, source=_source_text(cell))  # an unlocked demo cell: the student's version
     return _restored(original)
 
 
@@ -199,12 +199,27 @@ def _restored(original, source: str | None = None):
     return cell
 
 
-def _student_cell(cell):
-    copy = nbformat.from_dict(json.loads(json.dumps(cell)))
-    copy.metadata.pop("nbgrader", None)  # an added cell never carries grading metadata
-    if copy.cell_type == "code":
-        copy.outputs, copy.execution_count = [], None
-    return copy
+def _student_cell(cell, position: int):
+    """A cell the student added, rebuilt from its type and text alone. Everything else in it is
+    the submitted file's (any JSON at all: a number as source, a raw cell's format that is not
+    text, a v3 heading cell) and nothing grades it; kept, it made writing the notebook fail."""
+    text = _source_text(cell)
+    kind = cell.get("cell_type")
+    new = (nbformat.v4.new_code_cell if kind == "code" else
+           nbformat.v4.new_markdown_cell if kind in ("markdown", "heading") else nbformat.v4.new_raw_cell)
+    cell_id = cell.get("id")
+    return new(text, id=cell_id if isinstance(cell_id, str) and CELL_ID.fullmatch(cell_id) else f"added-{position}")
+
+
+CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5's pattern for a cell id
+
+
+def _source_text(cell) -> str:
+    """A submitted cell's source as text (nbformat allows a list of lines; a file may hold anything)."""
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        return "".join(part if isinstance(part, str) else str(part) for part in source)
+    return source if isinstance(source, str) else str(source)
 
 
 def _normalised(source: str) -> str:
@@ -214,11 +229,16 @@ def _normalised(source: str) -> str:
 
 
 def _nbgrader(cell) -> dict:
-    return cell.get("metadata", {}).get("nbgrader", {}) or {}
+    """A cell's nbgrader metadata; {} when missing or not an object (a submitted file may hold
+    any JSON there: a string or a list used to crash the merge)."""
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta if isinstance(meta, dict) else {}
 
 
 def _grade_id(cell) -> str | None:
-    return _nbgrader(cell).get("grade_id")
+    """The cell's grade_id when it is a non-empty string (a list or object is no id)."""
+    grade_id = _nbgrader(cell).get("grade_id")
+    return grade_id if isinstance(grade_id, str) and grade_id else None
 
 
 def _describe(cell) -> str:
