@@ -149,16 +149,16 @@ def _merge(original, cell, index: int, flags: list[Flag]):
     """Take the student's source for their solution cells; the instructor's cell for the rest."""
     meta = _nbgrader(original)
     if meta.get("solution") and not meta.get("locked"):
-        if cell.cell_type != original.cell_type:
+        if _kind(cell) != original.cell_type:
             flags.append(Flag("changed-cell-type", f"cell {index} ({_describe(original)}) was turned into "
-                                                   f"{cell.cell_type}; its code was kept as the answer"))
+                                                   f"{_kind(cell)}; its code was kept as the answer"))
         return _restored(original, source=_source_text(cell))
     if original.cell_type == "code" and meta.get("locked", meta.get("grade")):
         if _source_text(cell) != original.source and not meta.get("grade"):
             pass  # given code edited: restored silently, as nbgrader does
-        elif cell.cell_type != original.cell_type:
+        elif _kind(cell) != original.cell_type:
             flags.append(Flag("changed-cell-type", f"cell {index} ({_describe(original)}) was turned into "
-                                                   f"{cell.cell_type}; the original test was restored"))
+                                                   f"{_kind(cell)}; the original test was restored"))
         elif not _grade_id(cell):
             flags.append(Flag("stripped-metadata", f"cell {index} ({_describe(original)}) lost its nbgrader "
                                                    "metadata; the original test was restored"))
@@ -166,7 +166,7 @@ def _merge(original, cell, index: int, flags: list[Flag]):
             flags.append(Flag("edited-locked-cell", f"cell {index} ({_describe(original)}) was edited; "
                                                     "the original test was restored"))
         return _restored(original)
-    if original.cell_type == "code" and cell.cell_type == "code":
+    if original.cell_type == "code" and _kind(cell) == "code":
         return _restored(original, source=_source_text(cell))  # an unlocked demo cell: the student's version
     return _restored(original)
 
@@ -212,6 +212,12 @@ def _student_cell(cell, position: int):
 
 
 CELL_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # nbformat 4.5's pattern for a cell id
+
+
+def _kind(cell) -> str:
+    """A submitted cell's type as text (a file may lack it or hold anything there)."""
+    kind = cell.get("cell_type")
+    return kind if isinstance(kind, str) else "unknown"
 
 
 def _source_text(cell) -> str:
