@@ -27,6 +27,8 @@ import time
 
 import numpy as np
 
+from benchmarks.speed_table import speed_table
+
 BATCH, STEPS, SIZE = 64, 20, 28
 CHANNELS = (1, 16, 32)
 KERNEL = 3
@@ -225,16 +227,7 @@ def _floor_report(results: dict) -> list[str]:
 
 def report(results: dict) -> list[str]:
     lines = ["## Two conv layers, forward + backward (batch 64, 1x28x28 -> 16 -> 32 channels, 3x3, float32)", ""]
-    names = list(next(iter(results["threads"].values())))
-    header = "| threads | " + " | ".join(f"{n} median (min) ms per step" for n in names)
-    has_torch = "torch" in names
-    header += " | tinytorch / torch |" if has_torch else " |"
-    lines += [header, "|" + "---|" * (header.count("|") - 1)]
-    for n, timing in results["threads"].items():
-        row = f"| {n} | " + " | ".join(f"{1000 * timing[k]['median']:.1f} ({1000 * timing[k]['min']:.1f})"
-                                       for k in names)
-        row += f" | **{timing['tinytorch']['median'] / timing['torch']['median']:.2f}** |" if has_torch else " |"
-        lines.append(row)
+    lines += speed_table(results["threads"], "ms per step")
     lines += ["", f"{results['repeats']} timed runs of {STEPS} steps per contender and thread count, interleaved "
                   "(order alternating), after a 3-step warm-up."]
     if results["agreement"] is not None:

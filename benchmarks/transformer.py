@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from benchmarks.speed_table import speed_table
+
 BATCH, LENGTH, WIDTH, HEADS, HIDDEN = 32, 64, 128, 4, 512
 STEPS_PER_TIMING = 5
 
@@ -204,16 +206,7 @@ def run(threads=(1, 2), repeats: int = 7) -> dict:
 def report(results: dict) -> list[str]:
     lines = [f"## A transformer block, forward + backward (batch {BATCH}, sequence {LENGTH}, width {WIDTH}, "
              f"{HEADS} heads, MLP {HIDDEN}, causal mask, float32)", ""]
-    names = list(next(iter(results["threads"].values())))
-    header = "| threads | " + " | ".join(f"{n} median (min) ms/step" for n in names)
-    has_torch = "torch" in names
-    header += " | tinytorch / torch |" if has_torch else " |"
-    lines += [header, "|" + "---|" * (header.count("|") - 1)]
-    for n, timing in results["threads"].items():
-        row = f"| {n} | " + " | ".join(f"{1000 * timing[k]['median']:.1f} ({1000 * timing[k]['min']:.1f})"
-                                       for k in names)
-        row += f" | **{timing['tinytorch']['median'] / timing['torch']['median']:.2f}** |" if has_torch else " |"
-        lines.append(row)
+    lines += speed_table(results["threads"], "ms/step")
     lines += ["", f"{results['repeats']} timings of {STEPS_PER_TIMING} steps per contender and thread count, "
                   f"interleaved (order alternating), after a warm-up step."]
     if results["agreement"] is not None:
